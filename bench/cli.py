@@ -1,0 +1,147 @@
+"""Command line: runs every selected workload on both implementations.
+
+Each (implementation, workload) pair runs in a fresh subprocess of the same
+interpreter (``python -m bench.worker``), with the checkout's ``src`` first on
+``PYTHONPATH`` so the pausegraph being measured is the one in this repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from fnmatch import fnmatch
+from importlib import metadata
+from pathlib import Path
+
+from bench.report import IMPLS, Row, failures, table
+from bench.results import Outcome
+from bench.targets import TARGETS
+from bench.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_TIMEOUT_S = 900
+HINT = "LangGraph not installed (pip install -e '.[bench]'); running pausegraph alone."
+
+
+def version(dist: str) -> str | None:
+    """Returns the installed version of a distribution, or ``None``."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def child_env() -> dict[str, str]:
+    """Returns the environment for workers: this checkout's ``src`` first on the path."""
+    env = os.environ.copy()
+    paths = [str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def spawn(prefix: str, name: str, quick: bool) -> Outcome:
+    """Runs one workload on one implementation in a fresh subprocess."""
+    cmd = [sys.executable, "-m", "bench.worker", prefix, name, *(["--quick"] if quick else [])]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome("error", f"worker timed out after {WORKER_TIMEOUT_S} s")
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+        return Outcome("error", f"worker exited with {proc.returncode}: {tail[0]}")
+    return Outcome.from_json(json.loads(lines[-1]))
+
+
+def select(patterns: list[str] | None) -> list[str]:
+    """Returns workload names matching any pattern (exact, prefix, or glob), in TARGETS order.
+
+    Raises:
+        SystemExit: If a pattern matches nothing.
+    """
+    if not patterns:
+        return list(TARGETS)
+    wanted = [p for arg in patterns for p in arg.split(",") if p]
+    for pattern in wanted:
+        if not any(_matches(name, pattern) for name in TARGETS):
+            raise SystemExit(f"no workload matches {pattern!r}; have: {', '.join(TARGETS)}")
+    return [name for name in TARGETS if any(_matches(name, p) for p in wanted)]
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return name.startswith(pattern) or fnmatch(name, pattern)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parses the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Benchmark pausegraph against LangGraph."
+    )
+    parser.add_argument("--json", metavar="PATH", type=Path, help="write results as JSON")
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        action="append",
+        help="run only matching workloads (name, prefix or glob; comma-separated or repeated)",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 unless every target passes"
+    )
+    return parser.parse_args(argv)
+
+
+def progress(index: int, total: int, row: Row, seconds: float) -> None:
+    """Writes one progress line for a finished workload to stderr."""
+    cells = "  ".join(f"{impl} {row.cell(impl)}" for impl in row.outcomes)
+    print(
+        f"[{index:>2}/{total}] {row.workload:<24} {cells}  ({seconds:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark; returns the process exit status."""
+    args = parse_args(argv)
+    missing = sorted(set(WORKLOADS) ^ set(TARGETS))
+    if missing:
+        raise SystemExit(f"workloads and targets disagree on: {', '.join(missing)}")
+    names = select(args.only)
+    impls = list(IMPLS)
+    if version("langgraph") is None:
+        print(HINT, file=sys.stderr)
+        impls.remove("langgraph")
+    rows = []
+    for index, name in enumerate(names, 1):
+        start = time.perf_counter()
+        outcomes = {impl: spawn(impl, name, args.quick) for impl in impls}
+        rows.append(Row(name, TARGETS[name], outcomes))
+        progress(index, len(names), rows[-1], time.perf_counter() - start)
+    print(table(rows))
+    for line in failures(rows):
+        print(line)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "versions": {impl: version(impl) for impl in IMPLS},
+            "quick": args.quick,
+            "results": [row.to_json() for row in rows],
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    return 1 if args.check and any(row.verdict != "PASS" for row in rows) else 0

@@ -1,0 +1,275 @@
+"""The workloads, written once and parametrized by the implementation.
+
+A workload is a function ``(lib, opts) -> Measurement`` registered under its
+name with :func:`workload`; its target lives in :data:`bench.targets.TARGETS`.
+It should check once, untimed, that the implementation computes the right
+result, so a fast but wrong implementation cannot pass.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Callable
+from time import perf_counter_ns
+from typing import Any
+
+from bench.graphs import (
+    LINEAR_STEPS,
+    Lib,
+    Saver,
+    ask_graph,
+    checkpointer,
+    fanout_graph,
+    linear_graph,
+    threads,
+)
+from bench.results import Measurement
+from bench.timing import Opts, loop, per_op
+
+Workload = Callable[[Lib, Opts], Measurement]
+WORKLOADS: dict[str, Workload] = {}
+
+FANOUT_WIDTH = 50
+UPDATES_PER_THREAD = 20
+PAUSE_WARMUP = 50
+
+
+class WrongResult(AssertionError):
+    """The implementation returned something other than what LangGraph returns."""
+
+
+class Skip(Exception):
+    """Raised by a workload that cannot run here (e.g. a service is missing)."""
+
+
+def workload(name: str) -> Callable[[Workload], Workload]:
+    """Registers the decorated function as the workload ``name``."""
+
+    def register(fn: Workload) -> Workload:
+        WORKLOADS[name] = fn
+        return fn
+
+    return register
+
+
+def expect(ok: bool, what: str) -> None:
+    """Raises :class:`WrongResult` describing ``what`` unless ``ok``."""
+    if not ok:
+        raise WrongResult(f"wrong result: expected {what}")
+
+
+def _node_step(lib: Lib, opts: Opts, saver_kind: Saver) -> Measurement:
+    with checkpointer(lib, saver_kind) as saver:
+        graph = linear_graph(lib, saver)
+        configs = threads()
+        expect(graph.invoke({"x": 0}, next(configs))["x"] == LINEAR_STEPS, "x == 10")
+        return per_op(
+            loop(lambda: graph.invoke({"x": 0}, next(configs))), opts, divisor=LINEAR_STEPS
+        )
+
+
+@workload("node_step_none")
+def node_step_none(lib: Lib, opts: Opts) -> Measurement:
+    """Time per node step of a 10-node linear graph without a checkpointer."""
+    return _node_step(lib, opts, "none")
+
+
+@workload("node_step_memory")
+def node_step_memory(lib: Lib, opts: Opts) -> Measurement:
+    """Time per node step of the linear graph with InMemorySaver, new thread per invoke."""
+    return _node_step(lib, opts, "memory")
+
+
+@workload("node_step_sqlite")
+def node_step_sqlite(lib: Lib, opts: Opts) -> Measurement:
+    """Time per node step of the linear graph with a file SqliteSaver, new thread per invoke."""
+    return _node_step(lib, opts, "sqlite")
+
+
+@workload("fanout_50")
+def fanout_50(lib: Lib, opts: Opts) -> Measurement:
+    """Time of one invoke fanning out 50 ``Send`` tasks, no checkpointer."""
+    graph = fanout_graph(lib, FANOUT_WIDTH)
+    items = graph.invoke({"items": []})["items"]
+    expect(sorted(items) == list(range(FANOUT_WIDTH)), "items == [0..49]")
+    return per_op(loop(lambda: graph.invoke({"items": []})), opts)
+
+
+@workload("get_state")
+def get_state(lib: Lib, opts: Opts) -> Measurement:
+    """Latency of ``get_state`` on a finished 10-node thread (InMemorySaver)."""
+    with checkpointer(lib, "memory") as saver:
+        graph = linear_graph(lib, saver)
+        config = next(threads())
+        graph.invoke({"x": 0}, config)
+        expect(graph.get_state(config).values == {"x": LINEAR_STEPS}, "values == {'x': 10}")
+        return per_op(loop(lambda: graph.get_state(config)), opts)
+
+
+@workload("update_state")
+def update_state(lib: Lib, opts: Opts) -> Measurement:
+    """Latency of ``update_state(config, {"x": 1})`` on a finished 10-node thread.
+
+    Each sample uses a fresh thread and at most 20 updates, so the thread's
+    history stays short (LangGraph's InMemorySaver finds the latest checkpoint in
+    time linear in the history).
+    """
+    with checkpointer(lib, "memory") as saver:
+        graph = linear_graph(lib, saver)
+        configs = threads()
+
+        def batch(n: int) -> int:
+            config = next(configs)
+            graph.invoke({"x": 0}, config)
+            start = perf_counter_ns()
+            for _ in range(n):
+                graph.update_state(config, {"x": 1})
+            return perf_counter_ns() - start
+
+        config = next(configs)
+        graph.invoke({"x": 0}, config)
+        graph.update_state(config, {"x": 1})
+        expect(graph.get_state(config).values == {"x": 1}, "values == {'x': 1} after update")
+        return per_op(batch, opts, max_inner=UPDATES_PER_THREAD)
+
+
+def _cycle(lib: Lib, opts: Opts, saver_kind: Saver, *, breakpoint: bool) -> Measurement:
+    resume: Any = None if breakpoint else lib.get("types", "Command")(resume="yes")
+    with checkpointer(lib, saver_kind) as saver:
+        graph = ask_graph(lib, saver, breakpoint=breakpoint)
+        configs = threads()
+
+        def cycle() -> Any:
+            config = next(configs)
+            graph.invoke({"answer": ""}, config)
+            return graph.invoke(resume, config)
+
+        config = next(configs)
+        graph.invoke({"answer": ""}, config)
+        expect(tuple(graph.get_state(config).next) == ("ask",), "paused before 'ask'")
+        expect(graph.invoke(resume, config)["answer"] == "yes", "answer == 'yes' after resume")
+        return per_op(loop(cycle), opts)
+
+
+@workload("interrupt_cycle_memory")
+def interrupt_cycle_memory(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt()`` pause + ``Command(resume=...)`` on a new thread, InMemorySaver."""
+    return _cycle(lib, opts, "memory", breakpoint=False)
+
+
+@workload("interrupt_cycle_sqlite")
+def interrupt_cycle_sqlite(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt()`` pause + ``Command(resume=...)`` on a new thread, SqliteSaver."""
+    return _cycle(lib, opts, "sqlite", breakpoint=False)
+
+
+@workload("breakpoint_cycle_memory")
+def breakpoint_cycle_memory(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt_before`` pause + ``invoke(None)`` on a new thread, InMemorySaver."""
+    return _cycle(lib, opts, "memory", breakpoint=True)
+
+
+@workload("breakpoint_cycle_sqlite")
+def breakpoint_cycle_sqlite(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt_before`` pause + ``invoke(None)`` on a new thread, SqliteSaver."""
+    return _cycle(lib, opts, "sqlite", breakpoint=True)
+
+
+def _rss_bytes() -> int:
+    """Returns this process's resident set size (Linux ``/proc``), or 0 if unknown."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _growth_per_paused_thread(lib: Lib, count: int, probe: Callable[[], int]) -> float:
+    """Pauses ``count`` new threads at ``interrupt()``; returns ``probe()`` growth per thread.
+
+    A fresh InMemorySaver first pauses 50 warmup threads, then the baseline is taken.
+    """
+    with checkpointer(lib, "memory") as saver:
+        graph = ask_graph(lib, saver)
+        configs = threads()
+        config = next(configs)
+        graph.invoke({"answer": ""}, config)
+        expect(tuple(graph.get_state(config).next) == ("ask",), "paused at 'ask'")
+        for _ in range(PAUSE_WARMUP):
+            graph.invoke({"answer": ""}, next(configs))
+        gc.collect()
+        before = probe()
+        for _ in range(count):
+            graph.invoke({"answer": ""}, next(configs))
+        gc.collect()
+        return (probe() - before) / count
+
+
+@workload("paused_thread_memory")
+def paused_thread_memory(lib: Lib, opts: Opts) -> Measurement:
+    """Bytes retained per thread paused at ``interrupt()`` in InMemorySaver.
+
+    The value is measured with tracemalloc (traced Python allocations still
+    alive). RSS growth, measured in a first pass without tracing, goes in
+    ``extra["rss_bytes"]``: it also counts allocator overhead and fragmentation,
+    and is coarse (arenas, pages).
+    """
+    rss = _growth_per_paused_thread(lib, opts.paused_threads, _rss_bytes)
+    tracemalloc.start()
+    try:
+        traced = _growth_per_paused_thread(
+            lib, opts.paused_threads, lambda: tracemalloc.get_traced_memory()[0]
+        )
+    finally:
+        tracemalloc.stop()
+    extra = {"rss_bytes": rss, "threads": opts.paused_threads}
+    return Measurement.of([traced], "B", opts.paused_threads, extra)
+
+
+def _spawn_ns(code: str) -> int:
+    """Runs ``python -c code`` in a fresh interpreter and returns its wall time in ns.
+
+    Raises:
+        ImportError: If the interpreter exits with an error (its last stderr line).
+    """
+    start = perf_counter_ns()
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+    elapsed = perf_counter_ns() - start
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        _, sep, message = last.partition("Error: ")
+        raise ImportError(re.sub(r" \(\S+\)$", "", message if sep else last))
+    return elapsed
+
+
+@workload("import")
+def import_time(lib: Lib, opts: Opts) -> Measurement:
+    """Time of ``from <prefix>.graph import StateGraph`` in a fresh interpreter, minus startup.
+
+    Bare and importing interpreters alternate; the first pair only warms the
+    bytecode and OS caches.
+    """
+    bare: list[int] = []
+    loaded: list[int] = []
+    for i in range(opts.import_runs + 1):
+        b, t = _spawn_ns("pass"), _spawn_ns(f"from {lib.prefix}.graph import StateGraph")
+        if i:
+            bare.append(b)
+            loaded.append(t)
+    baseline = statistics.median(bare)
+    return Measurement.of([t - baseline for t in loaded], "ns")

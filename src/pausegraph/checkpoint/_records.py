@@ -1,0 +1,125 @@
+"""The frozen records a checkpoint saver stores and returns."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointSource",
+    "PendingWrite",
+    "StoredCheckpoint",
+    "TaskRef",
+    "new_checkpoint_id",
+]
+
+CheckpointSource = Literal["input", "loop", "update", "fork"]
+"""Why a checkpoint was written: a run's input, a finished step, ``update_state``, a fork."""
+
+_NO_ARG: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """A task the next step will run.
+
+    Attributes:
+        node: The node to run.
+        push: ``True`` for a ``Send`` task (it carries ``arg``), ``False`` for an edge.
+        arg: The ``Send``'s argument (or a run's input for START).
+    """
+
+    node: str
+    push: bool = False
+    arg: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One saved point of a thread: the state after a step and the work still to do.
+
+    Attributes:
+        thread_id: The thread this checkpoint belongs to.
+        ns: Checkpoint namespace: ``""`` for the root graph, ``"node:task"`` paths for subgraphs.
+        id: Unique and time-ordered; ``newer.id > older.id`` within a thread.
+        parent_id: The checkpoint this one follows, ``None`` for the first.
+        step: ``-1`` for a run's first input, then one more per step.
+        source: Why it was written.
+        created_at: ISO 8601 time in UTC.
+        values: The full state, key to value (keys without a value are absent).
+        versions: Key to the id of the checkpoint that last changed it; savers
+            store a value only in the checkpoint that changed it.
+        frontier: The tasks the next step runs.
+        barriers: For each ``add_edge([...], node)`` join (by index), the sources done so far.
+        metadata: User metadata given in the run's config.
+        writers: The nodes whose writes made this checkpoint (``update_state``
+            infers ``as_node`` from them).
+    """
+
+    thread_id: str
+    ns: str
+    id: str
+    parent_id: str | None
+    step: int
+    source: CheckpointSource
+    created_at: str
+    values: Mapping[str, Any]
+    versions: Mapping[str, str]
+    frontier: tuple[TaskRef, ...] = ()
+    barriers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    writers: tuple[str, ...] = ()
+
+    def changed_keys(self) -> list[str]:
+        """Keys whose value this checkpoint changed (and so must store)."""
+        own = self.id
+        return [k for k, v in self.versions.items() if v == own]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """A value a task produced against a checkpoint before the next one was written.
+
+    Channels: ``__writes__`` (the task's state writes, so it need not run again),
+    ``__next__`` (where it routes), ``__interrupt__``, ``__resume__``,
+    ``__error__``, ``__journal__``. A later write to the same ``(task_id,
+    channel)`` replaces the earlier one.
+    """
+
+    task_id: str
+    channel: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A checkpoint with the pending writes saved against it."""
+
+    checkpoint: Checkpoint
+    writes: tuple[PendingWrite, ...] = ()
+
+
+_id_lock = threading.Lock()
+_last_id_time = 0
+_node = int.from_bytes(os.urandom(6), "big")
+
+
+def new_checkpoint_id() -> str:
+    """A new UUID-formatted id that sorts after every id made before it in this process.
+
+    The first 60 bits are a nanosecond timestamp (strictly increasing), the
+    last 48 random per process, so ids also sort by time across processes.
+    """
+    global _last_id_time
+    with _id_lock:
+        now = time.time_ns() // 100  # 100 ns ticks fit 60 bits until year 5236
+        if now <= _last_id_time:
+            now = _last_id_time + 1
+        _last_id_time = now
+    hex_ = f"{now:015x}"
+    return f"{hex_[:8]}-{hex_[8:12]}-6{hex_[12:15]}-8{(_node >> 36) & 0xfff:03x}-{_node & 0xfffffffff:012x}"

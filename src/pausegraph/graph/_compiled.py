@@ -1,0 +1,430 @@
+"""``CompiledStateGraph``: run a graph, read and change its threads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pausegraph.constants import END, INTERRUPT, START
+from pausegraph.errors import InvalidConfigError
+from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
+from pausegraph.graph._spec import GraphSpec
+from pausegraph.runtime._drivers import drive_async, drive_sync, run_effects_async, run_effects_sync
+from pausegraph.runtime._loop import RunLoop, RunOptions
+from pausegraph.runtime._update import update_flow
+from pausegraph.runtime._views import empty_snapshot, snapshot
+from pausegraph.types import StateSnapshot
+
+if TYPE_CHECKING:
+    from pausegraph.graph._builder import StateGraph
+    from pausegraph.graph._draw import DrawableGraph
+
+__all__ = ["CompiledStateGraph"]
+
+_MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpoints", "tasks"})
+_DURABILITY = ("sync", "async", "exit")
+
+
+def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if value == "*":
+        return frozenset({"*"})
+    if isinstance(value, str):
+        value = [value]
+    names = frozenset(value)
+    unknown = [n for n in names if n not in nodes]
+    if unknown:
+        raise InvalidConfigError(
+            f"{label} names {unknown[0]!r}, which is not a node; known nodes: "
+            f"{', '.join(repr(n) for n in nodes)}."
+        )
+    return names
+
+
+class CompiledStateGraph:
+    """A validated graph, ready to run. Made by :meth:`StateGraph.compile`.
+
+    Attributes:
+        checkpointer: The saver that persists threads (``None`` for none).
+        builder: The :class:`StateGraph` it was compiled from.
+        name: The graph's name.
+    """
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        checkpointer: Any,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        builder: StateGraph,
+    ) -> None:
+        self.spec = spec
+        self.builder = builder
+        self.name = spec.name
+        self.checkpointer = checkpointer if checkpointer not in (None, False, True) else None
+        self.interrupt_before_nodes = _node_set(interrupt_before, "interrupt_before", spec.nodes)
+        self.interrupt_after_nodes = _node_set(interrupt_after, "interrupt_after", spec.nodes)
+        if self.checkpointer is not None:
+            self._register_types(self.checkpointer)
+
+    def _register_types(self, saver: Any) -> None:
+        registry = getattr(getattr(saver, "serde", None), "registry", None)
+        if registry is None:
+            return
+        from pausegraph.types import Send
+
+        registry.register(Send, "pausegraph.Send")
+        for schema in {id(s): s for s in (self.spec.state, self.spec.input, self.spec.output)}.values():
+            if schema.kind in ("dataclass", "pydantic"):
+                registry.register(schema.cls)
+            for annotation in schema.annotations.values():
+                registry.register_annotation(annotation)
+        for node in self.spec.nodes.values():
+            for annotation in node.input.annotations.values():
+                registry.register_annotation(annotation)
+
+    def __repr__(self) -> str:
+        return f"<CompiledStateGraph {self.name!r} nodes={list(self.spec.nodes)}>"
+
+    @property
+    def nodes(self) -> dict[str, Any]:
+        """Node name to its callable (START included, as LangGraph lists it)."""
+        out: dict[str, Any] = {START: None}
+        out.update({name: node.fn for name, node in self.spec.nodes.items()})
+        return out
+
+    # -- running -----------------------------------------------------------------
+
+    def _prepare(
+        self,
+        inp: Any,
+        config: Mapping[str, Any] | None,
+        modes: frozenset[str],
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+    ) -> tuple[RunLoop, dict[str, Any]]:
+        address = address_of(config)
+        saver = self.checkpointer
+        if saver is not None and address.thread_id is None:
+            raise InvalidConfigError(
+                "This graph has a checkpointer, so each run needs a thread_id: pass "
+                "config={'configurable': {'thread_id': '...'}}."
+            )
+        durability = durability or "sync"
+        if durability not in _DURABILITY:
+            raise InvalidConfigError(
+                f"durability must be one of {', '.join(map(repr, _DURABILITY))}, got {durability!r}."
+            )
+        before = _node_set(interrupt_before, "interrupt_before", self.spec.nodes)
+        after = _node_set(interrupt_after, "interrupt_after", self.spec.nodes)
+        run_config = dict(config or {})
+        opts = RunOptions(
+            config=run_config,
+            thread_id=address.thread_id,
+            ns=address.ns,
+            checkpoint_id=address.checkpoint_id,
+            modes=modes,
+            interrupt_before=before if before is not None else self.interrupt_before_nodes,
+            interrupt_after=after if after is not None else self.interrupt_after_nodes,
+            durability=durability,
+            recursion_limit=recursion_limit_of(config),
+            metadata=dict(run_config.get("metadata") or {}),
+        )
+        return RunLoop(self.spec, saver, inp, opts), run_config
+
+    @staticmethod
+    def _modes(stream_mode: Any) -> tuple[frozenset[str], bool]:
+        if stream_mode is None:
+            stream_mode = "updates"
+        single = isinstance(stream_mode, str)
+        modes = frozenset([stream_mode] if single else stream_mode)
+        unknown = sorted(modes - _MODES)
+        if unknown:
+            raise InvalidConfigError(
+                f"Unknown stream_mode {unknown[0]!r}; use one of {', '.join(sorted(_MODES))}."
+            )
+        return modes, single
+
+    def _writer(self, loop: RunLoop, modes: frozenset[str]) -> Any:
+        if "custom" not in modes:
+            return None
+        out = loop.out
+
+        def write(chunk: Any) -> None:
+            out.append(("custom", chunk))
+
+        return write
+
+    def stream(
+        self,
+        input: Any,  # noqa: A002 - LangGraph's name
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: Literal["sync", "async", "exit"] | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run the graph and yield what ``stream_mode`` asks for as it happens.
+
+        Args:
+            input: A dict of state values to start a run, ``None`` to continue a
+                paused or failed run, or a ``Command`` to resume one.
+            config: ``{"configurable": {"thread_id": ...}, "recursion_limit": ...}``.
+            stream_mode: ``"values"``, ``"updates"`` (default), ``"debug"``,
+                ``"custom"``, ``"tasks"``, ``"checkpoints"``, or a list of them
+                (then chunks come as ``(mode, chunk)`` pairs).
+            interrupt_before / interrupt_after: Breakpoints for this run only.
+            durability: ``"sync"`` (default: each checkpoint is written before
+                the next step starts), ``"async"`` or ``"exit"`` (only when the run stops).
+
+        Raises:
+            InvalidConfigError, EmptyInputError, GraphRecursionError,
+            InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
+        """
+        modes, single = self._modes(stream_mode)
+        loop, run_config = self._prepare(
+            input, config, modes, interrupt_before, interrupt_after, durability
+        )
+        for mode, chunk in drive_sync(loop, self.checkpointer, run_config, self._writer(loop, modes)):
+            yield chunk if single else (mode, chunk)
+
+    async def astream(
+        self,
+        input: Any,  # noqa: A002
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: Literal["sync", "async", "exit"] | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
+        modes, single = self._modes(stream_mode)
+        loop, run_config = self._prepare(
+            input, config, modes, interrupt_before, interrupt_after, durability
+        )
+        async for mode, chunk in drive_async(loop, self.checkpointer, run_config, self._writer(loop, modes)):
+            yield chunk if single else (mode, chunk)
+
+    def _result(self, loop: RunLoop) -> dict[str, Any]:
+        result = dict(loop.values)
+        if loop.interrupts:
+            result[INTERRUPT] = list(loop.interrupts)
+        return result
+
+    def invoke(
+        self,
+        input: Any,  # noqa: A002
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str = "values",
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: Literal["sync", "async", "exit"] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph until it ends or pauses; return the final state.
+
+        Returns:
+            The state's values (output schema keys). When the run paused on
+            ``interrupt()``, the result also has ``"__interrupt__"``: a list of
+            :class:`~pausegraph.types.Interrupt` to show the person.
+
+        Raises:
+            See :meth:`stream`.
+        """
+        if stream_mode != "values":
+            return list(
+                self.stream(
+                    input, config, stream_mode=stream_mode, interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after, durability=durability,
+                )
+            )
+        loop, run_config = self._prepare(
+            input, config, frozenset(), interrupt_before, interrupt_after, durability
+        )
+        for _ in drive_sync(loop, self.checkpointer, run_config, None):
+            pass
+        return self._result(loop)
+
+    async def ainvoke(
+        self,
+        input: Any,  # noqa: A002
+        config: Mapping[str, Any] | None = None,
+        *,
+        stream_mode: str = "values",
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: Literal["sync", "async", "exit"] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Async :meth:`invoke`."""
+        if stream_mode != "values":
+            return [
+                chunk
+                async for chunk in self.astream(
+                    input, config, stream_mode=stream_mode, interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after, durability=durability,
+                )
+            ]
+        loop, run_config = self._prepare(
+            input, config, frozenset(), interrupt_before, interrupt_after, durability
+        )
+        async for _ in drive_async(loop, self.checkpointer, run_config, None):
+            pass
+        return self._result(loop)
+
+    # -- state -----------------------------------------------------------------
+
+    def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's current state (or the checkpoint ``config`` names).
+
+        Returns:
+            A :class:`StateSnapshot`; for a thread with no checkpoint, an empty one.
+
+        Raises:
+            InvalidConfigError: No checkpointer, or no thread_id in ``config``.
+        """
+        address = address_of(config)
+        thread_id = require_thread(address, self.checkpointer, "get_state()")
+        stored = self.checkpointer.load(thread_id, address.ns, address.checkpoint_id)
+        if stored is None:
+            return empty_snapshot(config)
+        return snapshot(self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None)
+
+    async def aget_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """Async :meth:`get_state`."""
+        address = address_of(config)
+        thread_id = require_thread(address, self.checkpointer, "aget_state()")
+        stored = await self.checkpointer.aload(thread_id, address.ns, address.checkpoint_id)
+        if stored is None:
+            return empty_snapshot(config)
+        return snapshot(self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None)
+
+    def _history_args(
+        self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
+    ) -> tuple[str, str, str | None]:
+        address = address_of(config)
+        thread_id = require_thread(address, self.checkpointer, what)
+        before_id = address_of(before).checkpoint_id if before is not None else None
+        return thread_id, address.ns, before_id or address.checkpoint_id
+
+    def get_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints as snapshots, newest first.
+
+        Args:
+            filter: Only checkpoints whose metadata has these pairs, e.g. ``{"source": "loop"}``.
+            before: Only checkpoints older than the one this config names.
+            limit: At most this many.
+        """
+        thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        for stored in self.checkpointer.history(
+            thread_id, ns, before=before_id, limit=limit, filter=filter
+        ):
+            yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
+
+    async def aget_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async :meth:`get_state_history`."""
+        thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        async for stored in self.checkpointer.ahistory(
+            thread_id, ns, before=before_id, limit=limit, filter=filter
+        ):
+            yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
+
+    def _update_flow(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
+    ) -> Any:
+        address = address_of(config)
+        thread_id = require_thread(address, self.checkpointer, what)
+        return update_flow(
+            self.spec,
+            thread_id=thread_id,
+            ns=address.ns,
+            checkpoint_id=address.checkpoint_id,
+            values=values,
+            as_node=as_node,
+            metadata=dict(config.get("metadata") or {}),
+            config=dict(config),
+        )
+
+    def update_state(
+        self,
+        config: Mapping[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Change the thread's state as if ``as_node`` had returned ``values``.
+
+        The next nodes follow from ``as_node``'s edges. Without ``as_node`` the
+        node that last wrote is used. ``as_node=END`` with ``values=None``
+        drops the pending tasks; pending interrupts are discarded.
+
+        Returns:
+            The config of the new checkpoint.
+
+        Raises:
+            InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
+            InvalidConfigError: No checkpointer or no thread_id.
+        """
+        return run_effects_sync(self.checkpointer, self._update_flow(config, values, as_node, "update_state()"))  # type: ignore[no-any-return]
+
+    async def aupdate_state(
+        self,
+        config: Mapping[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`update_state`."""
+        return await run_effects_async(self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()"))  # type: ignore[no-any-return]
+
+    # -- pictures ----------------------------------------------------------------
+
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """The graph's nodes and edges, drawable as Mermaid, ASCII or PNG."""
+        from pausegraph.graph._drawing import drawable
+
+        return drawable(self.spec)
+
+    # -- composition -------------------------------------------------------------
+
+    def _as_node(self) -> Any:
+        graph = self
+
+        def run_subgraph(state: Any) -> Any:
+            return graph.invoke(state)
+
+        run_subgraph.__name__ = self.name
+        return run_subgraph
+
+
+

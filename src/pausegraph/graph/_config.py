@@ -1,0 +1,93 @@
+"""Reading a run's ``config`` dict: thread id, checkpoint address, limits."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pausegraph.errors import InvalidConfigError
+
+__all__ = ["DEFAULT_RECURSION_LIMIT", "Address", "address_of", "recursion_limit_of"]
+
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("PAUSEGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+"""Supersteps a run may take before ``GraphRecursionError`` (LangGraph 1.2's default)."""
+
+
+class Address:
+    """Where a run reads and writes: thread, namespace and (optional) checkpoint."""
+
+    __slots__ = ("checkpoint_id", "ns", "thread_id")
+
+    def __init__(self, thread_id: str | None, ns: str, checkpoint_id: str | None) -> None:
+        self.thread_id = thread_id
+        self.ns = ns
+        self.checkpoint_id = checkpoint_id
+
+
+def _thread_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value:
+            raise InvalidConfigError(
+                "thread_id is an empty string; pass a non-empty id, e.g. "
+                "config={'configurable': {'thread_id': 'order-42'}}."
+            )
+        return value
+    if isinstance(value, int | uuid.UUID) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidConfigError(
+        f"thread_id must be a str (or an int or UUID), got {type(value).__name__} {value!r}. "
+        "Pass config={'configurable': {'thread_id': 'some-id'}}."
+    )
+
+
+def address_of(config: Mapping[str, Any] | None) -> Address:
+    """The address in ``config["configurable"]``.
+
+    Raises:
+        InvalidConfigError: ``config`` is not a dict, or ``thread_id`` has a wrong type.
+    """
+    if config is None:
+        return Address(None, "", None)
+    if not isinstance(config, Mapping):
+        raise InvalidConfigError(
+            f"config must be a dict like {{'configurable': {{'thread_id': '1'}}}}, got "
+            f"{type(config).__name__}."
+        )
+    conf = config.get("configurable") or {}
+    if not isinstance(conf, Mapping):
+        raise InvalidConfigError("config['configurable'] must be a dict, e.g. {'thread_id': '1'}.")
+    checkpoint_id = conf.get("checkpoint_id")
+    if checkpoint_id is not None and not isinstance(checkpoint_id, str):
+        raise InvalidConfigError(f"checkpoint_id must be a str, got {checkpoint_id!r}.")
+    ns = conf.get("checkpoint_ns") or ""
+    return Address(_thread_id(conf.get("thread_id")), str(ns), checkpoint_id or None)
+
+
+def recursion_limit_of(config: Mapping[str, Any] | None) -> int:
+    """``config["recursion_limit"]`` (default :data:`DEFAULT_RECURSION_LIMIT`).
+
+    Raises:
+        InvalidConfigError: The limit is not a positive int.
+    """
+    limit = (config or {}).get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise InvalidConfigError(f"recursion_limit must be an int of at least 1, got {limit!r}.")
+    return limit
+
+
+def require_thread(address: Address, saver: Any, what: str) -> str:
+    """The thread id, or an error naming what is missing and how to pass it."""
+    if saver is None:
+        raise InvalidConfigError(
+            f"No checkpointer set: {what} needs one. Compile with "
+            "builder.compile(checkpointer=InMemorySaver()) or another saver."
+        )
+    if address.thread_id is None:
+        raise InvalidConfigError(
+            f"{what} needs a thread_id: pass config={{'configurable': {{'thread_id': '...'}}}}."
+        )
+    return address.thread_id

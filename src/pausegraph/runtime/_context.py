@@ -1,0 +1,231 @@
+"""What a running node can reach: ``interrupt()``, ``once()`` and the stream writer.
+
+The runtime sets a :class:`TaskContext` in a context variable around each
+node call; the helpers below read it. They are re-exported by
+:mod:`pausegraph.types`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import sys
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pausegraph.errors import GraphInterrupt, GraphRunError, InterruptMismatchError
+
+if TYPE_CHECKING:
+    from pausegraph.types import Interrupt
+
+__all__ = [
+    "TaskContext",
+    "call_site",
+    "current_task",
+    "get_config",
+    "get_stream_writer",
+    "interrupt",
+    "interrupt_id",
+    "once",
+]
+
+T = TypeVar("T")
+
+_current: ContextVar[TaskContext | None] = ContextVar("pausegraph_task", default=None)
+current_task = _current
+
+
+class OutsideNodeError(GraphRunError, RuntimeError):
+    """A helper that needs a running node was called outside one."""
+
+
+class TaskContext:
+    """The per-call context of one task.
+
+    Attributes:
+        task_id: The task's deterministic id.
+        answers: ``[site, match_key, value]`` triples answered so far, in call order.
+        new_answer: A fresh answer for the next unanswered ``interrupt()``, if any.
+        journal: Results of ``once()`` calls stored by earlier runs of this task.
+        writer: Emits ``custom`` stream chunks.
+        config: The run's config.
+        on_answer / on_journal: Called when this run consumes an answer or
+            records a journal entry, so the runtime can persist it.
+    """
+
+    __slots__ = (
+        "answers",
+        "config",
+        "has_new_answer",
+        "interrupt_count",
+        "journal",
+        "journal_count",
+        "new_answer",
+        "on_journal",
+        "pending_schema",
+        "task_id",
+        "used_answer",
+        "writer",
+    )
+
+    def __init__(
+        self,
+        task_id: str,
+        *,
+        answers: list[list[Any]] | None = None,
+        new_answer: Any = None,
+        has_new_answer: bool = False,
+        journal: list[Any] | None = None,
+        writer: Callable[[Any], None] | None = None,
+        config: dict[str, Any] | None = None,
+        on_journal: Callable[[list[Any]], None] | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.answers = answers if answers is not None else []
+        self.new_answer = new_answer
+        self.has_new_answer = has_new_answer
+        self.used_answer = False
+        self.journal = journal if journal is not None else []
+        self.writer = writer
+        self.config = config or {}
+        self.on_journal = on_journal
+        self.interrupt_count = 0
+        self.journal_count = 0
+        self.pending_schema: Any = None
+
+
+def interrupt_id(task_id: str, index: int) -> str:
+    """The id of the ``index``-th ``interrupt()`` call of a task: stable and unique."""
+    return hashlib.blake2b(f"{task_id}:{index}".encode(), digest_size=16).hexdigest()
+
+
+def call_site(depth: int = 2) -> tuple[str, str]:
+    """Where the caller ``depth`` frames up is: ``(file:line (function), match key)``.
+
+    The match key is the file, the function and the text of the calling line,
+    not its number, so editing lines above an ``interrupt()`` between runs does
+    not break paused threads, while reordering two calls is still detected.
+    """
+    frame = sys._getframe(depth)
+    code = frame.f_code
+    func = getattr(code, "co_qualname", code.co_name)
+    text = linecache.getline(code.co_filename, frame.f_lineno).strip() or str(frame.f_lineno)
+    return f"{code.co_filename}:{frame.f_lineno} ({func})", f"{code.co_filename}|{func}|{text}"
+
+
+def _require() -> TaskContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise OutsideNodeError(
+            "interrupt() was called outside a running graph node. Call it inside a node "
+            "function of a graph compiled with a checkpointer."
+        )
+    return ctx
+
+
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
+    """Pause the run and ask a person; return their answer when the run resumes.
+
+    The first time, this stops the node, the run saves its state and returns
+    ``value`` to the caller under ``"__interrupt__"``. Resuming with
+    ``Command(resume=answer)`` runs the node again from its first line, and this
+    call returns ``answer``. Several calls in one node are answered in order.
+
+    Args:
+        value: The question, any JSON-serializable value.
+        response_schema: Optional pydantic model, ``TypedDict`` or JSON Schema
+            dict the answer must fit; a bad answer is refused with
+            :class:`~pausegraph.errors.ResumeValidationError` before anything is written.
+
+    Returns:
+        The resume value answering this call.
+
+    Raises:
+        InterruptMismatchError: The stored answer at this position was given to
+            an ``interrupt()`` at another place (calls were reordered or skipped).
+    """
+    from pausegraph.types import Interrupt
+
+    ctx = _require()
+    site, key = call_site(2)
+    index = ctx.interrupt_count
+    ctx.interrupt_count = index + 1
+    if index < len(ctx.answers):
+        answered_site, answered_key, answer = ctx.answers[index]
+        if answered_key != key:
+            raise InterruptMismatchError(
+                f"interrupt() #{index + 1} of this node was answered at {answered_site}, but on "
+                f"this run interrupt() #{index + 1} is called at {site}. A node must call its "
+                "interrupt()s in the same order on every run: do not skip or reorder them "
+                "conditionally, and do not loop over values that change between runs.",
+                answered_at=answered_site,
+                called_at=site,
+            )
+        return _coerce(answer, response_schema)
+    if ctx.has_new_answer:
+        ctx.has_new_answer = False
+        ctx.used_answer = True
+        answer = ctx.new_answer
+        ctx.answers.append([site, key, answer])
+        return _coerce(answer, response_schema)
+    exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task_id, index)),))
+    exc.site = (site, key)  # type: ignore[attr-defined]
+    exc.response_schema = response_schema  # type: ignore[attr-defined]
+    raise exc
+
+
+def _coerce(answer: Any, schema: Any) -> Any:
+    if schema is None:
+        return answer
+    from pausegraph.runtime._validate import coerce_answer
+
+    return coerce_answer(answer, schema)
+
+
+def once(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn(*args, **kwargs)`` once per task, even when the node re-runs.
+
+    The result is saved with the task, so a side effect placed before an
+    ``interrupt()`` (sending an email, charging a card) is not repeated when the
+    node runs again on resume: later runs get the saved result instead.
+
+    Returns:
+        ``fn``'s result (the saved one on re-runs).
+    """
+    ctx = _current.get()
+    if ctx is None:
+        return fn(*args, **kwargs)
+    index = ctx.journal_count
+    ctx.journal_count = index + 1
+    if index < len(ctx.journal):
+        return ctx.journal[index]  # type: ignore[no-any-return]
+    result = fn(*args, **kwargs)
+    ctx.journal.append(result)
+    if ctx.on_journal is not None:
+        ctx.on_journal(list(ctx.journal))
+    return result
+
+
+def _noop_writer(chunk: Any) -> None:
+    return None
+
+
+def get_stream_writer() -> Callable[[Any], None]:
+    """The writer for ``custom`` stream chunks of the running node (a no-op outside one)."""
+    ctx = _current.get()
+    if ctx is None or ctx.writer is None:
+        return _noop_writer
+    return ctx.writer
+
+
+def get_config() -> dict[str, Any]:
+    """The config of the running node's run.
+
+    Raises:
+        OutsideNodeError: Called outside a running node.
+    """
+    ctx = _current.get()
+    if ctx is None:
+        raise OutsideNodeError("get_config() was called outside a running graph node.")
+    return ctx.config

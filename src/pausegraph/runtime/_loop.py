@@ -1,0 +1,529 @@
+"""The run loop, written once for both drivers.
+
+:meth:`RunLoop.run` is a generator: it decides everything and yields the I/O
+it needs as effects (load, save, save writes, run tasks). The sync driver
+performs each effect by calling the saver and the nodes; the async driver
+awaits them. Stream chunks collect in :attr:`RunLoop.out` for the driver to
+hand to the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any
+
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    TaskRef,
+    new_checkpoint_id,
+)
+from pausegraph.constants import INTERRUPT, START
+from pausegraph.errors import (
+    CheckpointNotFoundError,
+    EmptyInputError,
+    GraphRecursionError,
+    InvalidConfigError,
+    NothingToResumeError,
+)
+from pausegraph.graph._spec import GraphSpec
+from pausegraph.runtime import _planner as P
+from pausegraph.runtime._planner import Task
+from pausegraph.runtime._resume import prepare_resume
+from pausegraph.runtime._views import (
+    checkpoint_config,
+    debug_checkpoint,
+    input_writes,
+    interrupt_of,
+    live_values,
+    output_values,
+)
+from pausegraph.types import Command, Interrupt
+
+__all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
+
+LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
+
+Effect = tuple[Any, ...]
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601 with microseconds."""
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+class RunOptions:
+    """Everything a run was asked to do, resolved from arguments and config."""
+
+    __slots__ = (
+        "checkpoint_id",
+        "config",
+        "durability",
+        "interrupt_after",
+        "interrupt_before",
+        "metadata",
+        "modes",
+        "ns",
+        "recursion_limit",
+        "thread_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        config: dict[str, Any],
+        thread_id: str | None,
+        ns: str,
+        checkpoint_id: str | None,
+        modes: frozenset[str],
+        interrupt_before: frozenset[str] | None,
+        interrupt_after: frozenset[str] | None,
+        durability: str,
+        recursion_limit: int,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        self.config = config
+        self.thread_id = thread_id
+        self.ns = ns
+        self.checkpoint_id = checkpoint_id
+        self.modes = modes
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.durability = durability
+        self.recursion_limit = recursion_limit
+        self.metadata = metadata
+
+
+class RunLoop:
+    """One invocation of a graph, from input to a stop (done, paused or failed).
+
+    After :meth:`run` finishes: :attr:`values` holds the final values,
+    :attr:`interrupts` the interrupts raised (in the order raised), and
+    :attr:`stopped_at_breakpoint` tells a static breakpoint stopped the run.
+    """
+
+    def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
+        self.spec = spec
+        self.saver = saver if opts.thread_id is not None else None
+        self.input = inp
+        self.opts = opts
+        self.out: deque[tuple[str, Any]] = deque()
+        self.values: dict[str, Any] = {}
+        self.interrupts: list[Interrupt] = []
+        self.stopped_at_breakpoint = False
+        self.checkpoint: Checkpoint | None = None
+        self._unsaved: set[str] = set()
+        self._last_saved: str | None = None
+        self._parallel = False
+        self._step_values: Mapping[str, Any] = {}
+        self._extra: list[tuple[str, Any]] = []
+        modes = opts.modes
+        self._values_mode = "values" in modes
+        self._updates_mode = "updates" in modes
+        self._debug_mode = "debug" in modes
+        self._tasks_mode = "tasks" in modes or self._debug_mode
+        self._checkpoints_mode = "checkpoints" in modes or self._debug_mode
+
+    # -- effects helpers -----------------------------------------------------
+
+    def _save(self, cp: Checkpoint) -> Generator[Effect, Any, None]:
+        self.checkpoint = cp
+        if self._checkpoints_mode:
+            self._emit_checkpoint(cp)
+        if self.saver is None:
+            return
+        if self.opts.durability == "exit":
+            self._unsaved.add(cp.id)
+            return
+        yield (SAVE, cp)
+        self._last_saved = cp.id
+
+    def _flush_exit(self) -> Generator[Effect, Any, None]:
+        """Under ``durability="exit"``, write the newest checkpoint, self-contained."""
+        cp = self.checkpoint
+        if self.saver is None or cp is None or cp.id not in self._unsaved:
+            return
+        unsaved = self._unsaved
+        versions = {k: (cp.id if v in unsaved else v) for k, v in cp.versions.items()}
+        cp = _replace(cp, versions=versions, parent_id=self._last_saved)
+        self.checkpoint = cp
+        yield (SAVE, cp)
+        self._unsaved.clear()
+        self._last_saved = cp.id
+
+    def _emit(self, mode: str, chunk: Any) -> None:
+        self.out.append((mode, chunk))
+
+    def _emit_checkpoint(self, cp: Checkpoint) -> None:
+        payload = debug_checkpoint(self.spec, cp, P.plan(cp))
+        if "checkpoints" in self.opts.modes:
+            self._emit("checkpoints", payload)
+        if self._debug_mode:
+            self._emit(
+                "debug",
+                {"step": cp.step, "timestamp": cp.created_at, "type": "checkpoint", "payload": payload},
+            )
+
+    def _emit_values(self, values: Mapping[str, Any]) -> None:
+        if self._values_mode:
+            self._emit("values", output_values(self.spec, values))
+
+    # -- the loop ------------------------------------------------------------
+
+    def run(self) -> Generator[Effect, Any, None]:
+        """Drive the run; yields effects, receives their results."""
+        spec, opts = self.spec, self.opts
+        stored: StoredCheckpoint | None = None
+        if self.saver is not None:
+            stored = yield (LOAD, opts.thread_id, opts.ns, opts.checkpoint_id)
+            if stored is None and opts.checkpoint_id is not None:
+                raise CheckpointNotFoundError(
+                    f"Thread {opts.thread_id!r} has no checkpoint {opts.checkpoint_id!r}. "
+                    "Take ids from get_state_history(), or drop checkpoint_id to use the latest."
+                )
+            if stored is not None and opts.checkpoint_id is not None and not _is_new_input(self.input):
+                head = yield (LOAD, opts.thread_id, opts.ns, None)
+                if head is not None and head.checkpoint.id != stored.checkpoint.id:
+                    stored = yield from self._fork(stored)
+
+        inp = self.input
+        resuming = True
+        if isinstance(inp, Command):
+            if stored is None:
+                raise (
+                    InvalidConfigError(
+                        "Command(resume=...) needs a checkpointer to find the paused run: compile "
+                        "with checkpointer=InMemorySaver() (or another saver) and pass "
+                        "config={'configurable': {'thread_id': ...}}."
+                    )
+                    if self.saver is None and opts.thread_id is None
+                    else NothingToResumeError(
+                        f"Thread {opts.thread_id!r} has no checkpoint, so there is nothing to resume. "
+                        "Start it with an input dict first."
+                    )
+                )
+            cp, tasks, extra, writes = prepare_resume(spec, stored, inp)
+            if writes:
+                yield (WRITES, cp.thread_id, cp.ns, cp.id, writes)
+        elif inp is None:
+            if stored is None:
+                raise EmptyInputError(
+                    "Received no input for __start__: the thread has no checkpoint to resume. "
+                    "Pass an input dict to start a run"
+                    + (
+                        "."
+                        if self.saver is not None
+                        else ", or compile with a checkpointer and pass a thread_id to resume one."
+                    )
+                )
+            cp = stored.checkpoint
+            tasks = P.plan(cp, stored.writes)
+            extra = input_writes(stored.writes)
+        else:
+            resuming = False
+            prev = stored.checkpoint if stored is not None else None
+            cp = self._input_checkpoint(prev, inp)
+            yield from self._save(cp)
+            tasks = P.plan(cp)
+            extra = []
+        self.checkpoint = cp
+        self._extra = extra
+        if resuming:
+            self._emit_values(live_values(spec, cp, tasks, extra))
+        yield from self._loop(cp, tasks, extra, skip_before=resuming)
+
+    def _loop(
+        self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
+    ) -> Generator[Effect, Any, None]:
+        try:
+            yield from self._steps(cp, tasks, extra, skip_before=skip_before)
+        except GeneratorExit:
+            raise
+        except BaseException:
+            yield from self._flush_exit()
+            raise
+        yield from self._flush_exit()
+
+    def _steps(
+        self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
+    ) -> Generator[Effect, Any, None]:
+        spec, opts = self.spec, self.opts
+        stop = cp.step + 1 + opts.recursion_limit
+        before, after = opts.interrupt_before, opts.interrupt_after
+        while True:
+            if cp.step + 1 > stop:
+                raise GraphRecursionError(
+                    f"Recursion limit of {opts.recursion_limit} reached without hitting a stop "
+                    "condition. You can increase the limit by setting the `recursion_limit` "
+                    "config key, e.g. graph.invoke(inp, {'recursion_limit': 100, ...}); if the "
+                    "graph loops forever, check the condition that should end the loop."
+                )
+            if not tasks:
+                self.values = output_values(spec, cp.values)
+                return
+            pending = [t for t in tasks if not t.done]
+            if (
+                before
+                and not skip_before
+                and any(t.name in before or "*" in before for t in pending if t.name != START)
+            ):
+                self._breakpoint(cp, tasks, extra)
+                return
+            skip_before = False
+            step_values = P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
+            self._step_values = step_values
+            self._parallel = sum(1 for t in pending if not t.hold) > 1
+            runnable = [t for t in pending if not t.hold]
+            if self._tasks_mode:
+                for t in runnable:
+                    self._emit_task_start(cp, t, step_values)
+            yield (RUN, runnable, step_values)
+            for t in pending:
+                if t.hold:
+                    self.task_done(t)
+            failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
+            paused = [t for t in pending if t.interrupts and not t.done]
+            if failed or paused:
+                yield from self._persist_stop(cp, tasks)
+                self.values = output_values(spec, live_values(spec, cp, tasks, extra))
+                if failed:
+                    raise failed[0].error  # type: ignore[misc]
+                return
+            cp = self._next_checkpoint(cp, tasks, extra)
+            extra = []
+            self._extra = []
+            yield from self._save(cp)
+            if any(t.writes for t in pending):
+                self._emit_values(cp.values)
+            tasks = P.plan(cp)
+            if after and any(t.name in after or "*" in after for t in pending if t.name != START):
+                self._breakpoint(cp, tasks, [])
+                return
+
+    def _breakpoint(self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]]) -> None:
+        self.stopped_at_breakpoint = True
+        self.values = output_values(self.spec, live_values(self.spec, cp, tasks, extra))
+        if self._updates_mode:
+            self._emit("updates", {INTERRUPT: ()})
+
+    # -- checkpoints -----------------------------------------------------------
+
+    def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
+        new_id = new_checkpoint_id()
+        if prev is None:
+            values = P.initial_values(self.spec)
+            versions = dict.fromkeys(values, new_id)
+            step = -1
+        else:
+            values, versions, step = dict(prev.values), dict(prev.versions), prev.step + 1
+        return Checkpoint(
+            thread_id=self.opts.thread_id or "",
+            ns=self.opts.ns,
+            id=new_id,
+            parent_id=prev.id if prev is not None else None,
+            step=step,
+            source="input",
+            created_at=now_iso(),
+            values=values,
+            versions=versions,
+            frontier=(TaskRef(START, False, inp),),
+            barriers={},
+            metadata=dict(self.opts.metadata),
+        )
+
+    def _next_checkpoint(
+        self, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
+    ) -> Checkpoint:
+        spec = self.spec
+        batches: list[tuple[str, Sequence[tuple[str, Any]]]] = []
+        if extra:
+            batches.append(("__input__", extra))
+        ordered = P.write_order(tasks)
+        batches.extend((t.name, t.writes) for t in ordered if t.writes)
+        values, changed = P.apply_writes(spec, cp.values, batches)
+        new_id = new_checkpoint_id()
+        versions = dict(cp.versions)
+        for key in changed:
+            if key in values:
+                versions[key] = new_id
+            else:
+                versions.pop(key, None)
+        frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
+        return Checkpoint(
+            thread_id=cp.thread_id,
+            ns=cp.ns,
+            id=new_id,
+            parent_id=cp.id,
+            step=cp.step + 1,
+            source="loop",
+            created_at=now_iso(),
+            values=values,
+            versions=versions,
+            frontier=frontier,
+            barriers=barriers,
+            metadata=dict(self.opts.metadata) or cp.metadata,
+            writers=tuple(dict.fromkeys(t.name for t in ordered)),
+        )
+
+    def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
+        """Replay from an old checkpoint: copy it as a new head so history branches."""
+        old = stored.checkpoint
+        new = _replace(
+            old,
+            id=new_checkpoint_id(),
+            parent_id=old.id,
+            step=old.step + 1,
+            source="fork",
+            created_at=now_iso(),
+            versions=dict(old.versions),
+        )
+        self.checkpoint = new
+        if self._checkpoints_mode:
+            self._emit_checkpoint(new)
+        yield (SAVE, new)  # a fork is written whatever the durability: it anchors the branch
+        self._last_saved = new.id
+        old_tasks = P.plan(old)
+        new_tasks = P.plan(new)
+        id_map = {o.id: n.id for o, n in zip(old_tasks, new_tasks, strict=True)}
+        writes = tuple(
+            PendingWrite(id_map.get(w.task_id, w.task_id), w.channel, w.value)
+            for w in stored.writes
+            if w.task_id in id_map or w.task_id == P.INPUT_TASK
+        )
+        if writes:
+            yield (WRITES, new.thread_id, new.ns, new.id, writes)
+        return StoredCheckpoint(new, writes)
+
+    # -- per-task callbacks (called by the drivers) ---------------------------
+
+    def task_done(self, task: Task) -> list[Effect]:
+        """Record a finished, paused or failed task; returns effects to perform now."""
+        effects: list[Effect] = []
+        cp = self.checkpoint
+        assert cp is not None
+        if task.done:
+            if self._updates_mode:
+                self._emit("updates", {task.name: dict(task.writes) if task.writes else None})
+            if self._tasks_mode:
+                self._emit_task_result(task)
+            if self._parallel and self.saver is not None and self.opts.durability != "exit":
+                effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task)))
+        elif task.interrupts:
+            if self._tasks_mode:
+                self._emit_task_result(task)
+            for record in task.interrupts:
+                intr = interrupt_of(record)
+                self.interrupts.append(intr)
+                if self._updates_mode:
+                    self._emit("updates", {INTERRUPT: (intr,)})
+                if self._values_mode:
+                    values = output_values(self.spec, self._live_now())
+                    values[INTERRUPT] = (intr,)
+                    self._emit("values", values)
+        elif self._tasks_mode:
+            self._emit_task_result(task)
+        return effects
+
+    def journal(self, task: Task, entries: list[Any]) -> list[Effect]:
+        """Effects that persist a task's ``once()`` results right away."""
+        cp = self.checkpoint
+        if self.saver is None or cp is None or self.opts.durability == "exit":
+            return []
+        return [(WRITES, cp.thread_id, cp.ns, cp.id, (PendingWrite(task.id, P.JOURNAL, entries),))]
+
+    def _live_now(self) -> dict[str, Any]:
+        assert self.checkpoint is not None
+        return live_values(self.spec, self.checkpoint, [], self._extra)
+
+    def _persist_stop(self, cp: Checkpoint, tasks: Sequence[Task]) -> Generator[Effect, Any, None]:
+        if self.saver is None:
+            return
+        if self.opts.durability == "exit":
+            yield from self._flush_exit()
+            cp = self.checkpoint or cp
+        writes: list[PendingWrite] = []
+        for t in tasks:
+            if t.done:
+                if not self._parallel or self.opts.durability == "exit":
+                    writes.extend(_task_writes(t))
+                if t.error is not None:
+                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+            else:
+                if t.interrupts:
+                    writes.append(PendingWrite(t.id, P.INTERRUPTS, t.interrupts))
+                if isinstance(t.error, BaseException):
+                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+                if t.answers:
+                    writes.append(PendingWrite(t.id, P.ANSWERS, t.answers))
+                if t.journal:
+                    writes.append(PendingWrite(t.id, P.JOURNAL, t.journal))
+        if writes:
+            yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes))
+
+    # -- debug / tasks stream ---------------------------------------------------
+
+    def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
+        node = self.spec.nodes.get(t.name)
+        if t.ref.push or node is None:
+            inp = t.ref.arg
+        else:
+            inp = node.input.view(values)
+        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": (f"branch:to:{t.name}",)}
+        if "tasks" in self.opts.modes:
+            self._emit("tasks", payload)
+        if self._debug_mode:
+            self._emit("debug", {"step": cp.step + 1, "timestamp": now_iso(), "type": "task", "payload": payload})
+
+    def _emit_task_result(self, t: Task) -> None:
+        cp = self.checkpoint
+        assert cp is not None
+        payload = {
+            "id": t.id,
+            "name": t.name,
+            "error": _error_text(t.error) if isinstance(t.error, BaseException) else None,
+            "result": dict(t.writes) if t.writes else {},
+            "interrupts": [
+                {"value": r["value"], "id": r["id"], "response_schema": r.get("schema")}
+                for r in t.interrupts
+            ]
+            if not t.done
+            else [],
+        }
+        if "tasks" in self.opts.modes:
+            self._emit("tasks", payload)
+        if self._debug_mode:
+            self._emit(
+                "debug",
+                {"step": cp.step + 1, "timestamp": now_iso(), "type": "task_result", "payload": payload},
+            )
+
+    def config_of_result(self) -> dict[str, Any] | None:
+        """The config addressing the checkpoint the run ended at."""
+        return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+def _is_new_input(inp: Any) -> bool:
+    return inp is not None and not isinstance(inp, Command)
+
+
+def _error_text(error: Any) -> str:
+    return error if isinstance(error, str) else repr(error)
+
+
+def _task_writes(task: Task) -> tuple[PendingWrite, ...]:
+    out = [
+        PendingWrite(task.id, P.WRITES, [list(w) for w in task.writes or ()]),
+        PendingWrite(task.id, P.NEXT, list(task.next or ())),
+    ]
+    if task.answers:
+        out.append(PendingWrite(task.id, P.ANSWERS, task.answers))
+    return tuple(out)
+
+
+def _replace(cp: Checkpoint, **changes: Any) -> Checkpoint:
+    import dataclasses
+
+    return dataclasses.replace(cp, **changes)

@@ -1,0 +1,313 @@
+"""The pure heart of the engine: plan a step's tasks, fold their writes into the next checkpoint.
+
+Nothing here does I/O or calls user code except routers (``route``), which
+are user functions by nature. The sync and async drivers share every
+decision through these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pausegraph.channels import MISSING, Channel, LastValue
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, TaskRef
+from pausegraph.constants import END, START
+from pausegraph.errors import InvalidRouteError, InvalidUpdateError
+from pausegraph.graph._spec import GraphSpec, NodeSpec
+
+__all__ = [
+    "INPUT_TASK",
+    "Task",
+    "apply_writes",
+    "initial_values",
+    "next_frontier",
+    "plan",
+]
+
+PULL = "__pregel_pull"
+PUSH = "__pregel_push"
+INPUT_TASK = "00000000-0000-0000-0000-000000000000"
+"""Task id under which a resume's ``Command(update=..., goto=...)`` is stored."""
+
+# Pending-write channels (see PendingWrite).
+WRITES, NEXT, INTERRUPTS, ANSWERS, ERROR, JOURNAL = (
+    "__writes__",
+    "__next__",
+    "__interrupt__",
+    "__resume__",
+    "__error__",
+    "__journal__",
+)
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """One node call of a step, with what earlier runs of it left behind.
+
+    Attributes:
+        id: Deterministic: the same checkpoint always plans the same ids.
+        name: The node.
+        path: ``("__pregel_pull", name)`` or ``("__pregel_push", index, False)``.
+        ref: The frontier entry this task comes from.
+        writes: The state writes, once the task finished (``None`` before).
+        next: Where the task routes (node names and ``Send``\\ s), once finished.
+        answers: ``[site, key, value]`` answers to its ``interrupt()`` calls so far.
+        journal: Saved results of its ``once()`` calls.
+        interrupts: Pending interrupt records (``{"value", "id", "site", "key", "schema"}``).
+        error: The exception (or its stored repr) of the last failed run.
+        new_answer: A resume value for its next unanswered ``interrupt()``.
+        hold: Stay paused without running (its interrupt was not answered by
+            this resume).
+    """
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    ref: TaskRef
+    writes: list[tuple[str, Any]] | None = None
+    next: list[Any] | None = None
+    answers: list[list[Any]] = field(default_factory=list)
+    journal: list[Any] = field(default_factory=list)
+    interrupts: list[dict[str, Any]] = field(default_factory=list)
+    error: BaseException | str | None = None
+    new_answer: Any = None
+    has_new_answer: bool = False
+    hold: bool = False
+    output: Any = None
+
+    @property
+    def done(self) -> bool:
+        """The task finished (its writes are known)."""
+        return self.writes is not None
+
+
+def task_id(checkpoint_id: str, ns: str, name: str, index: int | str) -> str:
+    """The deterministic id of a task planned from ``checkpoint_id``."""
+    h = hashlib.blake2b(f"{checkpoint_id}|{ns}|{name}|{index}".encode(), digest_size=16).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def initial_values(spec: GraphSpec) -> dict[str, Any]:
+    """Values of a brand-new thread: reducer keys start at their type's empty value."""
+    out: dict[str, Any] = {}
+    for key, channel in spec.channels.items():
+        value = channel.initial()
+        if value is not MISSING:
+            out[key] = value
+    return out
+
+
+def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
+    """The tasks of the step after ``cp``, restored with their pending writes."""
+    tasks: list[Task] = []
+    for index, ref in enumerate(cp.frontier):
+        if ref.push:
+            tasks.append(
+                Task(task_id(cp.id, cp.ns, ref.node, index), ref.node, (PUSH, index, False), ref)
+            )
+        else:
+            tasks.append(Task(task_id(cp.id, cp.ns, ref.node, ref.node), ref.node, (PULL, ref.node), ref))
+    if writes:
+        for w in writes:
+            if w.task_id == INPUT_TASK and w.channel == NEXT:
+                tasks.extend(goto_tasks(cp, w.value, tasks))
+        by_id = {t.id: t for t in tasks}
+        for w in writes:
+            t = by_id.get(w.task_id)
+            if t is None:
+                continue
+            if w.channel == WRITES:
+                t.writes = [tuple(x) for x in w.value]  # type: ignore[misc]
+            elif w.channel == NEXT:
+                t.next = list(w.value)
+            elif w.channel == ANSWERS:
+                t.answers = [list(a) for a in w.value]
+            elif w.channel == JOURNAL:
+                t.journal = list(w.value)
+            elif w.channel == INTERRUPTS:
+                t.interrupts = list(w.value)
+            elif w.channel == ERROR:
+                t.error = w.value
+    return tasks
+
+
+def goto_tasks(cp: Checkpoint, targets: Iterable[Any], existing: Sequence[Task]) -> list[Task]:
+    """Extra tasks a resume's ``Command(goto=...)`` adds to the step after ``cp``."""
+    from pausegraph.types import Send
+
+    names = {t.name for t in existing if t.path[0] == PULL}
+    out: list[Task] = []
+    offset = len(cp.frontier)
+    for i, target in enumerate(targets):
+        if isinstance(target, Send):
+            ref = TaskRef(target.node, True, target.arg)
+            index = offset + i
+            out.append(Task(task_id(cp.id, cp.ns, ref.node, index), ref.node, (PUSH, index, False), ref))
+        elif target not in names:
+            names.add(target)
+            out.append(Task(task_id(cp.id, cp.ns, target, target), target, (PULL, target), TaskRef(target)))
+    return out
+
+
+def write_order(tasks: Iterable[Task]) -> list[Task]:
+    """Tasks in the order their writes apply: edge tasks by node name, then ``Send``\\ s."""
+    return sorted(tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name))
+
+
+def channel_of(spec: GraphSpec, key: str) -> Channel:
+    """The channel of ``key`` (a fresh last-value one for free-form ``dict`` states)."""
+    channel = spec.channels.get(key)
+    if channel is None:
+        return LastValue(key)
+    return channel
+
+
+def apply_writes(
+    spec: GraphSpec,
+    values: Mapping[str, Any],
+    batches: Iterable[tuple[str, Sequence[tuple[str, Any]]]],
+) -> tuple[dict[str, Any], list[str]]:
+    """Fold writes into ``values``.
+
+    Args:
+        batches: ``(writer name, [(key, value), ...])`` in application order.
+
+    Returns:
+        The new values and the keys that were written.
+
+    Raises:
+        InvalidUpdateError: A key without a reducer got two values.
+    """
+    grouped: dict[str, tuple[list[Any], list[str]]] = {}
+    for writer, writes in batches:
+        for key, value in writes:
+            entry = grouped.get(key)
+            if entry is None:
+                grouped[key] = ([value], [writer])
+            else:
+                entry[0].append(value)
+                entry[1].append(writer)
+    if not grouped:
+        return dict(values), []
+    new = dict(values)
+    for key, (vals, writers) in grouped.items():
+        channel = channel_of(spec, key)
+        current = new.get(key, MISSING)
+        folded = channel.fold(current, vals, writers)
+        if folded is MISSING:
+            new.pop(key, None)
+        else:
+            new[key] = folded
+    return new, list(grouped)
+
+
+def check_keys(spec: GraphSpec, node: str, writes: Sequence[tuple[str, Any]]) -> None:
+    """Refuse writes to keys no schema declares.
+
+    Raises:
+        InvalidUpdateError: Names the node, the key and the keys that exist.
+    """
+    if spec.state.kind == "dict":
+        return
+    channels = spec.channels
+    for key, _ in writes:
+        if key not in channels:
+            known = ", ".join(repr(k) for k in channels) or "(none)"
+            raise InvalidUpdateError(
+                f"Node {node!r} wrote key {key!r}, which the state schema "
+                f"{getattr(spec.state.cls, '__name__', spec.state.cls)} does not declare "
+                f"(keys: {known}). Add {key!r} to the schema, or stop returning it."
+            )
+
+
+def resolve_targets(spec: GraphSpec, source: str, items: Iterable[Any], what: str) -> list[Any]:
+    """Check that routing results name real nodes; drop ``END``.
+
+    Raises:
+        InvalidRouteError: A name is not a node of the graph.
+    """
+    from pausegraph.types import Send
+
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Send):
+            if item.node not in spec.nodes:
+                raise InvalidRouteError(
+                    f"{what} sent to unknown node {item.node!r}; known nodes: "
+                    f"{', '.join(repr(n) for n in spec.nodes)}."
+                )
+            out.append(item)
+        elif item == END or item is None:
+            continue
+        elif isinstance(item, str) and item in spec.nodes:
+            out.append(item)
+        else:
+            raise InvalidRouteError(
+                f"{what} returned {item!r}, which is not a node of the graph; known nodes: "
+                f"{', '.join(repr(n) for n in spec.nodes)}, or END. Return one of these, or add "
+                "a path_map that maps the result to a node."
+            )
+    return out
+
+
+def next_frontier(
+    spec: GraphSpec,
+    cp: Checkpoint,
+    finished: Sequence[tuple[str, Sequence[Any]]],
+    keep: Sequence[TaskRef] = (),
+) -> tuple[tuple[TaskRef, ...], dict[str, tuple[str, ...]]]:
+    """The tasks of the next step and the new join barriers.
+
+    Args:
+        finished: ``(node, its routing results)`` for every task that finished.
+        keep: Frontier entries carried over unchanged (``update_state`` keeps
+            the tasks of nodes other than ``as_node``).
+
+    Returns:
+        Edge tasks in node order, then ``Send`` tasks in order; and the barriers.
+    """
+    from pausegraph.types import Send
+
+    pulled: set[str] = set()
+    pushes: list[TaskRef] = []
+    for ref in keep:
+        if ref.push:
+            pushes.append(ref)
+        else:
+            pulled.add(ref.node)
+    barriers = {k: set(v) for k, v in cp.barriers.items()}
+    for node, targets in finished:
+        for target in targets:
+            if isinstance(target, Send):
+                pushes.append(TaskRef(target.node, True, target.arg))
+            else:
+                pulled.add(target)
+        for index in spec.joins_by_source.get(node, ()):
+            sources, target = spec.joins[index]
+            arrived = barriers.setdefault(str(index), set())
+            arrived.add(node)
+            if arrived.issuperset(sources):
+                barriers.pop(str(index))
+                if target != END:
+                    pulled.add(target)
+    frontier = [TaskRef(n) for n in spec.nodes if n in pulled]
+    frontier.extend(pushes)
+    return tuple(frontier), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
+
+
+def static_targets(spec: GraphSpec, node: str) -> tuple[str, ...]:
+    """The nodes plain edges lead to from ``node``."""
+    return spec.edges.get(node, ())
+
+
+def node_spec(spec: GraphSpec, name: str) -> NodeSpec | None:
+    """The node called ``name`` (``None`` for START)."""
+    return spec.nodes.get(name)
+
+
+def is_start(name: str) -> bool:
+    """Whether ``name`` is the START pseudo-node."""
+    return name == START

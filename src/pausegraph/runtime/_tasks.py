@@ -1,0 +1,293 @@
+"""Running one task: call the node, retry, read its output, route — written once.
+
+:func:`task_flow` is a generator that yields the calls it needs
+(:class:`Call`, :class:`Sleep`); the sync driver performs them directly and
+the async driver awaits them. So retries, output handling and routing exist
+in one place for both.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Any
+
+from pausegraph.constants import START
+from pausegraph.errors import GraphInterrupt, InvalidRouteError, InvalidUpdateError, NodeInterrupt
+from pausegraph.graph._spec import Branch, GraphSpec
+from pausegraph.runtime._context import TaskContext, interrupt_id
+from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
+
+__all__ = ["Call", "Sleep", "add_note", "task_flow"]
+
+
+class Call:
+    """Ask the driver to call ``fn(arg, **kwargs)`` with ``ctx`` as the current task."""
+
+    __slots__ = ("arg", "ctx", "fn", "is_async", "kwargs")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        arg: Any,
+        kwargs: dict[str, Any],
+        ctx: TaskContext | None,
+        is_async: bool,
+    ) -> None:
+        self.fn = fn
+        self.arg = arg
+        self.kwargs = kwargs
+        self.ctx = ctx
+        self.is_async = is_async
+
+
+class Sleep:
+    """Ask the driver to wait ``seconds`` before the next retry."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+TaskFlow = Generator["Call | Sleep", Any, None]
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Attach ``note`` to ``exc`` (``add_note`` on 3.11+, ``__notes__`` before)."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        notes = list(getattr(exc, "__notes__", []))
+        notes.append(note)
+        exc.__notes__ = notes  # type: ignore[attr-defined]
+
+
+def _kwargs(names: frozenset[str], config: dict[str, Any], writer: Any) -> dict[str, Any]:
+    if not names:
+        return {}
+    out: dict[str, Any] = {}
+    if "config" in names:
+        out["config"] = config
+    if "writer" in names:
+        out["writer"] = writer
+    return out
+
+
+def interpret_output(spec: GraphSpec, name: str, output: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
+    """A node's return value as ``(state writes, goto targets)``.
+
+    Raises:
+        InvalidUpdateError: The output is not a dict, ``None``, a ``Command``
+            or an instance of the state schema.
+    """
+    from pausegraph.types import Command
+
+    if output is None:
+        return [], []
+    if isinstance(output, Mapping):
+        return list(output.items()), []
+    if isinstance(output, Command):
+        if output.graph == Command.PARENT:
+            from pausegraph.errors import GraphRunError
+
+            raise GraphRunError(
+                f"Node {name!r} returned Command(graph=Command.PARENT), but this graph has no parent."
+            )
+        writes: list[tuple[str, Any]] = []
+        if output.update is not None:
+            writes = interpret_output(spec, name, output.update)[0] if not isinstance(
+                output.update, list | tuple
+            ) else [tuple(x) for x in output.update]  # type: ignore[misc]
+        goto = output.goto
+        gotos = list(goto) if isinstance(goto, list | tuple) else [goto] if goto else []
+        return writes, gotos
+    if isinstance(output, list | tuple) and output and all(isinstance(o, Command) for o in output):
+        writes, gotos = [], []
+        for item in output:
+            w, g = interpret_output(spec, name, item)
+            writes.extend(w)
+            gotos.extend(g)
+        return writes, gotos
+    updates = spec.state.updates_from(output)
+    if updates is not None:
+        return list(updates.items()), []
+    raise InvalidUpdateError(
+        f"Expected dict, got {output}. Node {name!r} returned a {type(output).__name__}; a node "
+        "must return a dict of state updates, None, or a Command."
+    )
+
+
+def _branch_results(branch: Branch, result: Any) -> list[Any]:
+    from pausegraph.types import Send
+
+    items = list(result) if isinstance(result, list | tuple) else [result]
+    if branch.path_map is None:
+        return items
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Send):
+            out.append(item)
+            continue
+        try:
+            out.append(branch.path_map[item])
+        except (KeyError, TypeError):
+            raise InvalidRouteError(
+                f"Conditional edge {branch.name!r} from {branch.source!r} returned {item!r}, which "
+                f"is not a key of its path_map {dict(branch.path_map)!r}. Return one of its keys, "
+                "or add the result to the path_map."
+            ) from None
+    return out
+
+
+def task_flow(
+    spec: GraphSpec,
+    task: Task,
+    values: Mapping[str, Any],
+    *,
+    config: dict[str, Any],
+    writer: Callable[[Any], None] | None,
+    on_journal: Callable[[Task, list[Any]], None] | None = None,
+) -> TaskFlow:
+    """Run ``task`` to completion, recording its outcome on the task.
+
+    On return exactly one of these holds: ``task.writes``/``task.next`` are set
+    (finished), ``task.interrupts`` is non-empty (paused), ``task.error`` is
+    set (failed).
+    """
+    name = task.name
+    node = spec.nodes.get(name)
+    task.error = None
+    task.interrupts = []
+    if name == START:
+        output: Any = task.ref.arg
+        if output is not None and not isinstance(output, Mapping):
+            updates = spec.input.updates_from(output)
+            if updates is None:
+                task.error = InvalidUpdateError(
+                    f"Expected dict, got {output}. The input of a run must be a dict of state "
+                    f"values (keys: {', '.join(spec.input.keys)}), or None to resume."
+                )
+                return
+            output = updates
+    else:
+        assert node is not None
+        arg = task.ref.arg if task.ref.push else node.input.view(values)
+        kwargs = _kwargs(node.kwargs, config, writer)
+        attempt = 0
+        while True:
+            attempt += 1
+            ctx = TaskContext(
+                task.id,
+                answers=[list(a) for a in task.answers],
+                new_answer=task.new_answer,
+                has_new_answer=task.has_new_answer,
+                journal=task.journal,
+                writer=writer,
+                config=config,
+                on_journal=(lambda entries: on_journal(task, entries)) if on_journal else None,
+            )
+            try:
+                output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
+            except NodeInterrupt as ni:
+                task.interrupts = [
+                    {"value": ni.value, "id": ni.given_id or "placeholder-id", "site": None}
+                ]
+                _keep_answers(task, ctx)
+                return
+            except GraphInterrupt as gi:
+                site = getattr(gi, "site", (None, None))
+                task.interrupts = [
+                    {
+                        "value": i.value,
+                        "id": i.id,
+                        "site": site[0],
+                        "key": site[1],
+                        "schema": _schema_record(getattr(gi, "response_schema", None)),
+                    }
+                    for i in gi.interrupts
+                ]
+                _keep_answers(task, ctx)
+                return
+            except Exception as exc:
+                policy = next((p for p in node.retry if p.should_retry(exc)), None)
+                if policy is not None and attempt < policy.max_attempts:
+                    yield Sleep(policy.delay(attempt))
+                    continue
+                add_note(exc, f"During task with name {name!r} and id {task.id!r}")
+                task.error = exc
+                _keep_answers(task, ctx)
+                return
+            _keep_answers(task, ctx)
+            break
+    yield from finish_flow(spec, task, values, output, config=config, writer=writer)
+
+
+def finish_flow(
+    spec: GraphSpec,
+    task: Task,
+    values: Mapping[str, Any],
+    output: Any,
+    *,
+    config: dict[str, Any],
+    writer: Callable[[Any], None] | None,
+) -> TaskFlow:
+    """Read a node's ``output`` and route it; sets ``task.writes``/``task.next`` or ``task.error``.
+
+    Also used by ``update_state``, which applies an update as if a node had returned it.
+    """
+    name = task.name
+    try:
+        writes, gotos = interpret_output(spec, name, output)
+        if name == START:
+            writes = list(spec.input.validate_input(dict(writes)).items()) if writes else []
+        check_keys(spec, name, writes)
+        targets: list[Any] = list(spec.edges.get(name, ()))
+        branches = spec.branches.get(name, ())
+        if branches:
+            local, _ = apply_writes(spec, values, [(name, writes)])
+            view = spec.state.view(local)
+            for branch in branches:
+                result = yield Call(
+                    branch.path, view, _kwargs(branch.kwargs, config, writer), None, branch.is_async
+                )
+                targets.extend(
+                    resolve_targets(
+                        spec,
+                        name,
+                        _branch_results(branch, result),
+                        f"Conditional edge {branch.name!r} from {name!r}",
+                    )
+                )
+        targets.extend(resolve_targets(spec, name, gotos, f"Command(goto=...) from node {name!r}"))
+    except Exception as exc:
+        add_note(exc, f"During task with name {name!r} and id {task.id!r}")
+        task.error = exc
+        return
+    task.output = output
+    task.writes = writes
+    task.next = targets
+
+
+def _keep_answers(task: Task, ctx: TaskContext) -> None:
+    task.answers = ctx.answers
+    task.journal = ctx.journal
+    task.has_new_answer = False
+
+
+def _schema_record(schema: Any) -> Any:
+    if schema is None:
+        return None
+    from pausegraph.runtime._validate import schema_to_json
+
+    return schema_to_json(schema)
+
+
+def new_interrupt_id(task: Task, index: int) -> str:
+    """The id the ``index``-th interrupt of ``task`` gets."""
+    return interrupt_id(task.id, index)
+
+
+def unanswered(tasks: Sequence[Task]) -> list[Task]:
+    """Tasks that are paused on an interrupt."""
+    return [t for t in tasks if t.interrupts and not t.done]

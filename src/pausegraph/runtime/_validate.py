@@ -1,0 +1,134 @@
+"""Typed answers: check a resume value against an interrupt's ``response_schema``.
+
+Schemas are stored as JSON Schema (so a paused thread can be validated by any
+process, without the class), and checked by the small validator below, which
+covers the keywords people use for answers: ``type``, ``properties``,
+``required``, ``additionalProperties``, ``items``, ``enum``, ``const``,
+``minimum``/``maximum``, ``minLength``/``maxLength``, ``anyOf``, and local ``$ref``.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from typing_extensions import is_typeddict
+from typing import Any
+
+__all__ = ["coerce_answer", "schema_to_json", "validate_answer"]
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list, tuple),
+    "null": (type(None),),
+}
+
+
+def schema_to_json(schema: Any) -> dict[str, Any]:
+    """The JSON Schema of a pydantic model, a ``TypedDict`` or a JSON Schema dict."""
+    if isinstance(schema, Mapping):
+        return dict(schema)
+    if hasattr(schema, "model_json_schema"):
+        result: dict[str, Any] = schema.model_json_schema()
+        return result
+    if isinstance(schema, type) and is_typeddict(schema):
+        try:
+            from pydantic import TypeAdapter
+        except ImportError:
+            return _typeddict_schema(schema)
+        adapted: dict[str, Any] = TypeAdapter(schema).json_schema()
+        return adapted
+    raise TypeError(
+        f"response_schema must be a pydantic model, a TypedDict or a JSON Schema dict, "
+        f"not {schema!r}."
+    )
+
+
+def _typeddict_schema(schema: type) -> dict[str, Any]:
+    names = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
+    props: dict[str, Any] = {}
+    for key, hint in typing.get_type_hints(schema).items():
+        origin = typing.get_origin(hint) or hint
+        props[key] = {"type": names[origin]} if origin in names else {}
+    required = sorted(getattr(schema, "__required_keys__", props))
+    return {"type": "object", "properties": props, "required": required}
+
+
+def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
+    """Every way ``answer`` breaks ``schema``, as readable strings (empty when it fits)."""
+    problems: list[str] = []
+    _check(answer, schema, "answer", problems, schema)
+    return problems
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node.get(part, {}) if isinstance(node, Mapping) else {}
+    return node if isinstance(node, Mapping) else {}
+
+
+def _check(value: Any, schema: Mapping[str, Any], where: str, out: list[str], root: Mapping[str, Any]) -> None:
+    schema = _resolve(schema, root)
+    if "anyOf" in schema:
+        options = schema["anyOf"]
+        if not any(not validate_answer_in(value, opt, root) for opt in options):
+            out.append(f"{where}: {value!r} matches none of the allowed forms")
+        return
+    expected = schema.get("type")
+    if expected is not None:
+        kinds = expected if isinstance(expected, list) else [expected]
+        ok = any(
+            isinstance(value, _PY_TYPES.get(k, ())) and not (k in ("integer", "number") and isinstance(value, bool))
+            for k in kinds
+        )
+        if not ok:
+            out.append(f"{where}: expected {' or '.join(kinds)}, got {type(value).__name__} {value!r}")
+            return
+    if "enum" in schema and value not in schema["enum"]:
+        out.append(f"{where}: {value!r} is not one of {schema['enum']!r}")
+    if "const" in schema and value != schema["const"]:
+        out.append(f"{where}: must be {schema['const']!r}, got {value!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            out.append(f"{where}: {value!r} is less than the minimum {schema['minimum']!r}")
+        if "maximum" in schema and value > schema["maximum"]:
+            out.append(f"{where}: {value!r} is more than the maximum {schema['maximum']!r}")
+    if isinstance(value, str):
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            out.append(f"{where}: shorter than {schema['minLength']} characters")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            out.append(f"{where}: longer than {schema['maxLength']} characters")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", ()):
+            if key not in value:
+                out.append(f"{where}.{key}: required field is missing")
+        for key, item in value.items():
+            if key in props:
+                _check(item, props[key], f"{where}.{key}", out, root)
+            elif schema.get("additionalProperties") is False:
+                out.append(f"{where}.{key}: unexpected field")
+    if isinstance(value, list | tuple) and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            _check(item, schema["items"], f"{where}[{i}]", out, root)
+
+
+def validate_answer_in(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
+    """Problems of ``value`` against a sub-schema of ``root``."""
+    out: list[str] = []
+    _check(value, schema, "answer", out, root)
+    return out
+
+
+def coerce_answer(answer: Any, schema: Any) -> Any:
+    """The answer as ``interrupt()`` returns it: a model instance for a pydantic schema."""
+    if hasattr(schema, "model_validate") and isinstance(answer, Mapping):
+        return schema.model_validate(answer)
+    return answer

@@ -1,0 +1,182 @@
+"""How checkpoints look from outside: configs, ``StateSnapshot``\\ s, debug payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite
+from pausegraph.checkpoint.base import metadata_of
+from pausegraph.graph._spec import GraphSpec
+from pausegraph.runtime._planner import INPUT_TASK, Task, apply_writes, plan, write_order
+from pausegraph.types import Interrupt, PregelTask, StateSnapshot
+
+__all__ = [
+    "checkpoint_config",
+    "interrupts_of",
+    "live_values",
+    "snapshot",
+]
+
+
+def checkpoint_config(cp: Checkpoint) -> dict[str, Any]:
+    """The config that addresses ``cp``."""
+    return {
+        "configurable": {"thread_id": cp.thread_id, "checkpoint_ns": cp.ns, "checkpoint_id": cp.id}
+    }
+
+
+def parent_config(cp: Checkpoint) -> dict[str, Any] | None:
+    """The config of ``cp``'s parent, or ``None``."""
+    if cp.parent_id is None:
+        return None
+    return {
+        "configurable": {
+            "thread_id": cp.thread_id,
+            "checkpoint_ns": cp.ns,
+            "checkpoint_id": cp.parent_id,
+        }
+    }
+
+
+def interrupt_of(record: Mapping[str, Any]) -> Interrupt:
+    """The public :class:`Interrupt` of a stored interrupt record."""
+    return Interrupt(record["value"], record["id"], record.get("schema"))
+
+
+def interrupts_of(tasks: Sequence[Task]) -> tuple[Interrupt, ...]:
+    """Pending interrupts of ``tasks``, in task order."""
+    return tuple(interrupt_of(r) for t in tasks if not t.done for r in t.interrupts)
+
+
+def input_writes(writes: Sequence[PendingWrite]) -> list[tuple[str, Any]]:
+    """State writes a resume's ``Command(update=...)`` stored against the checkpoint."""
+    for w in writes:
+        if w.task_id == INPUT_TASK and w.channel == "__writes__":
+            return [tuple(x) for x in w.value]  # type: ignore[misc]
+    return []
+
+
+def live_values(
+    spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]] = ()
+) -> dict[str, Any]:
+    """``cp``'s values plus the writes of its tasks that already finished."""
+    batches: list[tuple[str, Sequence[tuple[str, Any]]]] = []
+    if extra:
+        batches.append(("__input__", extra))
+    batches.extend((t.name, t.writes) for t in write_order(tasks) if t.writes)
+    if not batches:
+        return dict(cp.values)
+    return apply_writes(spec, cp.values, batches)[0]
+
+
+def state_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of the state schema that have a value (all keys for ``dict`` states)."""
+    if spec.state.kind == "dict":
+        return dict(values)
+    return {k: values[k] for k in spec.state.keys if k in values}
+
+
+def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of the output schema that have a value."""
+    if spec.output.kind == "dict":
+        return dict(values)
+    return {k: values[k] for k in spec.output.keys if k in values}
+
+
+def _task_result(t: Task) -> Any:
+    if t.writes is None:
+        return None
+    return dict(t.writes)
+
+
+def _error_text(error: Any) -> str | None:
+    if error is None:
+        return None
+    return error if isinstance(error, str) else repr(error)
+
+
+def snapshot(
+    spec: GraphSpec, cp: Checkpoint, writes: Sequence[PendingWrite], *, live: bool
+) -> StateSnapshot:
+    """``cp`` as a :class:`StateSnapshot`.
+
+    Args:
+        live: Show the thread's present: values include the writes of tasks
+            that already finished and ``next`` lists only unfinished tasks (as
+            ``get_state`` on a thread does). Otherwise show ``cp`` as stored.
+    """
+    tasks = plan(cp, writes)
+    extra = input_writes(writes)
+    if live:
+        values = live_values(spec, cp, tasks, extra)
+        next_ = tuple(t.name for t in tasks if not t.done)
+    else:
+        values = dict(cp.values)
+        next_ = tuple(t.name for t in tasks)
+    pregel_tasks = tuple(
+        PregelTask(
+            id=t.id,
+            name=t.name,
+            path=t.path,
+            error=_error_text(t.error) if not t.done or live is False else None,
+            interrupts=tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),
+            state=None,
+            result=_task_result(t),
+        )
+        for t in tasks
+    )
+    return StateSnapshot(
+        values=state_values(spec, values),
+        next=next_,
+        config=checkpoint_config(cp),
+        metadata=metadata_of(cp),
+        created_at=cp.created_at,
+        parent_config=parent_config(cp),
+        tasks=pregel_tasks,
+        interrupts=interrupts_of(tasks),
+    )
+
+
+def empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
+    """The snapshot of a thread that has no checkpoint yet."""
+    return StateSnapshot(
+        values={},
+        next=(),
+        config={"configurable": dict(config.get("configurable", {}))},
+        metadata=None,
+        created_at=None,
+        parent_config=None,
+        tasks=(),
+        interrupts=(),
+    )
+
+
+def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> dict[str, Any]:
+    """The payload of a ``checkpoint`` debug event."""
+    conf = {"configurable": {"checkpoint_ns": cp.ns, "thread_id": cp.thread_id, "checkpoint_id": cp.id}}
+    parent = None
+    if cp.parent_id is not None:
+        parent = {
+            "configurable": {
+                "checkpoint_ns": cp.ns,
+                "thread_id": cp.thread_id,
+                "checkpoint_id": cp.parent_id,
+            }
+        }
+    return {
+        "config": conf,
+        "parent_config": parent,
+        "values": state_values(spec, cp.values),
+        "metadata": metadata_of(cp),
+        "next": [t.name for t in tasks],
+        "tasks": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "interrupts": tuple(interrupt_of(r) for r in t.interrupts),
+                "state": None,
+            }
+            for t in tasks
+        ],
+    }
