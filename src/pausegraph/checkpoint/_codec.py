@@ -11,7 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pausegraph.checkpoint._records import Checkpoint, TaskRef
-from pausegraph.checkpoint.serde import Serializer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["FORMAT", "decode_header", "encode_header", "rebuild_values"]

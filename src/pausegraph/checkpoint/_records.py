@@ -15,6 +15,8 @@ __all__ = [
     "PendingWrite",
     "StoredCheckpoint",
     "TaskRef",
+    "metadata_matches",
+    "metadata_of",
     "new_checkpoint_id",
 ]
 
@@ -102,6 +104,21 @@ class StoredCheckpoint:
 
     checkpoint: Checkpoint
     writes: tuple[PendingWrite, ...] = ()
+
+
+def metadata_of(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The metadata users see: ``source``, ``step``, ``parents`` and user keys."""
+    meta: dict[str, Any] = {"source": checkpoint.source, "step": checkpoint.step, "parents": {}}
+    meta.update(checkpoint.metadata)
+    return meta
+
+
+def metadata_matches(checkpoint: Checkpoint, filter: Mapping[str, Any] | None) -> bool:  # noqa: A002
+    """Whether the checkpoint's metadata contains every pair of ``filter``."""
+    if not filter:
+        return True
+    meta = metadata_of(checkpoint)
+    return all(k in meta and meta[k] == v for k, v in filter.items())
 
 
 _id_lock = threading.Lock()

@@ -24,6 +24,8 @@ from typing import Any
 
 from pausegraph.checkpoint._records import (
     Checkpoint,
+    metadata_matches,
+    metadata_of,
     PendingWrite,
     StoredCheckpoint,
     TaskRef,
@@ -38,6 +40,7 @@ __all__ = [
     "StoredCheckpoint",
     "TaskRef",
     "metadata_matches",
+    "metadata_of",
     "new_checkpoint_id",
 ]
 
@@ -134,16 +137,3 @@ class BaseCheckpointSaver(ABC):
         self.delete_thread(thread_id)
 
 
-def metadata_of(checkpoint: Checkpoint) -> dict[str, Any]:
-    """The metadata users see: ``source``, ``step``, ``parents`` and user keys."""
-    meta = {"source": checkpoint.source, "step": checkpoint.step, "parents": {}}
-    meta.update(checkpoint.metadata)
-    return meta
-
-
-def metadata_matches(checkpoint: Checkpoint, filter: Mapping[str, Any] | None) -> bool:  # noqa: A002
-    """Whether the checkpoint's metadata contains every pair of ``filter``."""
-    if not filter:
-        return True
-    meta = metadata_of(checkpoint)
-    return all(k in meta and meta[k] == v for k, v in filter.items())

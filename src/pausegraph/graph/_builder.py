@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing_extensions import is_typeddict
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
+from pausegraph.graph._typeddict import is_typeddict
 from pausegraph.constants import END, RESERVED_NAMES, START
 from pausegraph.errors import GraphBuildError
 from pausegraph.graph._schema import Schema
@@ -474,6 +473,8 @@ def _callable_of(node: str, action: Any) -> tuple[Callable[..., Any], Any]:
 
 
 def _is_async(fn: Any) -> bool:
+    import inspect
+
     target = getattr(fn, "func", fn)
     if inspect.iscoroutinefunction(target):
         return True
@@ -481,7 +482,9 @@ def _is_async(fn: Any) -> bool:
     return call is not None and not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
 
 
-def _signature(fn: Any) -> inspect.Signature | None:
+def _signature(fn: Any) -> Any:
+    import inspect
+
     try:
         return inspect.signature(fn)
     except (TypeError, ValueError):

@@ -9,7 +9,7 @@ from pausegraph.constants import END, INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
 from pausegraph.graph._spec import GraphSpec
-from pausegraph.runtime._drivers import drive_async, drive_sync, run_effects_async, run_effects_sync
+from pausegraph.runtime._drivers import drive_sync, run_effects_sync
 from pausegraph.runtime._loop import RunLoop, RunOptions
 from pausegraph.runtime._update import update_flow
 from pausegraph.runtime._views import empty_snapshot, snapshot
@@ -215,6 +215,8 @@ class CompiledStateGraph:
         loop, run_config = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability
         )
+        from pausegraph.runtime._drivers_async import drive_async
+
         async for mode, chunk in drive_async(loop, self.checkpointer, run_config, self._writer(loop, modes)):
             yield chunk if single else (mode, chunk)
 
@@ -284,6 +286,8 @@ class CompiledStateGraph:
         loop, run_config = self._prepare(
             input, config, frozenset(), interrupt_before, interrupt_after, durability
         )
+        from pausegraph.runtime._drivers_async import drive_async
+
         async for _ in drive_async(loop, self.checkpointer, run_config, None):
             pass
         return self._result(loop)
@@ -405,6 +409,8 @@ class CompiledStateGraph:
         task_id: str | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
+        from pausegraph.runtime._drivers_async import run_effects_async
+
         return await run_effects_async(self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()"))  # type: ignore[no-any-return]
 
     # -- pictures ----------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +25,11 @@ class Address:
         self.checkpoint_id = checkpoint_id
 
 
+def _is_uuid(value: Any) -> bool:
+    cls = type(value)
+    return cls.__name__ == "UUID" and cls.__module__ == "uuid"
+
+
 def _thread_id(value: Any) -> str | None:
     if value is None:
         return None
@@ -36,7 +40,7 @@ def _thread_id(value: Any) -> str | None:
                 "config={'configurable': {'thread_id': 'order-42'}}."
             )
         return value
-    if isinstance(value, int | uuid.UUID) and not isinstance(value, bool):
+    if (isinstance(value, int) and not isinstance(value, bool)) or _is_uuid(value):
         return str(value)
     raise InvalidConfigError(
         f"thread_id must be a str (or an int or UUID), got {type(value).__name__} {value!r}. "

@@ -8,11 +8,8 @@ works the same after switching; without it they stay dicts.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
-
-from typing_extensions import TypedDict
+from typing import Annotated, Any, TypedDict
 
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
 
@@ -81,6 +78,8 @@ def add_messages(left: Any, right: Any) -> list[Any]:
     Raises:
         ValueError: A removal names an id that is not in the history.
     """
+    import uuid
+
     lc = _langchain()
     left_list = _normalize(_as_list(left), lc)
     right_list = _normalize(_as_list(right), lc)

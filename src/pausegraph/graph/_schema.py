@@ -11,9 +11,9 @@ import dataclasses
 import sys
 import typing
 from collections.abc import Mapping
-from typing_extensions import is_typeddict
 from typing import Any, Literal, get_type_hints
 
+from pausegraph.graph._typeddict import is_typeddict
 from pausegraph.channels import MISSING, Channel, channel_for
 from pausegraph.errors import GraphBuildError, InvalidUpdateError
 

@@ -7,7 +7,6 @@ node call; the helpers below read it. They are re-exported by
 
 from __future__ import annotations
 
-import hashlib
 import linecache
 import sys
 from collections.abc import Callable
@@ -45,8 +44,9 @@ class TaskContext:
 
     Attributes:
         task_id: The task's deterministic id.
-        answers: ``[site, match_key, value]`` triples answered so far, in call order.
+        answers: ``[site, value]`` pairs answered so far, in call order (see :func:`call_site`).
         new_answer: A fresh answer for the next unanswered ``interrupt()``, if any.
+        new_answer_site: Where the interrupt it answers was raised.
         journal: Results of ``once()`` calls stored by earlier runs of this task.
         writer: Emits ``custom`` stream chunks.
         config: The run's config.
@@ -62,6 +62,7 @@ class TaskContext:
         "journal",
         "journal_count",
         "new_answer",
+        "new_answer_site",
         "on_journal",
         "pending_schema",
         "task_id",
@@ -76,6 +77,7 @@ class TaskContext:
         answers: list[list[Any]] | None = None,
         new_answer: Any = None,
         has_new_answer: bool = False,
+        new_answer_site: Any = None,
         journal: list[Any] | None = None,
         writer: Callable[[Any], None] | None = None,
         config: dict[str, Any] | None = None,
@@ -85,6 +87,7 @@ class TaskContext:
         self.answers = answers if answers is not None else []
         self.new_answer = new_answer
         self.has_new_answer = has_new_answer
+        self.new_answer_site = new_answer_site
         self.used_answer = False
         self.journal = journal if journal is not None else []
         self.writer = writer
@@ -97,21 +100,37 @@ class TaskContext:
 
 def interrupt_id(task_id: str, index: int) -> str:
     """The id of the ``index``-th ``interrupt()`` call of a task: stable and unique."""
-    return hashlib.blake2b(f"{task_id}:{index}".encode(), digest_size=16).hexdigest()
+    from hashlib import blake2b
+
+    return blake2b(f"{task_id}:{index}".encode(), digest_size=16).hexdigest()
 
 
-def call_site(depth: int = 2) -> tuple[str, str]:
-    """Where the caller ``depth`` frames up is: ``(file:line (function), match key)``.
-
-    The match key is the file, the function and the text of the calling line,
-    not its number, so editing lines above an ``interrupt()`` between runs does
-    not break paused threads, while reordering two calls is still detected.
-    """
+def call_site(depth: int = 2) -> list[Any]:
+    """Where the caller ``depth`` frames up is: ``[file, line, function, source text]``."""
     frame = sys._getframe(depth)
     code = frame.f_code
     func = getattr(code, "co_qualname", code.co_name)
-    text = linecache.getline(code.co_filename, frame.f_lineno).strip() or str(frame.f_lineno)
-    return f"{code.co_filename}:{frame.f_lineno} ({func})", f"{code.co_filename}|{func}|{text}"
+    text = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    return [code.co_filename, frame.f_lineno, func, text]
+
+
+def same_site(a: Any, b: Any) -> bool:
+    """Whether two call sites are the same ``interrupt()`` call.
+
+    File, function and the text of the line are compared, not the line
+    number, so editing lines above an ``interrupt()`` while a thread is paused
+    does not break it, while reordered or skipped calls are still caught.
+    """
+    if not a or not b:
+        return True
+    return bool(a[0] == b[0] and a[2] == b[2] and (a[3] == b[3] if a[3] and b[3] else a[1] == b[1]))
+
+
+def describe_site(site: Any) -> str:
+    """``file:line (function)`` for messages."""
+    if not site:
+        return "an unknown place"
+    return f"{site[0]}:{site[1]} ({site[2]})"
 
 
 def _require() -> TaskContext:
@@ -148,31 +167,37 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     from pausegraph.types import Interrupt
 
     ctx = _require()
-    site, key = call_site(2)
+    site = call_site(2)
     index = ctx.interrupt_count
     ctx.interrupt_count = index + 1
     if index < len(ctx.answers):
-        answered_site, answered_key, answer = ctx.answers[index]
-        if answered_key != key:
-            raise InterruptMismatchError(
-                f"interrupt() #{index + 1} of this node was answered at {answered_site}, but on "
-                f"this run interrupt() #{index + 1} is called at {site}. A node must call its "
-                "interrupt()s in the same order on every run: do not skip or reorder them "
-                "conditionally, and do not loop over values that change between runs.",
-                answered_at=answered_site,
-                called_at=site,
-            )
+        answered_at, answer = ctx.answers[index]
+        _check_site(index, answered_at, site)
         return _coerce(answer, response_schema)
     if ctx.has_new_answer:
+        _check_site(index, ctx.new_answer_site, site)
         ctx.has_new_answer = False
         ctx.used_answer = True
         answer = ctx.new_answer
-        ctx.answers.append([site, key, answer])
+        ctx.answers.append([site, answer])
         return _coerce(answer, response_schema)
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task_id, index)),))
-    exc.site = (site, key)  # type: ignore[attr-defined]
+    exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
     raise exc
+
+
+def _check_site(index: int, answered_at: Any, site: list[Any]) -> None:
+    if same_site(answered_at, site):
+        return
+    raise InterruptMismatchError(
+        f"interrupt() #{index + 1} of this node was answered for the call at "
+        f"{describe_site(answered_at)}, but on this run interrupt() #{index + 1} is the call at "
+        f"{describe_site(site)}. A node must make its interrupt() calls in the same order on every "
+        "run: do not skip or reorder them based on values that change between runs.",
+        answered_at=describe_site(answered_at),
+        called_at=describe_site(site),
+    )
 
 
 def _coerce(answer: Any, schema: Any) -> Any:

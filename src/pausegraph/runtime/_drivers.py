@@ -1,22 +1,20 @@
-"""The two drivers: they perform the run loop's effects, synchronously or with asyncio.
+"""The sync driver: performs the run loop's effects in the calling thread.
 
-Neither makes a decision of its own; both only do I/O around
+It makes no decision of its own; it only does I/O around
 :class:`~pausegraph.runtime._loop.RunLoop` and
-:func:`~pausegraph.runtime._tasks.task_flow`.
+:func:`~pausegraph.runtime._tasks.task_flow`. Its async twin, in
+``_drivers_async``, is imported only when an async method is used (asyncio
+costs more import time than all of pausegraph).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import functools
-import inspect
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph._spec import GraphSpec
@@ -25,17 +23,23 @@ from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
 
-__all__ = ["drive_async", "drive_sync", "run_effects_async", "run_effects_sync"]
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+__all__ = ["call_sync", "drive_sync", "executor", "perform_sync", "run_effects_sync", "run_flow_sync"]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
+def executor() -> ThreadPoolExecutor:
+    """The shared pool for parallel tasks (and sync nodes under asyncio), made on first use."""
     global _pool
     if _pool is None:
         with _pool_lock:
             if _pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 _pool = ThreadPoolExecutor(
                     max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="pausegraph"
                 )
@@ -45,7 +49,7 @@ def _executor() -> ThreadPoolExecutor:
 # -- sync ------------------------------------------------------------------------
 
 
-def _call_sync(req: Call) -> Any:
+def call_sync(req: Call) -> Any:
     if req.is_async:
         raise InvalidConfigError(
             f"{getattr(req.fn, '__name__', req.fn)!r} is an async function, which invoke()/stream() "
@@ -59,8 +63,8 @@ def _call_sync(req: Call) -> Any:
             result = req.fn(req.arg, **req.kwargs)
         finally:
             current_task.reset(token)
-    if inspect.isawaitable(result):
-        if inspect.iscoroutine(result):
+    if hasattr(result, "__await__"):
+        if hasattr(result, "close"):
             result.close()
         raise InvalidConfigError(
             f"{getattr(req.fn, '__name__', req.fn)!r} returned an awaitable, which invoke()/stream() "
@@ -69,7 +73,7 @@ def _call_sync(req: Call) -> Any:
     return result
 
 
-def _run_flow_sync(flow: TaskFlow) -> None:
+def run_flow_sync(flow: TaskFlow) -> None:
     send: Any = None
     error: BaseException | None = None
     while True:
@@ -82,12 +86,12 @@ def _run_flow_sync(flow: TaskFlow) -> None:
             if isinstance(req, Sleep):
                 time.sleep(req.seconds)
             else:
-                send = _call_sync(req)
+                send = call_sync(req)
         except BaseException as exc:  # noqa: BLE001 - interrupts and errors go to the flow
             error = exc
 
 
-def _perform_sync(saver: Any, effect: Effect) -> Any:
+def perform_sync(saver: Any, effect: Effect) -> Any:
     kind = effect[0]
     if kind == SAVE:
         saver.save(effect[1])
@@ -116,7 +120,7 @@ def drive_sync(
             if effect[0] == RUN:
                 _run_tasks_sync(loop, spec, saver, effect[1], effect[2], config, writer)
             else:
-                result = _perform_sync(saver, effect)
+                result = perform_sync(saver, effect)
             while out:
                 yield out.popleft()
     finally:
@@ -136,20 +140,22 @@ def _run_tasks_sync(
 ) -> None:
     def on_journal(task: Task, entries: list[Any]) -> None:
         for eff in loop.journal(task, entries):
-            _perform_sync(saver, eff)
+            perform_sync(saver, eff)
 
     def flow(task: Task) -> TaskFlow:
         return task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
 
     if len(tasks) == 1:
         task = tasks[0]
-        _run_flow_sync(flow(task))
+        run_flow_sync(flow(task))
         for eff in loop.task_done(task):
-            _perform_sync(saver, eff)
+            perform_sync(saver, eff)
         return
-    pool = _executor()
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pool = executor()
     futures: dict[Future[None], Task] = {
-        pool.submit(contextvars.copy_context().run, _run_flow_sync, flow(t)): t for t in tasks
+        pool.submit(contextvars.copy_context().run, run_flow_sync, flow(t)): t for t in tasks
     }
     pending = set(futures)
     while pending:
@@ -157,126 +163,7 @@ def _run_tasks_sync(
         for fut in done:
             fut.result()
             for eff in loop.task_done(futures[fut]):
-                _perform_sync(saver, eff)
-
-
-# -- async -------------------------------------------------------------------------
-
-
-async def _call_async(req: Call) -> Any:
-    if req.is_async:
-        if req.ctx is None:
-            return await req.fn(req.arg, **req.kwargs)
-        token = current_task.set(req.ctx)
-        try:
-            return await req.fn(req.arg, **req.kwargs)
-        finally:
-            current_task.reset(token)
-    if req.ctx is None:  # routers: cheap and pure, run them on the loop
-        result = req.fn(req.arg, **req.kwargs)
-    else:  # sync nodes may block: run them in a thread, with the task context
-        ctx = contextvars.copy_context()
-        ctx.run(current_task.set, req.ctx)
-        call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
-        result = await asyncio.get_running_loop().run_in_executor(_executor(), call)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-async def _run_flow_async(flow: TaskFlow) -> None:
-    send: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            req = flow.send(send) if error is None else flow.throw(error)
-        except StopIteration:
-            return
-        send = error = None
-        try:
-            if isinstance(req, Sleep):
-                await asyncio.sleep(req.seconds)
-            else:
-                send = await _call_async(req)
-        except (Exception, GeneratorExit) as exc:
-            error = exc
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
-                raise
-            error = exc
-
-
-async def _perform_async(saver: Any, effect: Effect) -> Any:
-    kind = effect[0]
-    if kind == SAVE:
-        await saver.asave(effect[1])
-    elif kind == WRITES:
-        await saver.asave_writes(effect[1], effect[2], effect[3], effect[4])
-    elif kind == LOAD:
-        return await saver.aload(effect[1], effect[2], effect[3])
-    return None
-
-
-async def drive_async(
-    loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
-) -> AsyncIterator[tuple[str, Any]]:
-    """Run ``loop`` on the event loop; yields stream chunks."""
-    spec = loop.spec
-    out = loop.out
-    gen = loop.run()
-    result: Any = None
-    try:
-        while True:
-            try:
-                effect = gen.send(result)
-            except StopIteration:
-                break
-            result = None
-            if effect[0] == RUN:
-                await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
-            else:
-                result = await _perform_async(saver, effect)
-            while out:
-                yield out.popleft()
-    finally:
-        gen.close()
-    while out:
-        yield out.popleft()
-
-
-async def _run_tasks_async(
-    loop: RunLoop,
-    spec: GraphSpec,
-    saver: Any,
-    tasks: list[Task],
-    values: Mapping[str, Any],
-    config: dict[str, Any],
-    writer: Callable[[Any], None] | None,
-) -> None:
-    def on_journal(task: Task, entries: list[Any]) -> None:
-        for eff in loop.journal(task, entries):
-            _perform_sync(saver, eff)
-
-    def flow(task: Task) -> TaskFlow:
-        return task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
-
-    if len(tasks) == 1:
-        await _run_flow_async(flow(tasks[0]))
-        for eff in loop.task_done(tasks[0]):
-            await _perform_async(saver, eff)
-        return
-    running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
-    pending = set(running)
-    try:
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for fut in done:
-                fut.result()
-                for eff in loop.task_done(running[fut]):
-                    await _perform_async(saver, eff)
-    finally:
-        for fut in pending:
-            fut.cancel()
+                perform_sync(saver, eff)
 
 
 # -- small effect programs (update_state) -------------------------------------
@@ -290,15 +177,6 @@ def run_effects_sync(saver: Any, gen: Any) -> Any:
             item = gen.send(send)
         except StopIteration as stop:
             return stop.value
-        send = _call_sync(item) if isinstance(item, Call) else _perform_sync(saver, item)
+        send = call_sync(item) if isinstance(item, Call) else perform_sync(saver, item)
 
 
-async def run_effects_async(saver: Any, gen: Any) -> Any:
-    """Async :func:`run_effects_sync`."""
-    send: Any = None
-    while True:
-        try:
-            item = gen.send(send)
-        except StopIteration as stop:
-            return stop.value
-        send = await _call_async(item) if isinstance(item, Call) else await _perform_async(saver, item)

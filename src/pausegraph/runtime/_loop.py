@@ -120,6 +120,7 @@ class RunLoop:
         self._parallel = False
         self._step_values: Mapping[str, Any] = {}
         self._extra: list[tuple[str, Any]] = []
+        self._resume_writes: tuple[PendingWrite, ...] = ()
         modes = opts.modes
         self._values_mode = "values" in modes
         self._updates_mode = "updates" in modes
@@ -206,8 +207,10 @@ class RunLoop:
                     )
                 )
             cp, tasks, extra, writes = prepare_resume(spec, stored, inp)
-            if writes:
-                yield (WRITES, cp.thread_id, cp.ns, cp.id, writes)
+            self._check_storable(tasks, writes)
+            # Kept only if the run pauses again; a completed step folds them into
+            # its checkpoint, and a refused or failed resume leaves no trace.
+            self._resume_writes = writes
         elif inp is None:
             if stored is None:
                 raise EmptyInputError(
@@ -397,6 +400,17 @@ class RunLoop:
             yield (WRITES, new.thread_id, new.ns, new.id, writes)
         return StoredCheckpoint(new, writes)
 
+    def _check_storable(self, tasks: Sequence[Task], writes: Sequence[PendingWrite]) -> None:
+        """Refuse a resume whose answers or update cannot be stored, before anything runs."""
+        serde = getattr(self.saver, "serde", None)
+        if serde is None:
+            return
+        for t in tasks:
+            if t.has_new_answer:
+                serde.dumps(t.new_answer)
+        for w in writes:
+            serde.dumps(w.value)
+
     # -- per-task callbacks (called by the drivers) ---------------------------
 
     def task_done(self, task: Task) -> list[Effect]:
@@ -445,6 +459,10 @@ class RunLoop:
             yield from self._flush_exit()
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
+        if any(t.interrupts and not t.done for t in tasks) and not any(
+            isinstance(t.error, BaseException) for t in tasks
+        ):
+            writes.extend(self._resume_writes)
         for t in tasks:
             if t.done:
                 if not self._parallel or self.opts.durability == "exit":

@@ -7,7 +7,6 @@ decision through these functions.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +53,7 @@ class Task:
         ref: The frontier entry this task comes from.
         writes: The state writes, once the task finished (``None`` before).
         next: Where the task routes (node names and ``Send``\\ s), once finished.
-        answers: ``[site, key, value]`` answers to its ``interrupt()`` calls so far.
+        answers: ``[site, value]`` answers to its ``interrupt()`` calls so far.
         journal: Saved results of its ``once()`` calls.
         interrupts: Pending interrupt records (``{"value", "id", "site", "key", "schema"}``).
         error: The exception (or its stored repr) of the last failed run.
@@ -74,6 +73,7 @@ class Task:
     interrupts: list[dict[str, Any]] = field(default_factory=list)
     error: BaseException | str | None = None
     new_answer: Any = None
+    new_answer_site: Any = None
     has_new_answer: bool = False
     hold: bool = False
     output: Any = None
@@ -86,7 +86,9 @@ class Task:
 
 def task_id(checkpoint_id: str, ns: str, name: str, index: int | str) -> str:
     """The deterministic id of a task planned from ``checkpoint_id``."""
-    h = hashlib.blake2b(f"{checkpoint_id}|{ns}|{name}|{index}".encode(), digest_size=16).hexdigest()
+    from hashlib import blake2b
+
+    h = blake2b(f"{checkpoint_id}|{ns}|{name}|{index}".encode(), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -6,7 +6,6 @@ leaves the stored thread exactly as it was.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +26,11 @@ from pausegraph.types import Command
 
 __all__ = ["prepare_resume"]
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _looks_like_id(key: str) -> bool:
+    return len(key) == 32 and _HEX.issuperset(key)
 
 
 def prepare_resume(
@@ -87,7 +90,7 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
         known = [k for k in resume if k in by_id]
         if known and len(known) == len(resume):
             answers = {k: resume[k] for k in known}
-        elif all(_ID.match(k) for k in resume):
+        elif all(_looks_like_id(k) for k in resume):
             unknown = [k for k in resume if k not in by_id]
             raise UnknownInterruptError(
                 f"Command(resume=...) names interrupt id(s) {', '.join(map(repr, unknown))}, which "
@@ -119,7 +122,8 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
             problems=problems,
         )
     for iid, value in answers.items():
-        task = by_id[iid][0]
+        task, record = by_id[iid]
+        task.new_answer_site = record.get("site")
         task.new_answer = value
         task.has_new_answer = True
     for t in open_tasks:

@@ -182,6 +182,7 @@ def task_flow(
                 answers=[list(a) for a in task.answers],
                 new_answer=task.new_answer,
                 has_new_answer=task.has_new_answer,
+                new_answer_site=task.new_answer_site,
                 journal=task.journal,
                 writer=writer,
                 config=config,
@@ -190,22 +191,14 @@ def task_flow(
             try:
                 output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
             except NodeInterrupt as ni:
-                task.interrupts = [
-                    {"value": ni.value, "id": ni.given_id or "placeholder-id", "site": None}
-                ]
+                task.interrupts = [{"value": ni.value, "id": ni.given_id or "placeholder-id"}]
                 _keep_answers(task, ctx)
                 return
             except GraphInterrupt as gi:
-                site = getattr(gi, "site", (None, None))
+                schema = _schema_record(getattr(gi, "response_schema", None))
+                site = getattr(gi, "site", None)
                 task.interrupts = [
-                    {
-                        "value": i.value,
-                        "id": i.id,
-                        "site": site[0],
-                        "key": site[1],
-                        "schema": _schema_record(getattr(gi, "response_schema", None)),
-                    }
-                    for i in gi.interrupts
+                    _record(i.value, i.id, site, schema) for i in gi.interrupts
                 ]
                 _keep_answers(task, ctx)
                 return
@@ -267,6 +260,15 @@ def finish_flow(
     task.output = output
     task.writes = writes
     task.next = targets
+
+
+def _record(value: Any, iid: str, site: Any, schema: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"value": value, "id": iid}
+    if site:
+        record["site"] = site
+    if schema:
+        record["schema"] = schema
+    return record
 
 
 def _keep_answers(task: Task, ctx: TaskContext) -> None:

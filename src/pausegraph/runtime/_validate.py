@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from typing_extensions import is_typeddict
 from typing import Any
 
 __all__ = ["coerce_answer", "schema_to_json", "validate_answer"]

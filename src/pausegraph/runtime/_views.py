@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._records import Checkpoint, PendingWrite
-from pausegraph.checkpoint.base import metadata_of
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, metadata_of
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._planner import INPUT_TASK, Task, apply_writes, plan, write_order
 from pausegraph.types import Interrupt, PregelTask, StateSnapshot

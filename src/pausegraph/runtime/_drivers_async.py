@@ -1,0 +1,152 @@
+"""The async driver: performs the run loop's effects on an asyncio event loop.
+
+The twin of ``_drivers`` with ``await`` where that one calls; every decision
+stays in the shared run loop and task flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from pausegraph.graph._spec import GraphSpec
+from pausegraph.runtime._context import current_task
+from pausegraph.runtime._drivers import executor, perform_sync
+from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
+from pausegraph.runtime._planner import Task
+from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
+
+__all__ = ["drive_async", "run_effects_async"]
+
+
+async def _call_async(req: Call) -> Any:
+    if req.is_async:
+        if req.ctx is None:
+            return await req.fn(req.arg, **req.kwargs)
+        token = current_task.set(req.ctx)
+        try:
+            return await req.fn(req.arg, **req.kwargs)
+        finally:
+            current_task.reset(token)
+    if req.ctx is None:  # routers: cheap and pure, run them on the loop
+        result = req.fn(req.arg, **req.kwargs)
+    else:  # sync nodes may block: run them in a thread, with the task context
+        ctx = contextvars.copy_context()
+        ctx.run(current_task.set, req.ctx)
+        call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
+        result = await asyncio.get_running_loop().run_in_executor(executor(), call)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def _run_flow_async(flow: TaskFlow) -> None:
+    send: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            req = flow.send(send) if error is None else flow.throw(error)
+        except StopIteration:
+            return
+        send = error = None
+        try:
+            if isinstance(req, Sleep):
+                await asyncio.sleep(req.seconds)
+            else:
+                send = await _call_async(req)
+        except (Exception, GeneratorExit) as exc:
+            error = exc
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+                raise
+            error = exc
+
+
+async def _perform_async(saver: Any, effect: Effect) -> Any:
+    kind = effect[0]
+    if kind == SAVE:
+        await saver.asave(effect[1])
+    elif kind == WRITES:
+        await saver.asave_writes(effect[1], effect[2], effect[3], effect[4])
+    elif kind == LOAD:
+        return await saver.aload(effect[1], effect[2], effect[3])
+    return None
+
+
+async def drive_async(
+    loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
+) -> AsyncIterator[tuple[str, Any]]:
+    """Run ``loop`` on the event loop; yields stream chunks."""
+    spec = loop.spec
+    out = loop.out
+    gen = loop.run()
+    result: Any = None
+    try:
+        while True:
+            try:
+                effect = gen.send(result)
+            except StopIteration:
+                break
+            result = None
+            if effect[0] == RUN:
+                await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
+            else:
+                result = await _perform_async(saver, effect)
+            while out:
+                yield out.popleft()
+    finally:
+        gen.close()
+    while out:
+        yield out.popleft()
+
+
+async def _run_tasks_async(
+    loop: RunLoop,
+    spec: GraphSpec,
+    saver: Any,
+    tasks: list[Task],
+    values: Mapping[str, Any],
+    config: dict[str, Any],
+    writer: Callable[[Any], None] | None,
+) -> None:
+    def on_journal(task: Task, entries: list[Any]) -> None:
+        for eff in loop.journal(task, entries):
+            perform_sync(saver, eff)
+
+    def flow(task: Task) -> TaskFlow:
+        return task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
+
+    if len(tasks) == 1:
+        await _run_flow_async(flow(tasks[0]))
+        for eff in loop.task_done(tasks[0]):
+            await _perform_async(saver, eff)
+        return
+    running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
+    pending = set(running)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for fut in done:
+                fut.result()
+                for eff in loop.task_done(running[fut]):
+                    await _perform_async(saver, eff)
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+
+
+async def run_effects_async(saver: Any, gen: Any) -> Any:
+    """Async :func:`run_effects_sync`."""
+    send: Any = None
+    while True:
+        try:
+            item = gen.send(send)
+        except StopIteration as stop:
+            return stop.value
+        send = await _call_async(item) if isinstance(item, Call) else await _perform_async(saver, item)
