@@ -160,7 +160,7 @@ class MissingDependencyError(PauseGraphError, ImportError):
     """An optional extra is not installed; the message names the ``pip install`` to run."""
 
 
-class GraphInterrupt(BaseException):  # noqa: N818 - name kept from LangGraph
+class GraphInterrupt(BaseException):
     """Stops a node so the run can pause; raised by :func:`pausegraph.types.interrupt`.
 
     Control flow, not an error: it derives from ``BaseException`` so that
@@ -181,7 +181,7 @@ class NodeInterrupt(GraphInterrupt):
     changed.
     """
 
-    def __init__(self, value: Any = None, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, value: Any = None, id: str | None = None) -> None:
         BaseException.__init__(self, value)
         self.value = value
         self.given_id = id

@@ -8,10 +8,9 @@ each key, the blob of the checkpoint named in ``versions``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, TaskRef
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.serde import Serializer

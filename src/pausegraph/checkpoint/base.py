@@ -24,11 +24,11 @@ from typing import Any
 
 from pausegraph.checkpoint._records import (
     Checkpoint,
-    metadata_matches,
-    metadata_of,
     PendingWrite,
     StoredCheckpoint,
     TaskRef,
+    metadata_matches,
+    metadata_of,
     new_checkpoint_id,
 )
 from pausegraph.checkpoint.serde import MsgpackSerializer, Serializer
@@ -86,7 +86,7 @@ class BaseCheckpointSaver(ABC):
         *,
         before: str | None = None,
         limit: int | None = None,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        filter: Mapping[str, Any] | None = None,
     ) -> Iterator[StoredCheckpoint]:
         """The thread's checkpoints, newest first.
 
@@ -126,7 +126,7 @@ class BaseCheckpointSaver(ABC):
         *,
         before: str | None = None,
         limit: int | None = None,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        filter: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[StoredCheckpoint]:
         """Async :meth:`history`."""
         for item in self.history(thread_id, ns, before=before, limit=limit, filter=filter):

@@ -6,7 +6,8 @@ import typing
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-from pausegraph.graph._typeddict import is_typeddict
+from pausegraph._typeddict import is_typeddict
+from pausegraph.checkpoint._records import TaskRef
 from pausegraph.constants import END, RESERVED_NAMES, START
 from pausegraph.errors import GraphBuildError
 from pausegraph.graph._schema import Schema
@@ -46,7 +47,7 @@ class StateGraph:
         input_schema: Any = None,
         output_schema: Any = None,
         context_schema: Any = None,
-        input: Any = None,  # noqa: A002 - older LangGraph keyword
+        input: Any = None,
         output: Any = None,
     ) -> None:
         if state_schema is None:
@@ -79,7 +80,7 @@ class StateGraph:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: Any = None,
         destinations: Mapping[str, str] | tuple[str, ...] | None = None,
-        input: Any = None,  # noqa: A002 - older LangGraph keyword
+        input: Any = None,
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
     ) -> StateGraph:
         """Add a node.
@@ -334,6 +335,9 @@ class StateGraph:
             joins=tuple(self.joins),
             branches={k: tuple(v) for k, v in self.branches.items()},
             joins_by_source={k: tuple(v) for k, v in joins_by_source.items()},
+            node_order={name: i for i, name in enumerate(self.nodes)},
+            pull_refs={name: TaskRef(name) for name in self.nodes},
+            successors={k: tuple(t for t in v if t != END) for k, v in edges.items()},
         )
 
     def compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from pausegraph.constants import END, INTERRUPT, START
+from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
 from pausegraph.graph._spec import GraphSpec
@@ -160,7 +160,7 @@ class CompiledStateGraph:
 
     def stream(
         self,
-        input: Any,  # noqa: A002 - LangGraph's name
+        input: Any,
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str | Sequence[str] | None = None,
@@ -198,7 +198,7 @@ class CompiledStateGraph:
 
     async def astream(
         self,
-        input: Any,  # noqa: A002
+        input: Any,
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str | Sequence[str] | None = None,
@@ -228,7 +228,7 @@ class CompiledStateGraph:
 
     def invoke(
         self,
-        input: Any,  # noqa: A002
+        input: Any,
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str = "values",
@@ -264,7 +264,7 @@ class CompiledStateGraph:
 
     async def ainvoke(
         self,
-        input: Any,  # noqa: A002
+        input: Any,
         config: Mapping[str, Any] | None = None,
         *,
         stream_mode: str = "values",
@@ -331,7 +331,7 @@ class CompiledStateGraph:
         self,
         config: Mapping[str, Any],
         *,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        filter: Mapping[str, Any] | None = None,
         before: Mapping[str, Any] | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
@@ -352,7 +352,7 @@ class CompiledStateGraph:
         self,
         config: Mapping[str, Any],
         *,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        filter: Mapping[str, Any] | None = None,
         before: Mapping[str, Any] | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:

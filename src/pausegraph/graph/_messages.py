@@ -8,7 +8,6 @@ works the same after switching; without it they stay dicts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import typing
 from collections.abc import Mapping
 from typing import Any, Literal, get_type_hints
 
-from pausegraph.graph._typeddict import is_typeddict
+from pausegraph._typeddict import is_typeddict
 from pausegraph.channels import MISSING, Channel, channel_for
 from pausegraph.errors import GraphBuildError, InvalidUpdateError
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import Channel
+from pausegraph.checkpoint._records import TaskRef
 
 if TYPE_CHECKING:
     from pausegraph.graph._schema import Schema
@@ -83,6 +84,10 @@ class GraphSpec:
         edges: Source (START included) to its static successors.
         joins: ``(sources, target)``: run ``target`` once all ``sources`` have run.
         branches: Source to its conditional edges.
+        joins_by_source: Source to the indexes of the joins it takes part in.
+        node_order: Node name to its position (the order tasks are listed in).
+        pull_refs: Node name to its (shared, immutable) frontier entry.
+        successors: ``edges`` without END: the nodes a plain edge triggers.
     """
 
     name: str
@@ -95,3 +100,6 @@ class GraphSpec:
     joins: tuple[tuple[tuple[str, ...], str], ...]
     branches: Mapping[str, tuple[Branch, ...]]
     joins_by_source: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    node_order: Mapping[str, int] = field(default_factory=dict)
+    pull_refs: Mapping[str, TaskRef] = field(default_factory=dict)
+    successors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

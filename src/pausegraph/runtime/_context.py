@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pausegraph.errors import GraphInterrupt, GraphRunError, InterruptMismatchError
 
 if TYPE_CHECKING:
-    from pausegraph.types import Interrupt
+    pass
 
 __all__ = [
     "TaskContext",
@@ -43,15 +43,15 @@ class TaskContext:
     """The per-call context of one task.
 
     Attributes:
-        task_id: The task's deterministic id.
+        task: The running task (its ``id`` names its interrupts).
         answers: ``[site, value]`` pairs answered so far, in call order (see :func:`call_site`).
         new_answer: A fresh answer for the next unanswered ``interrupt()``, if any.
         new_answer_site: Where the interrupt it answers was raised.
         journal: Results of ``once()`` calls stored by earlier runs of this task.
         writer: Emits ``custom`` stream chunks.
         config: The run's config.
-        on_answer / on_journal: Called when this run consumes an answer or
-            records a journal entry, so the runtime can persist it.
+        on_journal: Called with ``(task, entries)`` when this run records a
+            ``once()`` result, so the runtime can persist it.
     """
 
     __slots__ = (
@@ -65,14 +65,14 @@ class TaskContext:
         "new_answer_site",
         "on_journal",
         "pending_schema",
-        "task_id",
+        "task",
         "used_answer",
         "writer",
     )
 
     def __init__(
         self,
-        task_id: str,
+        task: Any,
         *,
         answers: list[list[Any]] | None = None,
         new_answer: Any = None,
@@ -81,9 +81,9 @@ class TaskContext:
         journal: list[Any] | None = None,
         writer: Callable[[Any], None] | None = None,
         config: dict[str, Any] | None = None,
-        on_journal: Callable[[list[Any]], None] | None = None,
+        on_journal: Callable[[Any, list[Any]], None] | None = None,
     ) -> None:
-        self.task_id = task_id
+        self.task = task
         self.answers = answers if answers is not None else []
         self.new_answer = new_answer
         self.has_new_answer = has_new_answer
@@ -181,7 +181,7 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         answer = ctx.new_answer
         ctx.answers.append([site, answer])
         return _coerce(answer, response_schema)
-    exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task_id, index)),))
+    exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
     raise exc
@@ -228,7 +228,7 @@ def once(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     result = fn(*args, **kwargs)
     ctx.journal.append(result)
     if ctx.on_journal is not None:
-        ctx.on_journal(list(ctx.journal))
+        ctx.on_journal(ctx.task, list(ctx.journal))
     return result
 
 

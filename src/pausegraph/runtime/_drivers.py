@@ -13,11 +13,10 @@ import contextvars
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._context import current_task
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
@@ -25,6 +24,7 @@ from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
+
 
 __all__ = ["call_sync", "drive_sync", "executor", "perform_sync", "run_effects_sync", "run_flow_sync"]
 
@@ -87,7 +87,7 @@ def run_flow_sync(flow: TaskFlow) -> None:
                 time.sleep(req.seconds)
             else:
                 send = call_sync(req)
-        except BaseException as exc:  # noqa: BLE001 - interrupts and errors go to the flow
+        except BaseException as exc:
             error = exc
 
 
@@ -108,6 +108,15 @@ def drive_sync(
     """Run ``loop`` in this thread (parallel tasks in a pool); yields stream chunks."""
     spec = loop.spec
     out = loop.out
+
+    def on_journal(task: Task, entries: list[Any]) -> None:
+        for eff in loop.journal(task, entries):
+            perform_sync(saver, eff)
+
+    def finish(task: Task) -> None:
+        for eff in loop.task_done(task):
+            perform_sync(saver, eff)
+
     gen = loop.run()
     result: Any = None
     try:
@@ -118,7 +127,18 @@ def drive_sync(
                 break
             result = None
             if effect[0] == RUN:
-                _run_tasks_sync(loop, spec, saver, effect[1], effect[2], config, writer)
+                tasks: list[Task] = effect[1]
+                values = effect[2]
+                if len(tasks) == 1:
+                    task = tasks[0]
+                    run_flow_sync(
+                        task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
+                    )
+                    finish(task)
+                else:
+                    _run_parallel_sync(tasks, finish, lambda t, v=values: task_flow(  # type: ignore[misc]
+                        spec, t, v, config=config, writer=writer, on_journal=on_journal
+                    ))
             else:
                 result = perform_sync(saver, effect)
             while out:
@@ -129,28 +149,9 @@ def drive_sync(
         yield out.popleft()
 
 
-def _run_tasks_sync(
-    loop: RunLoop,
-    spec: GraphSpec,
-    saver: Any,
-    tasks: list[Task],
-    values: Mapping[str, Any],
-    config: dict[str, Any],
-    writer: Callable[[Any], None] | None,
+def _run_parallel_sync(
+    tasks: list[Task], finish: Callable[[Task], None], flow: Callable[[Task], TaskFlow]
 ) -> None:
-    def on_journal(task: Task, entries: list[Any]) -> None:
-        for eff in loop.journal(task, entries):
-            perform_sync(saver, eff)
-
-    def flow(task: Task) -> TaskFlow:
-        return task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
-
-    if len(tasks) == 1:
-        task = tasks[0]
-        run_flow_sync(flow(task))
-        for eff in loop.task_done(task):
-            perform_sync(saver, eff)
-        return
     from concurrent.futures import FIRST_COMPLETED, wait
 
     pool = executor()
@@ -162,8 +163,7 @@ def _run_tasks_sync(
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
             fut.result()
-            for eff in loop.task_done(futures[fut]):
-                perform_sync(saver, eff)
+            finish(futures[fut])
 
 
 # -- small effect programs (update_state) -------------------------------------

@@ -11,14 +11,17 @@ import contextvars
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._context import current_task
 from pausegraph.runtime._drivers import executor, perform_sync
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec
+
 
 __all__ = ["drive_async", "run_effects_async"]
 

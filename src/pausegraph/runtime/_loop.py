@@ -10,9 +10,10 @@ hand to the caller.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import (
     Checkpoint,
@@ -29,7 +30,6 @@ from pausegraph.errors import (
     InvalidConfigError,
     NothingToResumeError,
 )
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._resume import prepare_resume
@@ -43,6 +43,10 @@ from pausegraph.runtime._views import (
 )
 from pausegraph.types import Command, Interrupt
 
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec
+
+
 __all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
@@ -50,9 +54,22 @@ LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 Effect = tuple[Any, ...]
 
 
+_minute: list[Any] = [-1, ""]
+
+
 def now_iso() -> str:
-    """The current UTC time in ISO 8601 with microseconds."""
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    """The current UTC time in ISO 8601 with microseconds (``...+00:00``).
+
+    Called for every checkpoint, so the date and time down to the minute are
+    formatted once per minute.
+    """
+    micros = time.time_ns() // 1000
+    minute, rest = divmod(micros, 60_000_000)
+    if minute != _minute[0]:
+        stamp = dt.datetime.fromtimestamp(minute * 60, dt.timezone.utc)
+        _minute[0], _minute[1] = minute, stamp.strftime("%Y-%m-%dT%H:%M:")
+    seconds, us = divmod(rest, 1_000_000)
+    return f"{_minute[1]}{seconds:02d}.{us:06d}+00:00"
 
 
 class RunOptions:
@@ -267,7 +284,7 @@ class RunLoop:
             if not tasks:
                 self.values = output_values(spec, cp.values)
                 return
-            pending = [t for t in tasks if not t.done]
+            pending = [t for t in tasks if t.writes is None]
             if (
                 before
                 and not skip_before
@@ -278,17 +295,18 @@ class RunLoop:
             skip_before = False
             step_values = P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
             self._step_values = step_values
-            self._parallel = sum(1 for t in pending if not t.hold) > 1
             runnable = [t for t in pending if not t.hold]
+            self._parallel = len(runnable) > 1
             if self._tasks_mode:
                 for t in runnable:
                     self._emit_task_start(cp, t, step_values)
             yield (RUN, runnable, step_values)
-            for t in pending:
-                if t.hold:
-                    self.task_done(t)
+            if len(runnable) != len(pending):
+                for t in pending:
+                    if t.hold:
+                        self.task_done(t)
             failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
-            paused = [t for t in pending if t.interrupts and not t.done]
+            paused = [t for t in pending if t.interrupts and t.writes is None]
             if failed or paused:
                 yield from self._persist_stop(cp, tasks)
                 self.values = output_values(spec, live_values(spec, cp, tasks, extra))
@@ -299,7 +317,7 @@ class RunLoop:
             extra = []
             self._extra = []
             yield from self._save(cp)
-            if any(t.writes for t in pending):
+            if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
             tasks = P.plan(cp)
             if after and any(t.name in after or "*" in after for t in pending if t.name != START):
@@ -341,11 +359,12 @@ class RunLoop:
         self, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
     ) -> Checkpoint:
         spec = self.spec
-        batches: list[tuple[str, Sequence[tuple[str, Any]]]] = []
-        if extra:
-            batches.append(("__input__", extra))
         ordered = P.write_order(tasks)
-        batches.extend((t.name, t.writes) for t in ordered if t.writes)
+        batches: list[tuple[str, Sequence[tuple[str, Any]]]] = [
+            (t.name, t.writes) for t in ordered if t.writes
+        ]
+        if extra:
+            batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = new_checkpoint_id()
         versions = dict(cp.versions)
@@ -367,8 +386,8 @@ class RunLoop:
             versions=versions,
             frontier=frontier,
             barriers=barriers,
-            metadata=dict(self.opts.metadata) or cp.metadata,
-            writers=tuple(dict.fromkeys(t.name for t in ordered)),
+            metadata=self.opts.metadata or cp.metadata,
+            writers=(ordered[0].name,) if len(ordered) == 1 else tuple(dict.fromkeys(t.name for t in ordered)),
         )
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:

@@ -8,14 +8,16 @@ decision through these functions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import MISSING, Channel, LastValue
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, TaskRef
 from pausegraph.constants import END, START
 from pausegraph.errors import InvalidRouteError, InvalidUpdateError
-from pausegraph.graph._spec import GraphSpec, NodeSpec
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec, NodeSpec
+
 
 __all__ = [
     "INPUT_TASK",
@@ -42,12 +44,12 @@ WRITES, NEXT, INTERRUPTS, ANSWERS, ERROR, JOURNAL = (
 )
 
 
-@dataclass(slots=True, eq=False)
 class Task:
     """One node call of a step, with what earlier runs of it left behind.
 
     Attributes:
-        id: Deterministic: the same checkpoint always plans the same ids.
+        id: Deterministic: the same checkpoint always plans the same ids
+            (computed on first use; runs without a checkpointer rarely need it).
         name: The node.
         path: ``("__pregel_pull", name)`` or ``("__pregel_push", index, False)``.
         ref: The frontier entry this task comes from.
@@ -55,33 +57,71 @@ class Task:
         next: Where the task routes (node names and ``Send``\\ s), once finished.
         answers: ``[site, value]`` answers to its ``interrupt()`` calls so far.
         journal: Saved results of its ``once()`` calls.
-        interrupts: Pending interrupt records (``{"value", "id", "site", "key", "schema"}``).
+        interrupts: Pending interrupt records (``{"value", "id", "site", "schema"}``).
         error: The exception (or its stored repr) of the last failed run.
         new_answer: A resume value for its next unanswered ``interrupt()``.
+        new_answer_site: Where the interrupt it answers was raised.
         hold: Stay paused without running (its interrupt was not answered by
             this resume).
     """
 
-    id: str
-    name: str
-    path: tuple[Any, ...]
-    ref: TaskRef
-    writes: list[tuple[str, Any]] | None = None
-    next: list[Any] | None = None
-    answers: list[list[Any]] = field(default_factory=list)
-    journal: list[Any] = field(default_factory=list)
-    interrupts: list[dict[str, Any]] = field(default_factory=list)
-    error: BaseException | str | None = None
-    new_answer: Any = None
-    new_answer_site: Any = None
-    has_new_answer: bool = False
-    hold: bool = False
-    output: Any = None
+    __slots__ = (
+        "_cp",
+        "_id",
+        "_index",
+        "_ns",
+        "answers",
+        "error",
+        "has_new_answer",
+        "hold",
+        "interrupts",
+        "journal",
+        "name",
+        "new_answer",
+        "new_answer_site",
+        "next",
+        "output",
+        "path",
+        "ref",
+        "writes",
+    )
+
+    def __init__(
+        self, cp_id: str, ns: str, index: int | str, name: str, path: tuple[Any, ...], ref: TaskRef
+    ) -> None:
+        self._cp = cp_id
+        self._ns = ns
+        self._index = index
+        self._id: str | None = None
+        self.name = name
+        self.path = path
+        self.ref = ref
+        self.writes: list[tuple[str, Any]] | None = None
+        self.next: list[Any] | None = None
+        self.answers: list[list[Any]] = []
+        self.journal: list[Any] = []
+        self.interrupts: list[dict[str, Any]] = []
+        self.error: BaseException | str | None = None
+        self.new_answer: Any = None
+        self.new_answer_site: Any = None
+        self.has_new_answer = False
+        self.hold = False
+        self.output: Any = None
+
+    @property
+    def id(self) -> str:
+        """The task's deterministic id."""
+        if self._id is None:
+            self._id = task_id(self._cp, self._ns, self.name, self._index)
+        return self._id
 
     @property
     def done(self) -> bool:
         """The task finished (its writes are known)."""
         return self.writes is not None
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, {self.path!r})"
 
 
 def task_id(checkpoint_id: str, ns: str, name: str, index: int | str) -> str:
@@ -107,11 +147,9 @@ def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
     tasks: list[Task] = []
     for index, ref in enumerate(cp.frontier):
         if ref.push:
-            tasks.append(
-                Task(task_id(cp.id, cp.ns, ref.node, index), ref.node, (PUSH, index, False), ref)
-            )
+            tasks.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref))
         else:
-            tasks.append(Task(task_id(cp.id, cp.ns, ref.node, ref.node), ref.node, (PULL, ref.node), ref))
+            tasks.append(Task(cp.id, cp.ns, ref.node, ref.node, (PULL, ref.node), ref))
     if writes:
         for w in writes:
             if w.task_id == INPUT_TASK and w.channel == NEXT:
@@ -147,16 +185,18 @@ def goto_tasks(cp: Checkpoint, targets: Iterable[Any], existing: Sequence[Task])
         if isinstance(target, Send):
             ref = TaskRef(target.node, True, target.arg)
             index = offset + i
-            out.append(Task(task_id(cp.id, cp.ns, ref.node, index), ref.node, (PUSH, index, False), ref))
+            out.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref))
         elif target not in names:
             names.add(target)
-            out.append(Task(task_id(cp.id, cp.ns, target, target), target, (PULL, target), TaskRef(target)))
+            out.append(Task(cp.id, cp.ns, target, target, (PULL, target), TaskRef(target)))
     return out
 
 
 def write_order(tasks: Iterable[Task]) -> list[Task]:
     """Tasks in the order their writes apply: edge tasks by node name, then ``Send``\\ s."""
-    return sorted(tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name))
+    if not isinstance(tasks, list) or len(tasks) > 1:
+        return sorted(tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name))
+    return tasks
 
 
 def channel_of(spec: GraphSpec, key: str) -> Channel:
@@ -183,6 +223,21 @@ def apply_writes(
     Raises:
         InvalidUpdateError: A key without a reducer got two values.
     """
+    if isinstance(batches, list) and len(batches) == 1:
+        # One writer (most steps): each key gets one value, unless written twice.
+        writer, writes = batches[0]
+        keys = [k for k, _ in writes]
+        if len(set(keys)) == len(keys):
+            new = dict(values)
+            channels = spec.channels
+            for key, value in writes:
+                channel = channels.get(key) or LastValue(key)
+                folded = channel.fold(new.get(key, MISSING), (value,), (writer,))
+                if folded is MISSING:
+                    new.pop(key, None)
+                else:
+                    new[key] = folded
+            return new, keys
     grouped: dict[str, tuple[list[Any], list[str]]] = {}
     for writer, writes in batches:
         for key, value in writes:
@@ -273,6 +328,28 @@ def next_frontier(
     """
     from pausegraph.types import Send
 
+    if not keep and not cp.barriers and not spec.joins:
+        # Fast path (most steps): no joins to track, nothing carried over.
+        if len(finished) == 1:
+            targets = finished[0][1]
+            if len(targets) == 1 and type(targets[0]) is str:
+                return (spec.pull_refs[targets[0]],), {}
+        order = spec.node_order
+        names: set[str] = set()
+        refs: list[TaskRef] = []
+        for _node, targets in finished:
+            for target in targets:
+                if type(target) is str:
+                    names.add(target)
+                else:
+                    refs.append(TaskRef(target.node, True, target.arg))
+        pull_refs = spec.pull_refs
+        if len(names) == 1:
+            pulls = [pull_refs[next(iter(names))]]
+        else:
+            pulls = [pull_refs[n] for n in sorted(names, key=order.__getitem__)]
+        return (*pulls, *refs), {}
+
     pulled: set[str] = set()
     pushes: list[TaskRef] = []
     for ref in keep:
@@ -295,7 +372,7 @@ def next_frontier(
                 barriers.pop(str(index))
                 if target != END:
                     pulled.add(target)
-    frontier = [TaskRef(n) for n in spec.nodes if n in pulled]
+    frontier = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
     frontier.extend(pushes)
     return tuple(frontier), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
 

@@ -7,7 +7,7 @@ leaves the stored thread exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.errors import (
@@ -16,13 +16,16 @@ from pausegraph.errors import (
     ResumeValidationError,
     UnknownInterruptError,
 )
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import interpret_output
 from pausegraph.runtime._validate import validate_answer
 from pausegraph.runtime._views import input_writes
 from pausegraph.types import Command
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec
+
 
 __all__ = ["prepare_resume"]
 

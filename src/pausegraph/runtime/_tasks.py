@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, InvalidRouteError, InvalidUpdateError, NodeInterrupt
-from pausegraph.graph._spec import Branch, GraphSpec
 from pausegraph.runtime._context import TaskContext, interrupt_id
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import Branch, GraphSpec
+
 
 __all__ = ["Call", "Sleep", "add_note", "task_flow"]
 
@@ -83,6 +86,8 @@ def interpret_output(spec: GraphSpec, name: str, output: Any) -> tuple[list[tupl
     """
     from pausegraph.types import Command
 
+    if type(output) is dict:
+        return list(output.items()), []
     if output is None:
         return [], []
     if isinstance(output, Mapping):
@@ -178,15 +183,15 @@ def task_flow(
         while True:
             attempt += 1
             ctx = TaskContext(
-                task.id,
-                answers=[list(a) for a in task.answers],
+                task,
+                answers=[list(a) for a in task.answers] if task.answers else [],
                 new_answer=task.new_answer,
                 has_new_answer=task.has_new_answer,
                 new_answer_site=task.new_answer_site,
                 journal=task.journal,
                 writer=writer,
                 config=config,
-                on_journal=(lambda entries: on_journal(task, entries)) if on_journal else None,
+                on_journal=on_journal,
             )
             try:
                 output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
@@ -235,7 +240,7 @@ def finish_flow(
         if name == START:
             writes = list(spec.input.validate_input(dict(writes)).items()) if writes else []
         check_keys(spec, name, writes)
-        targets: list[Any] = list(spec.edges.get(name, ()))
+        targets: list[Any] = list(spec.successors.get(name, ()))
         branches = spec.branches.get(name, ())
         if branches:
             local, _ = apply_writes(spec, values, [(name, writes)])
@@ -252,7 +257,10 @@ def finish_flow(
                         f"Conditional edge {branch.name!r} from {name!r}",
                     )
                 )
-        targets.extend(resolve_targets(spec, name, gotos, f"Command(goto=...) from node {name!r}"))
+        if gotos:
+            targets.extend(
+                resolve_targets(spec, name, gotos, f"Command(goto=...) from node {name!r}")
+            )
     except Exception as exc:
         add_note(exc, f"During task with name {name!r} and id {task.id!r}")
         task.error = exc

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, StoredCheckpoint, new_checkpoint_id
 from pausegraph.constants import END, START
 from pausegraph.errors import CheckpointNotFoundError, InvalidUpdateError
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._loop import LOAD, SAVE, now_iso
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import finish_flow
 from pausegraph.runtime._views import checkpoint_config
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec
+
 
 __all__ = ["update_flow"]
 
@@ -85,7 +88,7 @@ def update_flow(
         barriers = dict(base.barriers)
         new_values, changed = dict(base.values), []
     else:
-        task = Task(P.task_id(new_id, ns, as_node, "update"), as_node, (P.PULL, as_node), P.TaskRef(as_node, False, values))
+        task = Task(new_id, ns, "update", as_node, (P.PULL, as_node), P.TaskRef(as_node, False, values))
         output = values
         yield from finish_flow(spec, task, base.values, output, config=config, writer=None)
         if task.error is not None:

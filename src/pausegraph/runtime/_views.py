@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, metadata_of
-from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._planner import INPUT_TASK, Task, apply_writes, plan, write_order
 from pausegraph.types import Interrupt, PregelTask, StateSnapshot
+
+if TYPE_CHECKING:
+    from pausegraph.graph._spec import GraphSpec
+
 
 __all__ = [
     "checkpoint_config",

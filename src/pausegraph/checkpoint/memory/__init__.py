@@ -94,7 +94,7 @@ class InMemorySaver(BaseCheckpointSaver):
         *,
         before: str | None = None,
         limit: int | None = None,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002
+        filter: Mapping[str, Any] | None = None,
     ) -> Iterator[StoredCheckpoint]:
         with self._lock:
             log = self._logs.get((thread_id, ns))

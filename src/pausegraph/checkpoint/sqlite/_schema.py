@@ -1,0 +1,245 @@
+"""The SQLite schema: tables, its version, and the checks run before touching a file.
+
+Every table is prefixed ``pausegraph_`` so a file can also hold LangGraph's
+``checkpoints``/``writes`` tables (or anything else) without a clash.
+``pausegraph_meta`` records the schema version: a newer pausegraph migrates an
+older file forward (``MIGRATIONS``), and an older pausegraph refuses a newer
+file instead of misreading it.
+
+The checks only read. A file that is not SQLite, or whose ``pausegraph_``
+tables have another shape, is refused before anything is written to it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from pausegraph.checkpoint.sqlite._sql import (
+    BLOBS,
+    CHECKPOINTS,
+    META,
+    WRITES,
+    begin,
+    commit,
+    rollback,
+)
+from pausegraph.errors import CorruptCheckpointError, StorageError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "database_path",
+    "ensure_schema",
+    "refuse_unreadable",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the tables below; bump it and add a migration when they change."""
+
+_CREATE: Mapping[str, str] = {
+    META: f"""CREATE TABLE IF NOT EXISTS {META} (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    # The primary key makes "newest checkpoint" and history index range scans.
+    CHECKPOINTS: f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+        thread_id TEXT NOT NULL,
+        ns TEXT NOT NULL,
+        checkpoint_id TEXT NOT NULL,
+        parent_id TEXT,
+        step INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        header BLOB NOT NULL,
+        PRIMARY KEY (thread_id, ns, checkpoint_id)
+    ) WITHOUT ROWID""",
+    # One row per key a checkpoint changed; ``version`` is that checkpoint's id.
+    BLOBS: f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
+        thread_id TEXT NOT NULL,
+        ns TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (thread_id, ns, key, version)
+    ) WITHOUT ROWID""",
+    # A rowid table on purpose: an upsert keeps the rowid, so ``ORDER BY rowid``
+    # returns writes in first-write order, as the in-memory saver does.
+    WRITES: f"""CREATE TABLE IF NOT EXISTS {WRITES} (
+        thread_id TEXT NOT NULL,
+        ns TEXT NOT NULL,
+        checkpoint_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (thread_id, ns, checkpoint_id, task_id, channel)
+    )""",
+}
+
+TABLES: Mapping[str, tuple[tuple[str, int], ...]] = {
+    META: (("key", 1), ("value", 0)),
+    CHECKPOINTS: (
+        ("thread_id", 1),
+        ("ns", 2),
+        ("checkpoint_id", 3),
+        ("parent_id", 0),
+        ("step", 0),
+        ("source", 0),
+        ("created_at", 0),
+        ("header", 0),
+    ),
+    BLOBS: (("thread_id", 1), ("ns", 2), ("key", 3), ("version", 4), ("value", 0)),
+    WRITES: (
+        ("thread_id", 1),
+        ("ns", 2),
+        ("checkpoint_id", 3),
+        ("task_id", 4),
+        ("channel", 5),
+        ("value", 0),
+    ),
+}
+"""Each table's columns as ``(name, position in the primary key or 0)``."""
+
+MIGRATIONS: Mapping[int, Sequence[str]] = {}
+"""Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in one transaction."""
+
+_MIN_SQLITE = (3, 24, 0)  # upsert (ON CONFLICT ... DO UPDATE), row values
+
+
+def database_path(conn: sqlite3.Connection) -> str:
+    """The file behind ``conn``'s main database, or ``":memory:"``."""
+    try:
+        for _, name, file in conn.execute("PRAGMA database_list"):
+            if name == "main":
+                return str(file) or ":memory:"
+    except sqlite3.Error:
+        pass
+    return "the SQLite database"
+
+
+def refuse_unreadable(path: str, exc: sqlite3.DatabaseError) -> CorruptCheckpointError:
+    """The error for a file SQLite cannot read as a database."""
+    return CorruptCheckpointError(
+        f"{path} cannot be used as a pausegraph checkpoint store: SQLite says {exc!s:.200}. "
+        "It is not a SQLite database, or it is damaged; nothing in it was changed. Pass the "
+        "path of a pausegraph file (a new path creates one), or restore this one from a backup."
+    )
+
+
+def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
+    """Check, migrate and create the tables; a no-op when they are current.
+
+    The caller holds the connection's lock and no transaction is open.
+
+    Raises:
+        CorruptCheckpointError: The file is not SQLite, its ``pausegraph_`` tables
+            have another shape, or a newer pausegraph wrote it. Nothing was written.
+        StorageError: SQLite is too old for pausegraph.
+    """
+    if sqlite3.sqlite_version_info < _MIN_SQLITE:
+        need = ".".join(map(str, _MIN_SQLITE))
+        raise StorageError(
+            f"pausegraph's SqliteSaver needs SQLite {need} or newer; this Python links SQLite "
+            f"{sqlite3.sqlite_version}. Use a newer Python build, or another saver."
+        )
+    try:
+        version, present = _check(conn, path)  # read-only: refuse foreign files before writing
+        _tune(conn, path)
+        if version == SCHEMA_VERSION and len(present) == len(_CREATE):
+            return
+        own = begin(conn, "BEGIN IMMEDIATE")
+        try:
+            version, _ = _check(conn, path)  # again: another process may have set up meanwhile
+            if version is not None:
+                for from_version in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS.get(from_version, ()):
+                        conn.execute(statement)
+            for ddl in _CREATE.values():
+                conn.execute(ddl)
+            conn.execute(
+                f"INSERT INTO {META} (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+        except BaseException:
+            rollback(conn, own)
+            raise
+        commit(conn, own)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise StorageError(
+                f"{path} is locked by another connection; pausegraph could not set up its "
+                f"tables ({exc}). Retry when the other writer has finished."
+            ) from exc
+        if isinstance(exc, sqlite3.OperationalError):
+            raise StorageError(f"{path}: could not set up pausegraph's tables: {exc}") from exc
+        raise refuse_unreadable(path, exc) from exc
+
+
+def _tune(conn: sqlite3.Connection, path: str) -> None:
+    """WAL (readers never block the writer) and ``synchronous=NORMAL`` for files."""
+    if path == ":memory:" or conn.in_transaction:
+        return
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    names = tuple(_CREATE)
+    marks = ",".join("?" * len(names))
+    rows = conn.execute(
+        f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", names
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _check(conn: sqlite3.Connection, path: str) -> tuple[int | None, set[str]]:
+    """The file's schema version (``None`` without pausegraph tables) and its tables; reads only."""
+    present = _tables(conn)
+    if not present:
+        return None, present
+    if META not in present:
+        raise _foreign(path, f"it has {', '.join(sorted(present))} but no {META} table")
+    _check_shape(conn, path, META)
+    row = conn.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        raise _foreign(path, f"{META} holds no valid schema_version ({row!r})") from None
+    if version > SCHEMA_VERSION:
+        raise CorruptCheckpointError(
+            f"{path} was written by a newer pausegraph (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}): upgrade pausegraph. Nothing in the file was changed."
+        )
+    if version < 1:
+        raise _foreign(path, f"{META} names schema version {version}, which never existed")
+    if version == SCHEMA_VERSION:
+        for table in present:
+            _check_shape(conn, path, table)
+    return version, present
+
+
+def _check_shape(conn: sqlite3.Connection, path: str, table: str) -> None:
+    found = tuple(
+        (row[1], row[5]) for row in conn.execute(f"PRAGMA table_info({table})").fetchall()
+    )
+    expected = TABLES[table]
+    if found != expected:
+        raise _foreign(
+            path,
+            f"its table {table} has columns {_describe(found)}, "
+            f"but pausegraph expects {_describe(expected)}",
+        )
+
+
+def _describe(columns: Sequence[tuple[str, int]]) -> str:
+    return "(" + ", ".join(name + (" [key]" if pk else "") for name, pk in columns) + ")"
+
+
+def _foreign(path: str, what: str) -> CorruptCheckpointError:
+    return CorruptCheckpointError(
+        f"{path} does not hold pausegraph checkpoints in a shape this pausegraph knows: {what}. "
+        "The file was written by another program, or it is damaged; nothing in it was changed. "
+        "Use another file, or restore this one from a backup."
+    )

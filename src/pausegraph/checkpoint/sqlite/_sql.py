@@ -1,0 +1,143 @@
+"""The statements the SQLite saver runs, and its transaction helpers.
+
+Statement texts are constants (the blob lookup has one text per number of
+keys), so ``sqlite3``'s per-connection statement cache prepares each once.
+Every lookup is an index search on a primary key; none scans a thread's history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import lru_cache
+
+__all__ = [
+    "BLOBS",
+    "CHECKPOINTS",
+    "CHECKPOINT_EXISTS",
+    "DELETE_THREAD",
+    "HISTORY",
+    "HISTORY_BEFORE",
+    "INSERT_BLOB",
+    "INSERT_CHECKPOINT",
+    "LATEST",
+    "LIST_THREADS",
+    "MAX_PAIRS",
+    "META",
+    "ONE",
+    "UPSERT_WRITE",
+    "WRITES",
+    "WRITES_OF",
+    "begin",
+    "blob_query",
+    "commit",
+    "rollback",
+]
+
+META = "pausegraph_meta"
+CHECKPOINTS = "pausegraph_checkpoints"
+BLOBS = "pausegraph_blobs"
+WRITES = "pausegraph_writes"
+
+# -- checkpoints ---------------------------------------------------------------
+
+INSERT_CHECKPOINT = (
+    f"INSERT OR REPLACE INTO {CHECKPOINTS} "
+    "(thread_id, ns, checkpoint_id, parent_id, step, source, created_at, header) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_BLOB = (
+    f"INSERT OR REPLACE INTO {BLOBS} (thread_id, ns, key, version, value) VALUES (?, ?, ?, ?, ?)"
+)
+LATEST = (
+    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} WHERE thread_id = ? AND ns = ? "
+    "ORDER BY checkpoint_id DESC LIMIT 1"
+)
+ONE = (
+    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} "
+    "WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?"
+)
+HISTORY = (
+    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} WHERE thread_id = ? AND ns = ? "
+    "ORDER BY checkpoint_id DESC LIMIT ?"
+)
+HISTORY_BEFORE = (
+    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} "
+    "WHERE thread_id = ? AND ns = ? AND checkpoint_id < ? ORDER BY checkpoint_id DESC LIMIT ?"
+)
+CHECKPOINT_EXISTS = (
+    f"SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?"
+)
+LIST_THREADS = f"SELECT DISTINCT thread_id FROM {CHECKPOINTS} ORDER BY thread_id"
+
+# -- pending writes --------------------------------------------------------------
+
+# Inserts only when the checkpoint exists (the statement then changes no row), and
+# keeps the first write's rowid on replace so reads return first-write order.
+UPSERT_WRITE = (
+    f"INSERT INTO {WRITES} (thread_id, ns, checkpoint_id, task_id, channel, value) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS "
+    f"(SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = ?1 AND ns = ?2 AND checkpoint_id = ?3) "
+    "ON CONFLICT (thread_id, ns, checkpoint_id, task_id, channel) "
+    "DO UPDATE SET value = excluded.value"
+)
+WRITES_OF = (
+    f"SELECT task_id, channel, value FROM {WRITES} "
+    "WHERE thread_id = ? AND ns = ? AND checkpoint_id = ? ORDER BY rowid"
+)
+
+DELETE_THREAD = tuple(
+    f"DELETE FROM {table} WHERE thread_id = ?" for table in (WRITES, BLOBS, CHECKPOINTS)
+)
+
+# -- values ----------------------------------------------------------------------
+
+MAX_PAIRS = 200
+"""Most ``(key, version)`` pairs per blob lookup (SQLite limits bound parameters)."""
+
+
+@lru_cache(maxsize=MAX_PAIRS)
+def blob_query(pairs: int) -> str:
+    """The lookup of ``pairs`` blobs of one thread and namespace.
+
+    Parameters: ``key1, version1, ..., keyN, versionN, thread_id, ns``. The
+    constant rows drive a primary-key search per pair. (The plainer
+    ``(key, version) IN (VALUES ...)`` makes SQLite scan the whole thread.)
+    """
+    rows = ", ".join(["(?, ?)"] * pairs)
+    return (
+        f"SELECT b.key, b.value FROM (VALUES {rows}) AS v CROSS JOIN {BLOBS} AS b "
+        "ON b.thread_id = ? AND b.ns = ? AND b.key = v.column1 AND b.version = v.column2"
+    )
+
+
+# -- transactions ----------------------------------------------------------------
+
+
+def begin(conn: sqlite3.Connection, statement: str = "BEGIN") -> bool:
+    """Open a transaction unless one is open; ``True`` when this call opened it.
+
+    A transaction is already open when the caller left one uncommitted, or
+    always under Python 3.12's ``autocommit=False``; the work then joins it.
+    """
+    if conn.in_transaction:
+        return False
+    conn.execute(statement)
+    return True
+
+
+def commit(conn: sqlite3.Connection, own: bool) -> None:
+    """Commit what :func:`begin` opened (or the joined transaction)."""
+    if own:
+        conn.execute("COMMIT")  # not conn.commit(): a no-op under autocommit=True
+    else:
+        conn.commit()
+
+
+def rollback(conn: sqlite3.Connection, own: bool) -> None:
+    """Undo the transaction, if SQLite has not already done so."""
+    if not conn.in_transaction:
+        return
+    if own:
+        conn.execute("ROLLBACK")
+    else:
+        conn.rollback()
