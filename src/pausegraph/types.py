@@ -138,8 +138,17 @@ def default_retry_on(exc: Exception) -> bool:
     """Retry on anything but programming errors (the default of :class:`RetryPolicy`)."""
     return not isinstance(
         exc,
-        ValueError | TypeError | ArithmeticError | ImportError | LookupError | NameError
-        | SyntaxError | RuntimeError | ReferenceError | StopIteration | StopAsyncIteration
+        ValueError
+        | TypeError
+        | ArithmeticError
+        | ImportError
+        | LookupError
+        | NameError
+        | SyntaxError
+        | RuntimeError
+        | ReferenceError
+        | StopIteration
+        | StopAsyncIteration
         | OSError,
     ) or _is_transient_os_error(exc)
 
@@ -165,9 +174,9 @@ class RetryPolicy(NamedTuple):
     max_interval: float = 128.0
     max_attempts: int = 3
     jitter: bool = True
-    retry_on: (
-        type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool]
-    ) = default_retry_on
+    retry_on: type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool] = (
+        default_retry_on
+    )
 
     def should_retry(self, exc: Exception) -> bool:
         """Whether ``exc`` allows another attempt under this policy."""
@@ -179,7 +188,9 @@ class RetryPolicy(NamedTuple):
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt + 1`` (``attempt`` >= 1)."""
-        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        interval = min(
+            self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
+        )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
 
 
@@ -191,7 +202,7 @@ class PregelTask(NamedTuple):
         name: The node that runs.
         path: Where the task comes from: ``("__pregel_pull", name)`` for an edge,
             ``("__pregel_push", index)`` for a ``Send``.
-        error: The exception the task raised last time, if any.
+        error: What the task raised last time (its ``repr`` once stored), if anything.
         interrupts: The interrupts the task is waiting on.
         state: The subgraph's snapshot or config, for subgraph nodes.
         result: The task's writes, if it already finished in this step.
@@ -200,7 +211,7 @@ class PregelTask(NamedTuple):
     id: str
     name: str
     path: tuple[str | int, ...] = ()
-    error: Exception | None = None
+    error: Exception | str | None = None
     interrupts: tuple[Interrupt, ...] = ()
     state: Any = None
     result: Any = None

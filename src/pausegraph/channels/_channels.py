@@ -83,7 +83,10 @@ class BinaryOperatorAggregate(Channel):
         super().__init__(key)
         self.reducer = reducer
         self._factory = factory
-        self.appends = factory is list and getattr(reducer, "__name__", "") in {"add", "add_messages"}
+        self.appends = factory is list and getattr(reducer, "__name__", "") in {
+            "add",
+            "add_messages",
+        }
 
     def initial(self) -> Any:
         if self._factory is None:

@@ -59,9 +59,18 @@ def decode_header(
         CorruptCheckpointError: The header is damaged, foreign or from a newer format.
     """
     try:
-        (fmt, parent_id, step, source, created_at, versions, frontier, barriers, metadata, writers) = (
-            serde.loads(data)
-        )
+        (
+            fmt,
+            parent_id,
+            step,
+            source,
+            created_at,
+            versions,
+            frontier,
+            barriers,
+            metadata,
+            writers,
+        ) = serde.loads(data)
     except CorruptCheckpointError:
         raise
     except Exception as exc:
@@ -99,8 +108,6 @@ def decode_header(
     )
 
 
-def rebuild_values(
-    versions: Mapping[str, str], fetch: Callable[[str, str], Any]
-) -> dict[str, Any]:
+def rebuild_values(versions: Mapping[str, str], fetch: Callable[[str, str], Any]) -> dict[str, Any]:
     """The full state: ``fetch(key, version)`` returns the value stored for that version."""
     return {key: fetch(key, version) for key, version in versions.items()}

@@ -55,7 +55,7 @@ class BaseCheckpointSaver(ABC):
     def __init__(self, *, serde: Serializer | None = None) -> None:
         self.serde: Serializer = serde or MsgpackSerializer()
 
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - optional hook, a no-op for in-process savers
         """Create or migrate the backend's schema. Safe to call more than once."""
 
     @abstractmethod
@@ -135,5 +135,3 @@ class BaseCheckpointSaver(ABC):
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread`."""
         self.delete_thread(thread_id)
-
-

@@ -10,6 +10,7 @@ named in the data. Graphs register their state schema's types automatically.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -87,10 +88,9 @@ class TypeRegistry:
             if _is_registrable(item):
                 if item not in self._by_type:
                     self.register(item)
-                try:
+                # Unresolved forward refs: those fields stay unregistered.
+                with contextlib.suppress(Exception):
                     todo.extend(get_type_hints(item).values())
-                except Exception:  # unresolved forward refs: fields stay unregistered
-                    pass
 
     def name_of(self, cls: type) -> str | None:
         """The registered name of ``cls``, or ``None``."""
@@ -185,14 +185,18 @@ class MsgpackSerializer:
             return ormsgpack.Ext(_BIGINT, str(obj).encode())
         name = self.registry.name_of(cls)
         if name is None and _auto_registrable(cls):
-            name = self.registry.register(cls) and self.registry.name_of(cls)
+            self.registry.register(cls)
+            name = self.registry.name_of(cls)
         if name is not None:
             if isinstance(obj, enum.Enum):
                 return ormsgpack.Ext(_ENUM, self._pack([name, obj.value]))
             return ormsgpack.Ext(_OBJECT, self._pack([name, _fields_of(obj)]))
-        for base in (str, int, float, bytes):
-            if isinstance(obj, base):  # plain subclasses store as their base value
-                return base(obj)  # type: ignore[return-value]
+        if isinstance(obj, str):  # plain subclasses store as their base value
+            return str(obj)
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return float(obj)
         raise SerializationError(
             f"Cannot store a value of type {cls.__module__}.{cls.__qualname__}. Use it in the "
             "state schema's annotations (so the graph registers it), or register it: "
@@ -274,4 +278,3 @@ def _build(cls: type, payload: Any) -> Any:
 def default_serializer() -> MsgpackSerializer:
     """A fresh :class:`MsgpackSerializer` (one per saver, so registries do not leak)."""
     return MsgpackSerializer()
-

@@ -56,7 +56,9 @@ class StateGraph:
                 "`class State(TypedDict): ...`."
             )
         self.schema = Schema(state_schema)
-        self.input_schema = Schema(input_schema or input) if (input_schema or input) else self.schema
+        self.input_schema = (
+            Schema(input_schema or input) if (input_schema or input) else self.schema
+        )
         self.output_schema = (
             Schema(output_schema or output) if (output_schema or output) else self.schema
         )
@@ -106,7 +108,9 @@ class StateGraph:
         if action is None:
             raise GraphBuildError(f"add_node({node!r}) needs a callable as its second argument.")
         if node in self.nodes:
-            raise GraphBuildError(f"Node {node!r} is already in the graph; give each node a unique name.")
+            raise GraphBuildError(
+                f"Node {node!r} is already in the graph; give each node a unique name."
+            )
         if node in RESERVED_NAMES or ":" in node or "|" in node:
             raise GraphBuildError(
                 f"Node name {node!r} is reserved or contains ':' or '|'; choose another name."
@@ -172,7 +176,9 @@ class StateGraph:
             if start_key == END:
                 raise GraphBuildError("END cannot be the start of an edge: nothing runs after END.")
             if end_key == START:
-                raise GraphBuildError("START cannot be the end of an edge: edges into START are not allowed.")
+                raise GraphBuildError(
+                    "START cannot be the end of an edge: edges into START are not allowed."
+                )
             self.edges.append((start_key, end_key))
             return self
         sources = tuple(start_key)
@@ -202,7 +208,9 @@ class StateGraph:
             GraphBuildError: ``source`` is END, or ``then`` is given (not supported).
         """
         if then is not None:
-            raise GraphBuildError("add_conditional_edges(then=...) is not supported; add an edge instead.")
+            raise GraphBuildError(
+                "add_conditional_edges(then=...) is not supported; add an edge instead."
+            )
         if source == END:
             raise GraphBuildError("END cannot have conditional edges: nothing runs after END.")
         mapping: dict[Hashable, str] | None
@@ -300,8 +308,10 @@ class StateGraph:
                         f"Node {node.name!r} declares destination {target!r}, which is not a node; "
                         f"known nodes: {_names(known)}."
                     )
-        has_entry = any(s == START for s, _ in self.edges) or START in self.branches or any(
-            START in sources for sources, _ in self.joins
+        has_entry = (
+            any(s == START for s, _ in self.edges)
+            or START in self.branches
+            or any(START in sources for sources, _ in self.joins)
         )
         if not has_entry:
             raise GraphBuildError(
@@ -368,7 +378,10 @@ class StateGraph:
         spec = self.validate()
         if name is not None:
             spec = _renamed(spec, name)
-        for label, names in (("interrupt_before", interrupt_before), ("interrupt_after", interrupt_after)):
+        for label, names in (
+            ("interrupt_before", interrupt_before),
+            ("interrupt_after", interrupt_after),
+        ):
             if names is None or names == "*":
                 continue
             for n in names:
@@ -482,7 +495,7 @@ def _is_async(fn: Any) -> bool:
     target = getattr(fn, "func", fn)
     if inspect.iscoroutinefunction(target):
         return True
-    call = getattr(type(target), "__call__", None)
+    call = getattr(type(target), "__call__", None)  # noqa: B004 - callable() is not enough here
     return call is not None and not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
 
 

@@ -16,6 +16,7 @@ from pausegraph.runtime._views import empty_snapshot, snapshot
 from pausegraph.types import StateSnapshot
 
 if TYPE_CHECKING:
+    from pausegraph.checkpoint.base import BaseCheckpointSaver
     from pausegraph.graph._builder import StateGraph
     from pausegraph.graph._draw import DrawableGraph
 
@@ -63,7 +64,9 @@ class CompiledStateGraph:
         self.spec = spec
         self.builder = builder
         self.name = spec.name
-        self.checkpointer = checkpointer if checkpointer not in (None, False, True) else None
+        self.checkpointer: BaseCheckpointSaver | None = (
+            checkpointer if checkpointer not in (None, False, True) else None
+        )
         self.interrupt_before_nodes = _node_set(interrupt_before, "interrupt_before", spec.nodes)
         self.interrupt_after_nodes = _node_set(interrupt_after, "interrupt_after", spec.nodes)
         if self.checkpointer is not None:
@@ -76,7 +79,9 @@ class CompiledStateGraph:
         from pausegraph.types import Send
 
         registry.register(Send, "pausegraph.Send")
-        for schema in {id(s): s for s in (self.spec.state, self.spec.input, self.spec.output)}.values():
+        for schema in {
+            id(s): s for s in (self.spec.state, self.spec.input, self.spec.output)
+        }.values():
             if schema.kind in ("dataclass", "pydantic"):
                 registry.register(schema.cls)
             for annotation in schema.annotations.values():
@@ -193,7 +198,9 @@ class CompiledStateGraph:
         loop, run_config = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability
         )
-        for mode, chunk in drive_sync(loop, self.checkpointer, run_config, self._writer(loop, modes)):
+        for mode, chunk in drive_sync(
+            loop, self.checkpointer, run_config, self._writer(loop, modes)
+        ):
             yield chunk if single else (mode, chunk)
 
     async def astream(
@@ -217,7 +224,9 @@ class CompiledStateGraph:
         )
         from pausegraph.runtime._drivers_async import drive_async
 
-        async for mode, chunk in drive_async(loop, self.checkpointer, run_config, self._writer(loop, modes)):
+        async for mode, chunk in drive_async(
+            loop, self.checkpointer, run_config, self._writer(loop, modes)
+        ):
             yield chunk if single else (mode, chunk)
 
     def _result(self, loop: RunLoop) -> dict[str, Any]:
@@ -251,8 +260,12 @@ class CompiledStateGraph:
         if stream_mode != "values":
             return list(
                 self.stream(
-                    input, config, stream_mode=stream_mode, interrupt_before=interrupt_before,
-                    interrupt_after=interrupt_after, durability=durability,
+                    input,
+                    config,
+                    stream_mode=stream_mode,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
                 )
             )
         loop, run_config = self._prepare(
@@ -279,8 +292,12 @@ class CompiledStateGraph:
             return [
                 chunk
                 async for chunk in self.astream(
-                    input, config, stream_mode=stream_mode, interrupt_before=interrupt_before,
-                    interrupt_after=interrupt_after, durability=durability,
+                    input,
+                    config,
+                    stream_mode=stream_mode,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
                 )
             ]
         loop, run_config = self._prepare(
@@ -304,28 +321,34 @@ class CompiledStateGraph:
             InvalidConfigError: No checkpointer, or no thread_id in ``config``.
         """
         address = address_of(config)
-        thread_id = require_thread(address, self.checkpointer, "get_state()")
-        stored = self.checkpointer.load(thread_id, address.ns, address.checkpoint_id)
+        thread_id, saver = require_thread(address, self.checkpointer, "get_state()")
+        stored = saver.load(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
-        return snapshot(self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None)
+        return snapshot(
+            self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+        )
 
-    async def aget_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+    async def aget_state(
+        self, config: Mapping[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
         """Async :meth:`get_state`."""
         address = address_of(config)
-        thread_id = require_thread(address, self.checkpointer, "aget_state()")
-        stored = await self.checkpointer.aload(thread_id, address.ns, address.checkpoint_id)
+        thread_id, saver = require_thread(address, self.checkpointer, "aget_state()")
+        stored = await saver.aload(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
-        return snapshot(self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None)
+        return snapshot(
+            self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+        )
 
     def _history_args(
         self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
-    ) -> tuple[str, str, str | None]:
+    ) -> tuple[BaseCheckpointSaver, str, str, str | None]:
         address = address_of(config)
-        thread_id = require_thread(address, self.checkpointer, what)
+        thread_id, saver = require_thread(address, self.checkpointer, what)
         before_id = address_of(before).checkpoint_id if before is not None else None
-        return thread_id, address.ns, before_id or address.checkpoint_id
+        return saver, thread_id, address.ns, before_id or address.checkpoint_id
 
     def get_state_history(
         self,
@@ -342,10 +365,8 @@ class CompiledStateGraph:
             before: Only checkpoints older than the one this config names.
             limit: At most this many.
         """
-        thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
-        for stored in self.checkpointer.history(
-            thread_id, ns, before=before_id, limit=limit, filter=filter
-        ):
+        saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
             yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
 
     async def aget_state_history(
@@ -357,8 +378,8 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
-        thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
-        async for stored in self.checkpointer.ahistory(
+        saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        async for stored in saver.ahistory(
             thread_id, ns, before=before_id, limit=limit, filter=filter
         ):
             yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
@@ -367,7 +388,7 @@ class CompiledStateGraph:
         self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
     ) -> Any:
         address = address_of(config)
-        thread_id = require_thread(address, self.checkpointer, what)
+        thread_id, _ = require_thread(address, self.checkpointer, what)
         return update_flow(
             self.spec,
             thread_id=thread_id,
@@ -399,7 +420,9 @@ class CompiledStateGraph:
             InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
             InvalidConfigError: No checkpointer or no thread_id.
         """
-        return run_effects_sync(self.checkpointer, self._update_flow(config, values, as_node, "update_state()"))  # type: ignore[no-any-return]
+        return run_effects_sync(
+            self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
+        )  # type: ignore[no-any-return]
 
     async def aupdate_state(
         self,
@@ -411,7 +434,9 @@ class CompiledStateGraph:
         """Async :meth:`update_state`."""
         from pausegraph.runtime._drivers_async import run_effects_async
 
-        return await run_effects_async(self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()"))  # type: ignore[no-any-return]
+        return await run_effects_async(
+            self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
+        )  # type: ignore[no-any-return]
 
     # -- pictures ----------------------------------------------------------------
 
@@ -431,6 +456,3 @@ class CompiledStateGraph:
 
         run_subgraph.__name__ = self.name
         return run_subgraph
-
-
-

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pausegraph.errors import InvalidConfigError
 
 __all__ = ["DEFAULT_RECURSION_LIMIT", "Address", "address_of", "recursion_limit_of"]
+
+T = TypeVar("T")
 
 DEFAULT_RECURSION_LIMIT = int(os.environ.get("PAUSEGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 """Supersteps a run may take before ``GraphRecursionError`` (LangGraph 1.2's default)."""
@@ -83,8 +85,8 @@ def recursion_limit_of(config: Mapping[str, Any] | None) -> int:
     return limit
 
 
-def require_thread(address: Address, saver: Any, what: str) -> str:
-    """The thread id, or an error naming what is missing and how to pass it."""
+def require_thread(address: Address, saver: T | None, what: str) -> tuple[str, T]:
+    """The thread id and the saver, or an error naming what is missing and how to pass it."""
     if saver is None:
         raise InvalidConfigError(
             f"No checkpointer set: {what} needs one. Compile with "
@@ -94,4 +96,4 @@ def require_thread(address: Address, saver: Any, what: str) -> str:
         raise InvalidConfigError(
             f"{what} needs a thread_id: pass config={{'configurable': {{'thread_id': '...'}}}}."
         )
-    return address.thread_id
+    return address.thread_id, saver

@@ -109,10 +109,7 @@ def add_messages(left: Any, right: Any) -> list[Any]:
     return [m for m in merged if _get_id(m) not in removed]
 
 
-
 class MessagesState(TypedDict):
     """A state with one key, ``messages``, merged with :func:`add_messages`."""
 
     messages: Annotated[list[Any], add_messages]
-
-

@@ -103,9 +103,7 @@ class Schema:
             try:
                 model = self.cls.model_validate(dict(data))
             except Exception as exc:
-                raise InvalidUpdateError(
-                    f"Input does not fit {self.cls.__name__}: {exc}"
-                ) from exc
+                raise InvalidUpdateError(f"Input does not fit {self.cls.__name__}: {exc}") from exc
             return {k: getattr(model, k) for k in data if k in self.cls.model_fields}
         return dict(data)
 

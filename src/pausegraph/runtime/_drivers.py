@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
 
-__all__ = ["call_sync", "drive_sync", "executor", "perform_sync", "run_effects_sync", "run_flow_sync"]
+__all__ = [
+    "call_sync",
+    "drive_sync",
+    "executor",
+    "perform_sync",
+    "run_effects_sync",
+    "run_flow_sync",
+]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -132,13 +139,19 @@ def drive_sync(
                 if len(tasks) == 1:
                     task = tasks[0]
                     run_flow_sync(
-                        task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
+                        task_flow(
+                            spec, task, values, config=config, writer=writer, on_journal=on_journal
+                        )
                     )
                     finish(task)
                 else:
-                    _run_parallel_sync(tasks, finish, lambda t, v=values: task_flow(  # type: ignore[misc]
-                        spec, t, v, config=config, writer=writer, on_journal=on_journal
-                    ))
+                    _run_parallel_sync(
+                        tasks,
+                        finish,
+                        lambda t, v=values: task_flow(  # type: ignore[misc]
+                            spec, t, v, config=config, writer=writer, on_journal=on_journal
+                        ),
+                    )
             else:
                 result = perform_sync(saver, effect)
             while out:
@@ -178,5 +191,3 @@ def run_effects_sync(saver: Any, gen: Any) -> Any:
         except StopIteration as stop:
             return stop.value
         send = call_sync(item) if isinstance(item, Call) else perform_sync(saver, item)
-
-

@@ -142,8 +142,6 @@ async def _run_tasks_async(
             fut.cancel()
 
 
-
-
 async def run_effects_async(saver: Any, gen: Any) -> Any:
     """Async :func:`run_effects_sync`."""
     send: Any = None
@@ -152,4 +150,6 @@ async def run_effects_async(saver: Any, gen: Any) -> Any:
             item = gen.send(send)
         except StopIteration as stop:
             return stop.value
-        send = await _call_async(item) if isinstance(item, Call) else await _perform_async(saver, item)
+        send = (
+            await _call_async(item) if isinstance(item, Call) else await _perform_async(saver, item)
+        )

@@ -182,7 +182,12 @@ class RunLoop:
         if self._debug_mode:
             self._emit(
                 "debug",
-                {"step": cp.step, "timestamp": cp.created_at, "type": "checkpoint", "payload": payload},
+                {
+                    "step": cp.step,
+                    "timestamp": cp.created_at,
+                    "type": "checkpoint",
+                    "payload": payload,
+                },
             )
 
     def _emit_values(self, values: Mapping[str, Any]) -> None:
@@ -202,7 +207,11 @@ class RunLoop:
                     f"Thread {opts.thread_id!r} has no checkpoint {opts.checkpoint_id!r}. "
                     "Take ids from get_state_history(), or drop checkpoint_id to use the latest."
                 )
-            if stored is not None and opts.checkpoint_id is not None and not _is_new_input(self.input):
+            if (
+                stored is not None
+                and opts.checkpoint_id is not None
+                and not _is_new_input(self.input)
+            ):
                 head = yield (LOAD, opts.thread_id, opts.ns, None)
                 if head is not None and head.checkpoint.id != stored.checkpoint.id:
                     stored = yield from self._fork(stored)
@@ -293,7 +302,9 @@ class RunLoop:
                 self._breakpoint(cp, tasks, extra)
                 return
             skip_before = False
-            step_values = P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
+            step_values = (
+                P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
+            )
             self._step_values = step_values
             runnable = [t for t in pending if not t.hold]
             self._parallel = len(runnable) > 1
@@ -387,7 +398,9 @@ class RunLoop:
             frontier=frontier,
             barriers=barriers,
             metadata=self.opts.metadata or cp.metadata,
-            writers=(ordered[0].name,) if len(ordered) == 1 else tuple(dict.fromkeys(t.name for t in ordered)),
+            writers=(ordered[0].name,)
+            if len(ordered) == 1
+            else tuple(dict.fromkeys(t.name for t in ordered)),
         )
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
@@ -504,15 +517,15 @@ class RunLoop:
 
     def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
         node = self.spec.nodes.get(t.name)
-        if t.ref.push or node is None:
-            inp = t.ref.arg
-        else:
-            inp = node.input.view(values)
+        inp = t.ref.arg if t.ref.push or node is None else node.input.view(values)
         payload = {"id": t.id, "name": t.name, "input": inp, "triggers": (f"branch:to:{t.name}",)}
         if "tasks" in self.opts.modes:
             self._emit("tasks", payload)
         if self._debug_mode:
-            self._emit("debug", {"step": cp.step + 1, "timestamp": now_iso(), "type": "task", "payload": payload})
+            self._emit(
+                "debug",
+                {"step": cp.step + 1, "timestamp": now_iso(), "type": "task", "payload": payload},
+            )
 
     def _emit_task_result(self, t: Task) -> None:
         cp = self.checkpoint
@@ -534,7 +547,12 @@ class RunLoop:
         if self._debug_mode:
             self._emit(
                 "debug",
-                {"step": cp.step + 1, "timestamp": now_iso(), "type": "task_result", "payload": payload},
+                {
+                    "step": cp.step + 1,
+                    "timestamp": now_iso(),
+                    "type": "task_result",
+                    "payload": payload,
+                },
             )
 
     def config_of_result(self) -> dict[str, Any] | None:

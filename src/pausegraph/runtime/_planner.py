@@ -160,7 +160,7 @@ def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
             if t is None:
                 continue
             if w.channel == WRITES:
-                t.writes = [tuple(x) for x in w.value]  # type: ignore[misc]
+                t.writes = [(k, v) for k, v in w.value]
             elif w.channel == NEXT:
                 t.next = list(w.value)
             elif w.channel == ANSWERS:
@@ -195,7 +195,9 @@ def goto_tasks(cp: Checkpoint, targets: Iterable[Any], existing: Sequence[Task])
 def write_order(tasks: Iterable[Task]) -> list[Task]:
     """Tasks in the order their writes apply: edge tasks by node name, then ``Send``\\ s."""
     if not isinstance(tasks, list) or len(tasks) > 1:
-        return sorted(tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name))
+        return sorted(
+            tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name)
+        )
     return tasks
 
 

@@ -116,7 +116,9 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
     for iid, value in answers.items():
         schema = by_id[iid][1].get("schema")
         if schema:
-            problems.extend(f"{iid[:8]}: {p}" if len(answers) > 1 else p for p in validate_answer(value, schema))
+            problems.extend(
+                f"{iid[:8]}: {p}" if len(answers) > 1 else p for p in validate_answer(value, schema)
+            )
     if problems:
         raise ResumeValidationError(
             "The resume value does not fit the interrupt's response_schema: "

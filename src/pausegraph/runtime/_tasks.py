@@ -77,7 +77,9 @@ def _kwargs(names: frozenset[str], config: dict[str, Any], writer: Any) -> dict[
     return out
 
 
-def interpret_output(spec: GraphSpec, name: str, output: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
+def interpret_output(
+    spec: GraphSpec, name: str, output: Any
+) -> tuple[list[tuple[str, Any]], list[Any]]:
     """A node's return value as ``(state writes, goto targets)``.
 
     Raises:
@@ -101,9 +103,10 @@ def interpret_output(spec: GraphSpec, name: str, output: Any) -> tuple[list[tupl
             )
         writes: list[tuple[str, Any]] = []
         if output.update is not None:
-            writes = interpret_output(spec, name, output.update)[0] if not isinstance(
-                output.update, list | tuple
-            ) else [tuple(x) for x in output.update]  # type: ignore[misc]
+            if isinstance(output.update, list | tuple):
+                writes = [(k, v) for k, v in output.update]
+            else:
+                writes = interpret_output(spec, name, output.update)[0]
         goto = output.goto
         gotos = list(goto) if isinstance(goto, list | tuple) else [goto] if goto else []
         return writes, gotos
@@ -202,9 +205,7 @@ def task_flow(
             except GraphInterrupt as gi:
                 schema = _schema_record(getattr(gi, "response_schema", None))
                 site = getattr(gi, "site", None)
-                task.interrupts = [
-                    _record(i.value, i.id, site, schema) for i in gi.interrupts
-                ]
+                task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
                 _keep_answers(task, ctx)
                 return
             except Exception as exc:

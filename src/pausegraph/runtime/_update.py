@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._records import Checkpoint, StoredCheckpoint, new_checkpoint_id
+from pausegraph.checkpoint._records import Checkpoint, StoredCheckpoint, TaskRef, new_checkpoint_id
 from pausegraph.constants import END, START
 from pausegraph.errors import CheckpointNotFoundError, InvalidUpdateError
 from pausegraph.runtime import _planner as P
@@ -78,7 +78,9 @@ def update_flow(
         base_values = P.initial_values(spec)
         base_versions = dict.fromkeys(base_values, new_id)
         prev_step = -1
-        base = Checkpoint(thread_id, ns, new_id, None, -1, "input", now_iso(), base_values, base_versions)
+        base = Checkpoint(
+            thread_id, ns, new_id, None, -1, "input", now_iso(), base_values, base_versions
+        )
     else:
         base = prev
         prev_step = prev.step
@@ -86,9 +88,11 @@ def update_flow(
     if as_node == END:
         frontier: tuple[Any, ...] = ()
         barriers = dict(base.barriers)
-        new_values, changed = dict(base.values), []
+        new_values, changed = dict(base.values), list[str]()
     else:
-        task = Task(new_id, ns, "update", as_node, (P.PULL, as_node), P.TaskRef(as_node, False, values))
+        task = Task(
+            new_id, ns, "update", as_node, (P.PULL, as_node), TaskRef(as_node, False, values)
+        )
         output = values
         yield from finish_flow(spec, task, base.values, output, config=config, writer=None)
         if task.error is not None:

@@ -13,6 +13,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from pausegraph._typeddict import is_typeddict
+
 __all__ = ["coerce_answer", "schema_to_json", "validate_answer"]
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -47,7 +49,14 @@ def schema_to_json(schema: Any) -> dict[str, Any]:
 
 
 def _typeddict_schema(schema: type) -> dict[str, Any]:
-    names = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
+    names = {
+        str: "string",
+        int: "integer",
+        float: "number",
+        bool: "boolean",
+        dict: "object",
+        list: "array",
+    }
     props: dict[str, Any] = {}
     for key, hint in typing.get_type_hints(schema).items():
         origin = typing.get_origin(hint) or hint
@@ -73,7 +82,9 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return node if isinstance(node, Mapping) else {}
 
 
-def _check(value: Any, schema: Mapping[str, Any], where: str, out: list[str], root: Mapping[str, Any]) -> None:
+def _check(
+    value: Any, schema: Mapping[str, Any], where: str, out: list[str], root: Mapping[str, Any]
+) -> None:
     schema = _resolve(schema, root)
     if "anyOf" in schema:
         options = schema["anyOf"]
@@ -84,11 +95,14 @@ def _check(value: Any, schema: Mapping[str, Any], where: str, out: list[str], ro
     if expected is not None:
         kinds = expected if isinstance(expected, list) else [expected]
         ok = any(
-            isinstance(value, _PY_TYPES.get(k, ())) and not (k in ("integer", "number") and isinstance(value, bool))
+            isinstance(value, _PY_TYPES.get(k, ()))
+            and not (k in ("integer", "number") and isinstance(value, bool))
             for k in kinds
         )
         if not ok:
-            out.append(f"{where}: expected {' or '.join(kinds)}, got {type(value).__name__} {value!r}")
+            out.append(
+                f"{where}: expected {' or '.join(kinds)}, got {type(value).__name__} {value!r}"
+            )
             return
     if "enum" in schema and value not in schema["enum"]:
         out.append(f"{where}: {value!r} is not one of {schema['enum']!r}")

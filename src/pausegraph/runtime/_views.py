@@ -55,7 +55,7 @@ def input_writes(writes: Sequence[PendingWrite]) -> list[tuple[str, Any]]:
     """State writes a resume's ``Command(update=...)`` stored against the checkpoint."""
     for w in writes:
         if w.task_id == INPUT_TASK and w.channel == "__writes__":
-            return [tuple(x) for x in w.value]  # type: ignore[misc]
+            return [(k, v) for k, v in w.value]
     return []
 
 
@@ -156,7 +156,9 @@ def empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
 
 def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> dict[str, Any]:
     """The payload of a ``checkpoint`` debug event."""
-    conf = {"configurable": {"checkpoint_ns": cp.ns, "thread_id": cp.thread_id, "checkpoint_id": cp.id}}
+    conf = {
+        "configurable": {"checkpoint_ns": cp.ns, "thread_id": cp.thread_id, "checkpoint_id": cp.id}
+    }
     parent = None
     if cp.parent_id is not None:
         parent = {

@@ -43,7 +43,9 @@ class InMemorySaver(BaseCheckpointSaver):
 
     # -- reading -------------------------------------------------------------
 
-    def _decode(self, thread_id: str, ns: str, cid: str, log: dict[str, _Entry]) -> StoredCheckpoint:
+    def _decode(
+        self, thread_id: str, ns: str, cid: str, log: dict[str, _Entry]
+    ) -> StoredCheckpoint:
         header, _values, writes = log[cid]
         loads = self.serde.loads
         decoded: dict[str, Mapping[str, Any]] = {}
@@ -116,9 +118,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def save(self, checkpoint: Checkpoint) -> None:
         header = encode_header(checkpoint, self.serde)
         changed = checkpoint.changed_keys()
-        values = (
-            self.serde.dumps({k: checkpoint.values[k] for k in changed}) if changed else None
-        )
+        values = self.serde.dumps({k: checkpoint.values[k] for k in changed}) if changed else None
         key = (checkpoint.thread_id, checkpoint.ns)
         with self._lock:
             log = self._logs.get(key)

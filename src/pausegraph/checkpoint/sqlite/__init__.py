@@ -1,0 +1,11 @@
+"""The SQLite checkpoint saver: durable threads in one local file, no server.
+
+Example:
+    >>> from pausegraph.checkpoint.sqlite import SqliteSaver
+    >>> with SqliteSaver.from_conn_string("checkpoints.db") as saver:
+    ...     graph = builder.compile(checkpointer=saver)
+"""
+
+from pausegraph.checkpoint.sqlite._saver import SqliteSaver
+
+__all__ = ["SqliteSaver"]

@@ -1,0 +1,397 @@
+"""The SQLite checkpoint saver."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from pausegraph.checkpoint._codec import decode_header, encode_header
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
+from pausegraph.checkpoint.serde import Serializer
+from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
+from pausegraph.checkpoint.sqlite._sql import (
+    CHECKPOINT_EXISTS,
+    DELETE_THREAD,
+    HISTORY,
+    HISTORY_BEFORE,
+    INSERT_BLOB,
+    INSERT_CHECKPOINT,
+    LATEST,
+    LIST_THREADS,
+    MAX_PAIRS,
+    ONE,
+    UPSERT_WRITE,
+    WRITES_OF,
+    begin,
+    blob_query,
+    commit,
+    rollback,
+)
+from pausegraph.errors import CorruptCheckpointError, StorageError
+
+__all__ = ["BUSY_TIMEOUT", "SqliteSaver"]
+
+BUSY_TIMEOUT = 5.0
+"""Seconds a connection made by :meth:`SqliteSaver.from_conn_string` waits for a lock."""
+
+_PAGE = 32  # checkpoints read per query (and per lock hold) by history()
+
+
+class SqliteSaver(BaseCheckpointSaver):
+    """Keeps checkpoints in a SQLite file: the embedded default durable saver.
+
+    One connection serves every thread of the process: calls are serialized by
+    a lock, so create the connection with ``check_same_thread=False`` (the
+    runtime saves task writes from worker threads). Other processes may open
+    the same file at the same time; each waits up to its busy timeout for the
+    write lock.
+
+    Durability: :meth:`setup` puts a file into WAL mode with
+    ``synchronous=NORMAL``. A commit then survives a crash of the process, but
+    an operating-system crash or power loss may lose the last few commits
+    (never corrupt the file). For full durability run
+    ``conn.execute("PRAGMA synchronous=FULL")`` after :meth:`setup`, at the
+    cost of an fsync per checkpoint.
+
+    The tables are created on first use when :meth:`setup` was not called.
+    They are named ``pausegraph_*``, so a file may also hold other tables
+    (LangGraph's, for instance).
+
+    Args:
+        conn: The connection to use; the saver never closes it.
+        serde: The serializer; defaults to a fresh ``MsgpackSerializer``.
+
+    Example:
+        >>> with SqliteSaver.from_conn_string("checkpoints.db") as saver:
+        ...     graph = builder.compile(checkpointer=saver)
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, serde: Serializer | None = None) -> None:
+        super().__init__(serde=serde)
+        self.conn = conn
+        self._lock = threading.Lock()
+        self._ready = False
+        self._path = "the SQLite database"
+
+    @classmethod
+    @contextmanager
+    def from_conn_string(
+        cls, conn_string: str | os.PathLike[str], *, serde: Serializer | None = None
+    ) -> Iterator[SqliteSaver]:
+        """A saver on a new connection to ``conn_string``, closed when the block exits.
+
+        Args:
+            conn_string: A file path, ``":memory:"``, or a ``file:`` URI.
+            serde: The serializer; defaults to a fresh ``MsgpackSerializer``.
+
+        Example:
+            >>> with SqliteSaver.from_conn_string("checkpoints.db") as saver:
+            ...     saver.setup()
+        """
+        target = os.fspath(conn_string)
+        conn = sqlite3.connect(
+            target,
+            timeout=BUSY_TIMEOUT,
+            isolation_level=None,  # transactions are explicit: BEGIN ... COMMIT
+            check_same_thread=False,
+            uri=target.startswith("file:"),
+        )
+        try:
+            yield cls(conn, serde=serde)
+        finally:
+            conn.close()
+
+    def __enter__(self) -> SqliteSaver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def setup(self) -> None:
+        """Create, check or migrate the tables. Safe to call more than once.
+
+        Raises:
+            CorruptCheckpointError: The file is not a SQLite database, its
+                ``pausegraph_`` tables have another shape, or a newer pausegraph
+                wrote it. Nothing in the file was changed.
+            StorageError: The file stayed locked, or SQLite is too old.
+        """
+        with self._lock:
+            self._path = database_path(self.conn)
+            ensure_schema(self.conn, self._path)
+            self._ready = True
+
+    # -- reading -------------------------------------------------------------
+
+    def load(
+        self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
+    ) -> StoredCheckpoint | None:
+        if not self._ready:
+            self.setup()
+        conn = self.conn
+        with self._lock:
+            try:
+                own = begin(conn)  # one snapshot for header, values and writes
+                try:
+                    if checkpoint_id is None:
+                        row = conn.execute(LATEST, (thread_id, ns)).fetchone()
+                    else:
+                        row = conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
+                    if row is None:
+                        return None
+                    return self._decode(thread_id, ns, row[0], row[1], None)
+                finally:
+                    if own:
+                        rollback(conn, own)
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+
+    def history(
+        self,
+        thread_id: str,
+        ns: str = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+        filter: Mapping[str, Any] | None = None,
+    ) -> Iterator[StoredCheckpoint]:
+        if limit is not None and limit <= 0:
+            return
+        if not self._ready:
+            self.setup()
+        page = _PAGE if filter or limit is None else min(limit, _PAGE)
+        left = limit
+        while True:
+            items, before, full = self._page(thread_id, ns, before, page, filter)
+            for stored in items:
+                yield stored
+                if left is not None:
+                    left -= 1
+                    if left == 0:
+                        return
+            if not full:
+                return
+
+    def list_threads(self) -> list[str]:
+        """Every thread id with at least one checkpoint, sorted."""
+        if not self._ready:
+            self.setup()
+        with self._lock:
+            try:
+                return [row[0] for row in self.conn.execute(LIST_THREADS).fetchall()]
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+
+    def _page(
+        self,
+        thread_id: str,
+        ns: str,
+        before: str | None,
+        size: int,
+        filter: Mapping[str, Any] | None,
+    ) -> tuple[list[StoredCheckpoint], str | None, bool]:
+        """Up to ``size`` checkpoints older than ``before``, the matching ones decoded.
+
+        Returns:
+            The matches, the id to continue before, and whether the page was full.
+        """
+        conn = self.conn
+        with self._lock:
+            try:
+                own = begin(conn)
+                try:
+                    if before is None:
+                        rows = conn.execute(HISTORY, (thread_id, ns, size)).fetchall()
+                    else:
+                        rows = conn.execute(
+                            HISTORY_BEFORE, (thread_id, ns, before, size)
+                        ).fetchall()
+                    out: list[StoredCheckpoint] = []
+                    for cid, header in rows:
+                        stored = self._decode(thread_id, ns, cid, header, filter)
+                        if stored is not None:
+                            out.append(stored)
+                finally:
+                    if own:
+                        rollback(conn, own)
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+        return out, rows[-1][0] if rows else before, len(rows) == size
+
+    def _decode(
+        self,
+        thread_id: str,
+        ns: str,
+        cid: str,
+        header: bytes,
+        filter: Mapping[str, Any] | None,
+    ) -> StoredCheckpoint | None:
+        """The stored checkpoint of a header row; ``None`` when it fails ``filter``.
+
+        The caller holds the lock. Values are read only for a match.
+        """
+
+        def values(versions: Mapping[str, str]) -> dict[str, Any]:
+            return self._values(thread_id, ns, cid, versions)
+
+        if filter:
+            checkpoint = decode_header(
+                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=_none
+            )
+            if not metadata_matches(checkpoint, filter):
+                return None
+            checkpoint = replace(checkpoint, values=values(checkpoint.versions))
+        else:
+            checkpoint = decode_header(
+                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
+            )
+        rows = self.conn.execute(WRITES_OF, (thread_id, ns, cid)).fetchall()
+        if not rows:
+            return StoredCheckpoint(checkpoint)
+        loads = self.serde.loads
+        return StoredCheckpoint(
+            checkpoint,
+            tuple(PendingWrite(task, channel, loads(data)) for task, channel, data in rows),
+        )
+
+    def _values(
+        self, thread_id: str, ns: str, cid: str, versions: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The full state: one blob per key, from the checkpoint ``versions`` names."""
+        if not versions:
+            return {}
+        pairs = list(versions.items())
+        found: dict[str, bytes] = {}
+        for start in range(0, len(pairs), MAX_PAIRS):
+            chunk = pairs[start : start + MAX_PAIRS]
+            args = [item for pair in chunk for item in pair]
+            args.append(thread_id)
+            args.append(ns)
+            found.update(self.conn.execute(blob_query(len(chunk)), args).fetchall())
+        loads = self.serde.loads
+        out: dict[str, Any] = {}
+        for key, version in pairs:
+            data = found.get(key)
+            if data is None:
+                raise CorruptCheckpointError(
+                    f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} "
+                    f"from checkpoint {version!r}, which is missing in {self._path}. Restore "
+                    "the file from a backup, or delete the thread."
+                )
+            out[key] = loads(data)
+        return out
+
+    # -- writing -------------------------------------------------------------
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        if not self._ready:
+            self.setup()
+        thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
+        header = encode_header(checkpoint, self.serde)
+        dumps = self.serde.dumps
+        values = checkpoint.values
+        blobs = [(thread_id, ns, key, cid, dumps(values[key])) for key in checkpoint.changed_keys()]
+        row = (
+            thread_id,
+            ns,
+            cid,
+            checkpoint.parent_id,
+            checkpoint.step,
+            checkpoint.source,
+            checkpoint.created_at,
+            header,
+        )
+        conn = self.conn
+        with self._lock:
+            try:
+                own = begin(conn, "BEGIN IMMEDIATE")
+                try:
+                    conn.execute(INSERT_CHECKPOINT, row)
+                    if blobs:
+                        conn.executemany(INSERT_BLOB, blobs)
+                except BaseException:
+                    rollback(conn, own)
+                    raise
+                commit(conn, own)
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+
+    def save_writes(
+        self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        if not self._ready:
+            self.setup()
+        dumps = self.serde.dumps
+        rows = [
+            (thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in writes
+        ]
+        conn = self.conn
+        with self._lock:
+            try:
+                if rows:
+                    own = begin(conn, "BEGIN IMMEDIATE")
+                    try:
+                        changed = conn.executemany(UPSERT_WRITE, rows).rowcount
+                    except BaseException:
+                        rollback(conn, own)
+                        raise
+                    commit(conn, own)  # nothing was written when the checkpoint is missing
+                else:
+                    key = (thread_id, ns, checkpoint_id)
+                    changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+        if changed <= 0:
+            raise CorruptCheckpointError(
+                f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
+                "it does not exist."
+            )
+
+    def delete_thread(self, thread_id: str) -> None:
+        if not self._ready:
+            self.setup()
+        conn = self.conn
+        with self._lock:
+            try:
+                own = begin(conn, "BEGIN IMMEDIATE")
+                try:
+                    for statement in DELETE_THREAD:
+                        conn.execute(statement, (thread_id,))
+                except BaseException:
+                    rollback(conn, own)
+                    raise
+                commit(conn, own)
+            except sqlite3.Error as exc:
+                raise _storage_error(self._path, exc) from exc
+
+
+def _none(versions: Mapping[str, str]) -> dict[str, Any]:
+    return {}
+
+
+def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
+    """A pausegraph error for a failed SQLite call, saying what to do."""
+    text = str(exc)
+    if type(exc) is sqlite3.DatabaseError:  # the bare class: corruption, not a database
+        return CorruptCheckpointError(
+            f"{path} is damaged or not a SQLite database (SQLite says {text}). Restore it "
+            "from a backup, or use another file."
+        )
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"{path} stayed locked by another connection longer than its busy timeout "
+            f"({text}). Retry, or keep other processes' transactions on the file short."
+        )
+    if "same thread" in text:
+        return StorageError(
+            f"The SQLite connection for {path} was created in another thread ({text}). "
+            "Connect with sqlite3.connect(..., check_same_thread=False), or use "
+            "SqliteSaver.from_conn_string(...)."
+        )
+    return StorageError(f"SQLite failed on {path}: {text}")
