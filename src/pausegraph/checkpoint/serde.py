@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import enum
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -127,31 +128,44 @@ class MsgpackSerializer:
         self.registry = registry or TypeRegistry()
         self._default = self._encode_other
         self._ext_hook = self._decode_ext
+        # ormsgpack drops the exceptions its hooks raise; keep ours to re-raise them.
+        self._failure = threading.local()
 
     def register(self, cls: type, name: str | None = None) -> type:
         """Shortcut for ``self.registry.register``."""
         return self.registry.register(cls, name)
 
+    def _fail(self, error: Exception) -> Exception:
+        if getattr(self._failure, "error", None) is None:
+            self._failure.error = error
+        return error
+
+    def _take_failure(self) -> Exception | None:
+        error: Exception | None = getattr(self._failure, "error", None)
+        self._failure.error = None
+        return error
+
     def dumps(self, value: Any) -> bytes:
+        self._failure.error = None
         try:
             return ormsgpack.packb(value, default=self._default, option=_PACK_OPTIONS)
-        except SerializationError:
-            raise
-        except (TypeError, ormsgpack.MsgpackEncodeError) as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, SerializationError):
-                raise SerializationError(str(cause)) from None
-            raise SerializationError(f"Cannot store value: {exc}") from exc
+        except Exception as exc:
+            failure = self._take_failure()
+            if isinstance(failure, SerializationError):
+                raise SerializationError(str(failure)) from None
+            raise SerializationError(
+                f"Cannot store value: {exc}. Register its type with "
+                "`checkpointer.serde.register(TheClass)`."
+            ) from exc
 
     def loads(self, data: bytes) -> Any:
+        self._failure.error = None
         try:
             return ormsgpack.unpackb(data, ext_hook=self._ext_hook, option=_UNPACK_OPTIONS)
-        except CorruptCheckpointError:
-            raise
         except Exception as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, CorruptCheckpointError):
-                raise CorruptCheckpointError(str(cause)) from None
+            failure = self._take_failure()
+            if isinstance(failure, CorruptCheckpointError):
+                raise CorruptCheckpointError(str(failure)) from None
             raise CorruptCheckpointError(
                 f"Stored bytes are not a pausegraph value ({exc}). The store may be damaged or "
                 "written by another program; restore it from a backup or delete the thread."
@@ -197,10 +211,12 @@ class MsgpackSerializer:
             return int(obj)
         if isinstance(obj, float):
             return float(obj)
-        raise SerializationError(
-            f"Cannot store a value of type {cls.__module__}.{cls.__qualname__}. Use it in the "
-            "state schema's annotations (so the graph registers it), or register it: "
-            "`checkpointer.serde.register(" + cls.__qualname__ + ")`."
+        raise self._fail(
+            SerializationError(
+                f"Cannot store a value of type {cls.__module__}.{cls.__qualname__}. Use it in the "
+                "state schema's annotations (so the graph registers it), or register it: "
+                "`checkpointer.serde.register(" + cls.__qualname__ + ")`."
+            )
         )
 
     # -- decoding ------------------------------------------------------------
@@ -234,13 +250,15 @@ class MsgpackSerializer:
             name, payload = self._unpack(data)
             cls = self.registry.lookup(name)
             if cls is None:
-                raise CorruptCheckpointError(
-                    f"Stored data names type {name!r}, which is not registered, so it was not "
-                    f"loaded (pausegraph never imports types named in data). Register it: "
-                    f"`checkpointer.serde.register(YourClass, {name!r})`."
+                raise self._fail(
+                    CorruptCheckpointError(
+                        f"Stored data names type {name!r}, which is not registered, so it was not "
+                        f"loaded (pausegraph never imports types named in data). Register it: "
+                        f"`checkpointer.serde.register(YourClass, {name!r})`."
+                    )
                 )
             return cls(payload) if code == _ENUM else _build(cls, payload)
-        raise CorruptCheckpointError(f"Unknown extension type {code} in stored data.")
+        raise self._fail(CorruptCheckpointError(f"Unknown extension type {code} in stored data."))
 
 
 def _sorted_if_possible(items: Iterable[Any]) -> list[Any]:
