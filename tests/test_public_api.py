@@ -32,6 +32,7 @@ PUBLIC = {
         "once",
     },
     "pausegraph.constants": {"END", "START", "TAG_HIDDEN"},
+    "pausegraph.config": {"get_config", "get_stream_writer"},
     "pausegraph.checkpoint.memory": {"InMemorySaver", "MemorySaver"},
     "pausegraph.graph.message": {"REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"},
     "pausegraph.graph.state": {"CompiledStateGraph", "StateGraph"},

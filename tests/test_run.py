@@ -19,7 +19,7 @@ from pausegraph.errors import (
 )
 from pausegraph.graph import END, START, MessagesState, StateGraph
 from pausegraph.graph.message import REMOVE_ALL_MESSAGES
-from pausegraph.types import Command, RetryPolicy, Send
+from pausegraph.types import Command, RetryPolicy, Send, StreamWriter
 
 
 class Log(TypedDict):
@@ -208,9 +208,9 @@ class Flaky(Exception):
     pass
 
 
-def flaky_graph(failures: int, policy: RetryPolicy, exc: type[Exception] = Flaky) -> tuple[
-    StateGraph, list[int]
-]:
+def flaky_graph(
+    failures: int, policy: RetryPolicy, exc: type[Exception] = Flaky
+) -> tuple[StateGraph, list[int]]:
     calls: list[int] = []
 
     def node(state: Log) -> dict[str, list[str]]:
@@ -299,7 +299,7 @@ def test_node_receives_the_run_config() -> None:
 
 
 def test_writer_kwarg_is_a_callable_no_op_under_invoke() -> None:
-    def node(state: Log, writer: Callable[[Any], None]) -> dict[str, list[str]]:
+    def node(state: Log, writer: StreamWriter) -> dict[str, list[str]]:
         writer({"progress": 1})  # invoke streams no custom chunks; LangGraph passes a no-op
         return {"log": ["wrote"]}
 
@@ -336,8 +336,9 @@ def test_class_states_give_nodes_instances_and_invoke_a_dict(schema: Any) -> Non
 
 def test_pydantic_input_is_validated() -> None:
     graph = StateGraph(PydState).add_node("a", appender("a")).add_edge(START, "a").compile()
-    with pytest.raises(InvalidUpdateError, match="PydState"):
+    with pytest.raises(InvalidUpdateError, match="PydState") as info:
         graph.invoke({"name": 42})
+    assert isinstance(info.value.__cause__, pydantic.ValidationError)
 
 
 class Question(TypedDict):

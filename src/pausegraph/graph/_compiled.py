@@ -43,6 +43,10 @@ def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str
     return names
 
 
+def _discard(chunk: Any) -> None:
+    """The stream writer of runs that do not stream ``custom`` chunks."""
+
+
 class CompiledStateGraph:
     """A validated graph, ready to run. Made by :meth:`StateGraph.compile`.
 
@@ -155,7 +159,7 @@ class CompiledStateGraph:
 
     def _writer(self, loop: RunLoop, modes: frozenset[str]) -> Any:
         if "custom" not in modes:
-            return None
+            return _discard
         out = loop.out
 
         def write(chunk: Any) -> None:
@@ -271,7 +275,7 @@ class CompiledStateGraph:
         loop, run_config = self._prepare(
             input, config, frozenset(), interrupt_before, interrupt_after, durability
         )
-        for _ in drive_sync(loop, self.checkpointer, run_config, None):
+        for _ in drive_sync(loop, self.checkpointer, run_config, _discard):
             pass
         return self._result(loop)
 
@@ -305,7 +309,7 @@ class CompiledStateGraph:
         )
         from pausegraph.runtime._drivers_async import drive_async
 
-        async for _ in drive_async(loop, self.checkpointer, run_config, None):
+        async for _ in drive_async(loop, self.checkpointer, run_config, _discard):
             pass
         return self._result(loop)
 
@@ -420,9 +424,10 @@ class CompiledStateGraph:
             InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
             InvalidConfigError: No checkpointer or no thread_id.
         """
-        return run_effects_sync(
+        new_config: dict[str, Any] = run_effects_sync(
             self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
-        )  # type: ignore[no-any-return]
+        )
+        return new_config
 
     async def aupdate_state(
         self,
@@ -434,9 +439,10 @@ class CompiledStateGraph:
         """Async :meth:`update_state`."""
         from pausegraph.runtime._drivers_async import run_effects_async
 
-        return await run_effects_async(
+        new_config: dict[str, Any] = await run_effects_async(
             self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
-        )  # type: ignore[no-any-return]
+        )
+        return new_config
 
     # -- pictures ----------------------------------------------------------------
 

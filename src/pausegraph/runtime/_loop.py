@@ -143,7 +143,10 @@ class RunLoop:
         self._updates_mode = "updates" in modes
         self._debug_mode = "debug" in modes
         self._tasks_mode = "tasks" in modes or self._debug_mode
-        self._checkpoints_mode = "checkpoints" in modes or self._debug_mode
+        # Checkpoint events describe saved checkpoints: none without a saver.
+        self._checkpoints_mode = self.saver is not None and (
+            "checkpoints" in modes or self._debug_mode
+        )
 
     # -- effects helpers -----------------------------------------------------
 
@@ -310,7 +313,8 @@ class RunLoop:
             self._parallel = len(runnable) > 1
             if self._tasks_mode:
                 for t in runnable:
-                    self._emit_task_start(cp, t, step_values)
+                    if t.name != START:  # the input step is not a node users wrote
+                        self._emit_task_start(cp, t, step_values)
             yield (RUN, runnable, step_values)
             if len(runnable) != len(pending):
                 for t in pending:
@@ -451,9 +455,10 @@ class RunLoop:
         cp = self.checkpoint
         assert cp is not None
         if task.done:
-            if self._updates_mode:
+            visible = task.name != START  # the input step is not a node users wrote
+            if self._updates_mode and visible:
                 self._emit("updates", {task.name: dict(task.writes) if task.writes else None})
-            if self._tasks_mode:
+            if self._tasks_mode and visible:
                 self._emit_task_result(task)
             if self._parallel and self.saver is not None and self.opts.durability != "exit":
                 effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task)))

@@ -313,7 +313,9 @@ class SqliteSaver(BaseCheckpointSaver):
                 own = begin(conn, "BEGIN IMMEDIATE")
                 try:
                     conn.execute(INSERT_CHECKPOINT, row)
-                    if blobs:
+                    if len(blobs) == 1:  # the usual case; execute() is cheaper than executemany()
+                        conn.execute(INSERT_BLOB, blobs[0])
+                    elif blobs:
                         conn.executemany(INSERT_BLOB, blobs)
                 except BaseException:
                     rollback(conn, own)
