@@ -55,15 +55,14 @@ async def main():
             config={"configurable": {"thread_id": "1"}},
         ):
             print(mode, chunk)
-            if mode == "updates":
-                if "__interrupt__" in chunk:
-                    # Handle interrupt
-                    interrupt_info = chunk["__interrupt__"][0].value
-                    user_input = get_user_input(interrupt_info)
+            if mode == "updates" and "__interrupt__" in chunk:
+                # Handle interrupt
+                interrupt_info = chunk["__interrupt__"][0].value
+                user_input = get_user_input(interrupt_info)
 
-                    # Resume
-                    next_input = Command(resume=user_input)
-                    break
+                # Resume
+                next_input = Command(resume=user_input)
+                break
         initial_input = next_input
 
     state = await graph.aget_state({"configurable": {"thread_id": "1"}})

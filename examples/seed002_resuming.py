@@ -2,8 +2,9 @@
 
 The same paused thread is resumed in each of the seed's ways, each on its own thread:
 ``Command(resume={"age": "25"})``; updating the state then ``invoke(None)`` (without
-the Command primitive); ``Command(update=...)``; and ``Command(goto=...)``. The node
-prints a line before its ``interrupt()`` to show that it re-runs from the top.
+the Command primitive); and ``Command(update=...)``. The node prints a line before
+its ``interrupt()`` to show that it re-runs from the top. ``Command(goto=...)`` is in
+seed002_resume_goto.py.
 """
 
 import operator
@@ -34,18 +35,12 @@ def greet(state):
     return {"log": [f"hello {state['name']}, age {state['age']}"]}
 
 
-def skip(state):
-    return {"log": ["skipped"]}
-
-
 builder = StateGraph(State)
 builder.add_node("ask_age", ask_age)
 builder.add_node("greet", greet)
-builder.add_node("skip", skip)
 builder.add_edge(START, "ask_age")
 builder.add_edge("ask_age", "greet")
 builder.add_edge("greet", END)
-builder.add_edge("skip", END)
 graph = builder.compile(checkpointer=InMemorySaver())
 
 inputs = {"name": "Ada", "log": []}
@@ -75,8 +70,3 @@ print("--- Command(update=...) that leaves the question open ---")
 config = pause("command-update-name")
 print(graph.invoke(Command(update={"name": "Grace"}), config))
 print(graph.invoke(Command(resume={"age": "50"}), config))
-
-print("--- Command(goto=...) ---")
-config = pause("goto")
-print(graph.invoke(Command(goto="skip"), config))
-print("next:", graph.get_state(config).next)

@@ -4,8 +4,9 @@ The state the condition reads is changed between runs with
 ``Command(resume=..., update=...)``, so the second run calls the interrupts in a
 different order than the first. DELIBERATE DIFFERENCE (see
 examples/expected/DIFFERENCES.md): LangGraph matches answers by position only and
-hands the city's answer to the age question (and, in the loop, item a's answer to
-item c); pausegraph refuses with InterruptMismatchError.
+hands an answer to whichever interrupt() comes at its position (the age question
+gets the city, item c gets item a's answer); pausegraph refuses with
+InterruptMismatchError.
 """
 
 import linecache
@@ -77,30 +78,42 @@ def build(node):
     return builder.compile(checkpointer=InMemorySaver())
 
 
-print("--- skipping interrupts ---")
+print("--- skipping: answered on the first run, skipped on the next ---")
 graph = build(skipping_node)
-config = {"configurable": {"thread_id": "skip"}}
-print(graph.invoke({"needs_age": False}, config)["__interrupt__"][0].value)
+config = {"configurable": {"thread_id": "skip-1"}}
+print(graph.invoke({"needs_age": True}, config)["__interrupt__"][0].value)
 print(graph.invoke(Command(resume="Ada"), config)["__interrupt__"][0].value)
+print(graph.invoke(Command(resume=36), config)["__interrupt__"][0].value)
 try:
-    # The city's answer, given while needs_age flips to True
-    result = graph.invoke(Command(resume="Paris", update={"needs_age": True}), config)
-    print(result)
+    # The city's answer, given while needs_age flips to False: the stored answer to
+    # "What's your age?" would be handed to "What's your city?"
+    print(graph.invoke(Command(resume="Paris", update={"needs_age": False}), config))
 except InterruptMismatchError as exc:
     report(exc)
 print("next:", graph.get_state(config).next)
 
-print("--- looping interrupts ---")
+print("--- skipping: skipped on the first run, not on the next (the seed's comment) ---")
+config = {"configurable": {"thread_id": "skip-2"}}
+print(graph.invoke({"needs_age": False}, config)["__interrupt__"][0].value)
+print(graph.invoke(Command(resume="Ada"), config)["__interrupt__"][0].value)
+try:
+    # The city's answer, given while needs_age flips to True: it would be handed to
+    # "What's your age?"
+    print(graph.invoke(Command(resume="Paris", update={"needs_age": True}), config))
+except InterruptMismatchError as exc:
+    report(exc)
+print("next:", graph.get_state(config).next)
+
+print("--- looping over a list that changes between runs ---")
 graph = build(looping_node)
 config = {"configurable": {"thread_id": "loop"}}
 print(graph.invoke({"dynamic_list": ["a", "b"]}, config)["__interrupt__"][0].value)
 print(graph.invoke(Command(resume="yes-a"), config)["__interrupt__"][0].value)
 try:
-    # b's answer, given while the list grows at the front
-    result = graph.invoke(
-        Command(resume="yes-b", update={"dynamic_list": ["c", "a", "b"]}), config
-    )
-    print(result)
+    # b's answer, given while the list grows at the front: the stored answer to
+    # "Approve a?" would be handed to "Approve c?"
+    update = {"dynamic_list": ["c", "a", "b"]}
+    print(graph.invoke(Command(resume="yes-b", update=update), config))
 except InterruptMismatchError as exc:
     report(exc)
 print("next:", graph.get_state(config).next)

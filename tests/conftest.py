@@ -97,6 +97,12 @@ def build_seed(checkpointer: Any, **compile_kw: Any) -> Seed:
 
 
 @pytest.fixture
+def seed_on() -> Callable[..., Seed]:
+    """``seed_on(checkpointer, **compile_kw)`` compiles the seed graph on a given saver."""
+    return build_seed
+
+
+@pytest.fixture
 def make_seed(saver: Any) -> Callable[..., Seed]:
     """``make_seed(**compile_kw)`` compiles the seed graph on the current saver."""
     return lambda **compile_kw: build_seed(saver, **compile_kw)

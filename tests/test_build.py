@@ -12,7 +12,7 @@ import pydantic
 import pytest
 import typing_extensions
 
-from pausegraph.errors import GraphBuildError, PauseGraphError
+from pausegraph.errors import GraphBuildError, PauseGraphError, UnreachableNodeWarning
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import Send
 
@@ -249,9 +249,20 @@ def test_reserved_node_names(name: str) -> None:
     assert "reserved" in str(info.value)
 
 
-def test_unreachable_node_is_named() -> None:
+def test_unreachable_node_is_named_in_a_warning() -> None:
+    # A warning, not an error: a caller's Command(goto="orphan") may still run it
+    # (seed 002 does exactly that), and LangGraph compiles such graphs.
     builder = builder_with("a", "orphan").add_edge(START, "a")
-    with pytest.raises(GraphBuildError, match="'orphan' is not reachable"):
+    with pytest.warns(UnreachableNodeWarning, match="'orphan' is not reachable"):
+        builder.compile()
+
+
+def test_reachable_graph_compiles_without_warnings() -> None:
+    import warnings
+
+    builder = builder_with("a", "b").add_edge(START, "a").add_edge("a", "b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         builder.compile()
 
 

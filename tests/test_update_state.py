@@ -35,7 +35,9 @@ def test_update_while_paused_infers_the_last_writer_and_drops_the_interrupt(make
     state = seed.graph.get_state(CFG)
     assert returned == state.config
     assert list(returned["configurable"]) == ["thread_id", "checkpoint_ns", "checkpoint_id"]
-    assert returned["configurable"]["checkpoint_id"] != paused.config["configurable"]["checkpoint_id"]
+    assert (
+        returned["configurable"]["checkpoint_id"] != paused.config["configurable"]["checkpoint_id"]
+    )
     assert seed.graph.get_state(returned) == state
     assert state.values == {"input": "foo"}
     assert state.next == ("step_2",)  # as_node inferred as step_1, the last writer
@@ -49,7 +51,9 @@ def test_update_while_paused_infers_the_last_writer_and_drops_the_interrupt(make
     assert seed.graph.get_state(CFG).metadata == {"source": "loop", "step": 4, "parents": {}}
 
 
-@pytest.mark.parametrize(("values", "expected"), [(None, "hello world!"), ({"input": "abc"}, "abc!")])
+@pytest.mark.parametrize(
+    ("values", "expected"), [(None, "hello world!"), ({"input": "abc"}, "abc!")]
+)
 def test_update_as_a_node_skips_that_node(make_seed, values, expected):
     seed = paused_seed(make_seed)
 
@@ -86,7 +90,7 @@ def test_update_as_end_with_values_is_refused(make_seed):
     seed = paused_seed(make_seed)
     before = list(seed.graph.get_state_history(CFG))
 
-    with pytest.raises(InvalidUpdateError, match="__end__|END") as info:
+    with pytest.raises(InvalidUpdateError, match=r"__end__|END") as info:
         seed.graph.update_state(CFG, {"input": "zz"}, as_node=END)
 
     assert "None" in str(info.value)

@@ -10,7 +10,8 @@ do instead. Catch :class:`PauseGraphError` for all of them, or a subtree::
     │   ├── InvalidRouteError (ValueError) ...... a router or goto named no node
     │   ├── GraphRecursionError (RecursionError)  more supersteps than recursion_limit
     │   ├── EmptyInputError (ValueError) ........ no input and nothing to resume
-    │   ├── InvalidConfigError (ValueError) ..... missing checkpointer / thread_id, bad config
+    │   ├── InvalidConfigError (ValueError) ..... missing thread_id, bad config
+    │   │   └── MissingCheckpointerError (RuntimeError)  the call needs a checkpointer
     │   └── ThreadBusyError ..................... the thread is running elsewhere
     ├── ResumeError (ValueError) ................ a resume or state update was refused
     │   ├── NothingToResumeError ................ the thread waits for nobody
@@ -26,6 +27,7 @@ do instead. Catch :class:`PauseGraphError` for all of them, or a subtree::
 Not in the tree, on purpose: :class:`GraphInterrupt` and its legacy subclass
 :class:`NodeInterrupt` are control flow, not failures. They derive from
 ``BaseException`` so that ``except Exception:`` in a node cannot swallow them.
+:class:`UnreachableNodeWarning` is a warning, not an error.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidRouteError",
     "InvalidUpdateError",
+    "MissingCheckpointerError",
     "MissingDependencyError",
     "NodeInterrupt",
     "NothingToResumeError",
@@ -58,6 +61,7 @@ __all__ = [
     "StorageError",
     "ThreadBusyError",
     "UnknownInterruptError",
+    "UnreachableNodeWarning",
 ]
 
 
@@ -91,6 +95,13 @@ class EmptyInputError(GraphRunError, ValueError):
 
 class InvalidConfigError(GraphRunError, ValueError):
     """The run's config lacks something it needs (checkpointer, thread_id) or is malformed."""
+
+
+class MissingCheckpointerError(InvalidConfigError, RuntimeError):
+    """The call needs a checkpointer (resuming, reading or changing state), and there is none.
+
+    Also a ``RuntimeError``, which is what LangGraph raises when resuming without one.
+    """
 
 
 class ThreadBusyError(GraphRunError):
@@ -158,6 +169,13 @@ class CorruptCheckpointError(StorageError, ValueError):
 
 class MissingDependencyError(PauseGraphError, ImportError):
     """An optional extra is not installed; the message names the ``pip install`` to run."""
+
+
+class UnreachableNodeWarning(UserWarning):
+    """``compile()`` found a node that no edge, router or declared ``Command`` leads to.
+
+    A warning, not an error: a caller's ``Command(goto=...)`` may still run it.
+    """
 
 
 class GraphInterrupt(BaseException):

@@ -69,8 +69,13 @@ class BaseCheckpointSaver(ABC):
         """
 
     @abstractmethod
-    def save(self, checkpoint: Checkpoint) -> None:
-        """Store ``checkpoint`` atomically, keeping only the values it changed."""
+    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
+        """Store ``checkpoint`` atomically, keeping only the values it changed.
+
+        ``parent_writes`` (what the tasks of the parent's step returned) are
+        stored against ``checkpoint.parent_id`` in the same atomic operation,
+        with :meth:`save_writes` semantics.
+        """
 
     @abstractmethod
     def save_writes(
@@ -109,9 +114,11 @@ class BaseCheckpointSaver(ABC):
         """Async :meth:`load`."""
         return self.load(thread_id, ns, checkpoint_id)
 
-    async def asave(self, checkpoint: Checkpoint) -> None:
+    async def asave(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()
+    ) -> None:
         """Async :meth:`save`."""
-        self.save(checkpoint)
+        self.save(checkpoint, parent_writes)
 
     async def asave_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]

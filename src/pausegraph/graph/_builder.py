@@ -430,9 +430,16 @@ class StateGraph:
                     todo.append(nxt)
         unreachable = [n for n in self.nodes if n not in seen]
         if unreachable:
-            raise GraphBuildError(
+            import warnings
+
+            from pausegraph.errors import UnreachableNodeWarning
+
+            warnings.warn(
                 f"Node {unreachable[0]!r} is not reachable from START: no edge, conditional edge "
-                "or Command leads to it. Add an edge to it, or remove it."
+                "or declared Command destination leads to it, so only a caller's "
+                "Command(goto=...) can run it. Add an edge to it, or remove it.",
+                UnreachableNodeWarning,
+                stacklevel=4,
             )
 
     def _check_return_keys(self) -> None:

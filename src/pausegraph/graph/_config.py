@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pausegraph.errors import InvalidConfigError
+from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
 
 __all__ = ["DEFAULT_RECURSION_LIMIT", "Address", "address_of", "recursion_limit_of"]
 
@@ -88,7 +88,7 @@ def recursion_limit_of(config: Mapping[str, Any] | None) -> int:
 def require_thread(address: Address, saver: T | None, what: str) -> tuple[str, T]:
     """The thread id and the saver, or an error naming what is missing and how to pass it."""
     if saver is None:
-        raise InvalidConfigError(
+        raise MissingCheckpointerError(
             f"No checkpointer set: {what} needs one. Compile with "
             "builder.compile(checkpointer=InMemorySaver()) or another saver."
         )

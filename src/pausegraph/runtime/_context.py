@@ -44,7 +44,8 @@ class TaskContext:
 
     Attributes:
         task: The running task (its ``id`` names its interrupts).
-        answers: ``[site, value]`` pairs answered so far, in call order (see :func:`call_site`).
+        answers: ``[site, value, fingerprint]`` per call answered so far, in call order
+            (see :func:`call_site` and :func:`fingerprint`).
         new_answer: A fresh answer for the next unanswered ``interrupt()``, if any.
         new_answer_site: Where the interrupt it answers was raised.
         journal: Results of ``once()`` calls stored by earlier runs of this task.
@@ -126,6 +127,24 @@ def same_site(a: Any, b: Any) -> bool:
     return bool(a[0] == b[0] and a[2] == b[2] and (a[3] == b[3] if a[3] and b[3] else a[1] == b[1]))
 
 
+def fingerprint(value: Any) -> str:
+    """A short, stable digest of an interrupt's value: which question was answered."""
+    import ormsgpack
+    from hashlib import blake2b
+
+    try:
+        data = ormsgpack.packb(
+            value,
+            default=repr,
+            option=ormsgpack.OPT_SORT_KEYS
+            | ormsgpack.OPT_NON_STR_KEYS
+            | ormsgpack.OPT_SERIALIZE_PYDANTIC,
+        )
+    except Exception:  # values msgpack cannot order: fall back to their repr
+        data = repr(value).encode()
+    return blake2b(data, digest_size=8).hexdigest()
+
+
 def describe_site(site: Any) -> str:
     """``file:line (function)`` for messages."""
     if not site:
@@ -171,15 +190,24 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     index = ctx.interrupt_count
     ctx.interrupt_count = index + 1
     if index < len(ctx.answers):
-        answered_at, answer = ctx.answers[index]
+        answered_at, answer, *rest = ctx.answers[index]
         _check_site(index, answered_at, site)
+        if rest and rest[0] != fingerprint(value):
+            raise InterruptMismatchError(
+                f"interrupt() #{index + 1} at {describe_site(site)} asks a different question "
+                "than the one that was answered: its value changed since (for example a loop "
+                "over items that changed). The answer is not handed to the new question. Make "
+                "the interrupt()s of a node, and their values, the same on every run.",
+                answered_at=describe_site(answered_at),
+                called_at=describe_site(site),
+            )
         return _coerce(answer, response_schema)
     if ctx.has_new_answer:
         _check_site(index, ctx.new_answer_site, site)
         ctx.has_new_answer = False
         ctx.used_answer = True
         answer = ctx.new_answer
-        ctx.answers.append([site, answer])
+        ctx.answers.append([site, answer, fingerprint(value)])
         return _coerce(answer, response_schema)
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]

@@ -101,7 +101,7 @@ def run_flow_sync(flow: TaskFlow) -> None:
 def perform_sync(saver: Any, effect: Effect) -> Any:
     kind = effect[0]
     if kind == SAVE:
-        saver.save(effect[1])
+        saver.save(effect[1], effect[2] if len(effect) > 2 else ())
     elif kind == WRITES:
         saver.save_writes(effect[1], effect[2], effect[3], effect[4])
     elif kind == LOAD:
@@ -134,6 +134,8 @@ def drive_sync(
                 break
             result = None
             if effect[0] == RUN:
+                while out:  # what happened so far reaches the caller before nodes run
+                    yield out.popleft()
                 tasks: list[Task] = effect[1]
                 values = effect[2]
                 if len(tasks) == 1:

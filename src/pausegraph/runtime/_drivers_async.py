@@ -72,7 +72,7 @@ async def _run_flow_async(flow: TaskFlow) -> None:
 async def _perform_async(saver: Any, effect: Effect) -> Any:
     kind = effect[0]
     if kind == SAVE:
-        await saver.asave(effect[1])
+        await saver.asave(effect[1], effect[2] if len(effect) > 2 else ())
     elif kind == WRITES:
         await saver.asave_writes(effect[1], effect[2], effect[3], effect[4])
     elif kind == LOAD:
@@ -96,6 +96,8 @@ async def drive_async(
                 break
             result = None
             if effect[0] == RUN:
+                while out:  # what happened so far reaches the caller before nodes run
+                    yield out.popleft()
                 await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
             else:
                 result = await _perform_async(saver, effect)

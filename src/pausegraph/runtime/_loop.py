@@ -27,12 +27,13 @@ from pausegraph.errors import (
     CheckpointNotFoundError,
     EmptyInputError,
     GraphRecursionError,
-    InvalidConfigError,
+    MissingCheckpointerError,
     NothingToResumeError,
 )
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._resume import prepare_resume
+from pausegraph.runtime._tasks import input_writes as input_writes_of
 from pausegraph.runtime._views import (
     checkpoint_config,
     debug_checkpoint,
@@ -150,7 +151,12 @@ class RunLoop:
 
     # -- effects helpers -----------------------------------------------------
 
-    def _save(self, cp: Checkpoint) -> Generator[Effect, Any, None]:
+    def _save(self, cp: Checkpoint, finished: Sequence[Task] = ()) -> Generator[Effect, Any, None]:
+        """Save ``cp``, with the writes of the ``finished`` tasks of its parent's step.
+
+        The writes go in the same atomic save, against the parent, so history
+        shows what each task returned (and a crash cannot split the two).
+        """
         self.checkpoint = cp
         if self._checkpoints_mode:
             self._emit_checkpoint(cp)
@@ -159,7 +165,8 @@ class RunLoop:
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
             return
-        yield (SAVE, cp)
+        writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
+        yield (SAVE, cp, writes)
         self._last_saved = cp.id
 
     def _flush_exit(self) -> Generator[Effect, Any, None]:
@@ -222,18 +229,16 @@ class RunLoop:
         inp = self.input
         resuming = True
         if isinstance(inp, Command):
+            if self.saver is None:
+                raise MissingCheckpointerError(
+                    "Command(...) resumes a saved run, so the graph needs a checkpointer: compile "
+                    "with checkpointer=InMemorySaver() (or another saver) and pass "
+                    "config={'configurable': {'thread_id': ...}}."
+                )
             if stored is None:
-                raise (
-                    InvalidConfigError(
-                        "Command(resume=...) needs a checkpointer to find the paused run: compile "
-                        "with checkpointer=InMemorySaver() (or another saver) and pass "
-                        "config={'configurable': {'thread_id': ...}}."
-                    )
-                    if self.saver is None and opts.thread_id is None
-                    else NothingToResumeError(
-                        f"Thread {opts.thread_id!r} has no checkpoint, so there is nothing to resume. "
-                        "Start it with an input dict first."
-                    )
+                raise NothingToResumeError(
+                    f"Thread {opts.thread_id!r} has no checkpoint, so there is nothing to resume. "
+                    "Start it with an input dict first."
                 )
             cp, tasks, extra, writes = prepare_resume(spec, stored, inp)
             self._check_storable(tasks, writes)
@@ -256,6 +261,7 @@ class RunLoop:
             extra = input_writes(stored.writes)
         else:
             resuming = False
+            input_writes_of(spec, inp)  # refuse bad input before anything is saved
             prev = stored.checkpoint if stored is not None else None
             cp = self._input_checkpoint(prev, inp)
             yield from self._save(cp)
@@ -331,7 +337,7 @@ class RunLoop:
             cp = self._next_checkpoint(cp, tasks, extra)
             extra = []
             self._extra = []
-            yield from self._save(cp)
+            yield from self._save(cp, tasks)
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
             tasks = P.plan(cp)
@@ -408,7 +414,11 @@ class RunLoop:
         )
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
-        """Replay from an old checkpoint: copy it as a new head so history branches."""
+        """Replay from an old checkpoint: copy it as a new head so history branches.
+
+        Nothing that happened after it is carried over: its tasks run again,
+        and an interrupt they raised fires again.
+        """
         old = stored.checkpoint
         new = _replace(
             old,
@@ -424,17 +434,7 @@ class RunLoop:
             self._emit_checkpoint(new)
         yield (SAVE, new)  # a fork is written whatever the durability: it anchors the branch
         self._last_saved = new.id
-        old_tasks = P.plan(old)
-        new_tasks = P.plan(new)
-        id_map = {o.id: n.id for o, n in zip(old_tasks, new_tasks, strict=True)}
-        writes = tuple(
-            PendingWrite(id_map.get(w.task_id, w.task_id), w.channel, w.value)
-            for w in stored.writes
-            if w.task_id in id_map or w.task_id == P.INPUT_TASK
-        )
-        if writes:
-            yield (WRITES, new.thread_id, new.ns, new.id, writes)
-        return StoredCheckpoint(new, writes)
+        return StoredCheckpoint(new, ())
 
     def _check_storable(self, tasks: Sequence[Task], writes: Sequence[PendingWrite]) -> None:
         """Refuse a resume whose answers or update cannot be stored, before anything runs."""
@@ -462,6 +462,7 @@ class RunLoop:
                 self._emit_task_result(task)
             if self._parallel and self.saver is not None and self.opts.durability != "exit":
                 effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task)))
+                task.saved = True
         elif task.interrupts:
             if self._tasks_mode:
                 self._emit_task_result(task)
@@ -502,7 +503,7 @@ class RunLoop:
             writes.extend(self._resume_writes)
         for t in tasks:
             if t.done:
-                if not self._parallel or self.opts.durability == "exit":
+                if not t.saved:
                     writes.extend(_task_writes(t))
                 if t.error is not None:
                     writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))

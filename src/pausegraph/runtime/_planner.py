@@ -63,6 +63,7 @@ class Task:
         new_answer_site: Where the interrupt it answers was raised.
         hold: Stay paused without running (its interrupt was not answered by
             this resume).
+        saved: Its writes are already stored (parallel steps save each task as it ends).
     """
 
     __slots__ = (
@@ -83,6 +84,7 @@ class Task:
         "output",
         "path",
         "ref",
+        "saved",
         "writes",
     )
 
@@ -106,6 +108,7 @@ class Task:
         self.new_answer_site: Any = None
         self.has_new_answer = False
         self.hold = False
+        self.saved = False
         self.output: Any = None
 
     @property
@@ -161,6 +164,7 @@ def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
                 continue
             if w.channel == WRITES:
                 t.writes = [(k, v) for k, v in w.value]
+                t.saved = True
             elif w.channel == NEXT:
                 t.next = list(w.value)
             elif w.channel == ANSWERS:
@@ -263,11 +267,16 @@ def apply_writes(
     return new, list(grouped)
 
 
-def check_keys(spec: GraphSpec, node: str, writes: Sequence[tuple[str, Any]]) -> None:
+def check_keys(
+    spec: GraphSpec, node: str, writes: Sequence[tuple[str, Any]], who: str | None = None
+) -> None:
     """Refuse writes to keys no schema declares.
 
+    Args:
+        who: Names the writer in the message (default ``Node '<node>'``).
+
     Raises:
-        InvalidUpdateError: Names the node, the key and the keys that exist.
+        InvalidUpdateError: Names the writer, the key and the keys that exist.
     """
     if spec.state.kind == "dict":
         return
@@ -276,7 +285,7 @@ def check_keys(spec: GraphSpec, node: str, writes: Sequence[tuple[str, Any]]) ->
         if key not in channels:
             known = ", ".join(repr(k) for k in channels) or "(none)"
             raise InvalidUpdateError(
-                f"Node {node!r} wrote key {key!r}, which the state schema "
+                f"{who or f'Node {node!r}'} wrote key {key!r}, which the state schema "
                 f"{getattr(spec.state.cls, '__name__', spec.state.cls)} does not declare "
                 f"(keys: {known}). Add {key!r} to the schema, or stop returning it."
             )

@@ -53,7 +53,7 @@ def prepare_resume(
     extra = input_writes(writes)
     if command.update is not None:
         update, _ = interpret_output(spec, "__input__", command.update)
-        P.check_keys(spec, "Command(update=...)", update)
+        P.check_keys(spec, "__input__", update, "Command(update=...)")
         extra = extra + update
         persist.append(PendingWrite(P.INPUT_TASK, P.WRITES, [list(w) for w in extra]))
     goto = command.goto

@@ -126,6 +126,29 @@ def interpret_output(
     )
 
 
+def input_writes(spec: GraphSpec, inp: Any) -> list[tuple[str, Any]]:
+    """The writes a run's input makes, checked against the input schema.
+
+    Raises:
+        InvalidUpdateError: The input is not a dict (or schema instance), has a
+            key the state lacks, or fails the pydantic schema.
+    """
+    if inp is None:
+        return []
+    if not isinstance(inp, Mapping):
+        updates = spec.input.updates_from(inp)
+        if updates is None:
+            raise InvalidUpdateError(
+                f"Expected dict, got {inp}. The input of a run must be a dict of state values "
+                f"(keys: {', '.join(spec.input.keys)}), None to continue a run, or a Command "
+                "to resume one."
+            )
+        inp = updates
+    writes = list(spec.input.validate_input(inp).items()) if inp else []
+    check_keys(spec, START, writes, "The input")
+    return writes
+
+
 def _branch_results(branch: Branch, result: Any) -> list[Any]:
     from pausegraph.types import Send
 
@@ -169,15 +192,6 @@ def task_flow(
     task.interrupts = []
     if name == START:
         output: Any = task.ref.arg
-        if output is not None and not isinstance(output, Mapping):
-            updates = spec.input.updates_from(output)
-            if updates is None:
-                task.error = InvalidUpdateError(
-                    f"Expected dict, got {output}. The input of a run must be a dict of state "
-                    f"values (keys: {', '.join(spec.input.keys)}), or None to resume."
-                )
-                return
-            output = updates
     else:
         assert node is not None
         arg = task.ref.arg if task.ref.push else node.input.view(values)
@@ -230,17 +244,20 @@ def finish_flow(
     *,
     config: dict[str, Any],
     writer: Callable[[Any], None] | None,
+    who: str | None = None,
 ) -> TaskFlow:
     """Read a node's ``output`` and route it; sets ``task.writes``/``task.next`` or ``task.error``.
 
-    Also used by ``update_state``, which applies an update as if a node had returned it.
+    Also used by ``update_state``, which applies an update as if a node had returned
+    it (``who`` then names the call in error messages).
     """
     name = task.name
     try:
-        writes, gotos = interpret_output(spec, name, output)
         if name == START:
-            writes = list(spec.input.validate_input(dict(writes)).items()) if writes else []
-        check_keys(spec, name, writes)
+            writes, gotos = input_writes(spec, output), []
+        else:
+            writes, gotos = interpret_output(spec, name, output)
+            check_keys(spec, name, writes, who)
         targets: list[Any] = list(spec.successors.get(name, ()))
         branches = spec.branches.get(name, ())
         if branches:

@@ -94,7 +94,8 @@ def update_flow(
             new_id, ns, "update", as_node, (P.PULL, as_node), TaskRef(as_node, False, values)
         )
         output = values
-        yield from finish_flow(spec, task, base.values, output, config=config, writer=None)
+        who = f"update_state(as_node={as_node!r})"
+        yield from finish_flow(spec, task, base.values, output, config=config, writer=None, who=who)
         if task.error is not None:
             raise task.error  # type: ignore[misc]
         new_values, changed = P.apply_writes(spec, base.values, [(as_node, task.writes or [])])

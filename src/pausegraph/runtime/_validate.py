@@ -29,40 +29,60 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def schema_to_json(schema: Any) -> dict[str, Any]:
-    """The JSON Schema of a pydantic model, a ``TypedDict`` or a JSON Schema dict."""
+    """The JSON Schema of a pydantic model, a ``TypedDict`` or a JSON Schema dict.
+
+    Raises:
+        TypeError: ``schema`` is none of these.
+    """
     if isinstance(schema, Mapping):
         return dict(schema)
     if hasattr(schema, "model_json_schema"):
         result: dict[str, Any] = schema.model_json_schema()
         return result
     if isinstance(schema, type) and is_typeddict(schema):
-        try:
-            from pydantic import TypeAdapter
-        except ImportError:
-            return _typeddict_schema(schema)
-        adapted: dict[str, Any] = TypeAdapter(schema).json_schema()
-        return adapted
+        return _annotation_schema(schema)
     raise TypeError(
         f"response_schema must be a pydantic model, a TypedDict or a JSON Schema dict, "
         f"not {schema!r}."
     )
 
 
-def _typeddict_schema(schema: type) -> dict[str, Any]:
-    names = {
-        str: "string",
-        int: "integer",
-        float: "number",
-        bool: "boolean",
-        dict: "object",
-        list: "array",
-    }
-    props: dict[str, Any] = {}
-    for key, hint in typing.get_type_hints(schema).items():
-        origin = typing.get_origin(hint) or hint
-        props[key] = {"type": names[origin]} if origin in names else {}
-    required = sorted(getattr(schema, "__required_keys__", props))
-    return {"type": "object", "properties": props, "required": required}
+_SCALARS: dict[Any, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    None: "null",
+}
+
+
+def _annotation_schema(hint: Any) -> dict[str, Any]:
+    """JSON Schema for a type annotation (TypedDicts, containers, ``Literal``, unions)."""
+    if hint in _SCALARS:
+        return {"type": _SCALARS[hint]}
+    if isinstance(hint, type) and is_typeddict(hint):
+        hints = typing.get_type_hints(hint)
+        required = sorted(getattr(hint, "__required_keys__", hints))
+        return {
+            "type": "object",
+            "properties": {k: _annotation_schema(v) for k, v in hints.items()},
+            "required": required,
+        }
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin is typing.Union or type(hint).__name__ == "UnionType":
+        return {"anyOf": [_annotation_schema(a) for a in args]}
+    if origin in (list, tuple, set, frozenset) or hint in (list, tuple, set, frozenset):
+        item = args[0] if args else Any
+        return {"type": "array", "items": _annotation_schema(item)}
+    if origin is dict or hint is dict:
+        return {"type": "object"}
+    if typing.get_origin(hint) is typing.Annotated:
+        return _annotation_schema(args[0])
+    return {}
 
 
 def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:

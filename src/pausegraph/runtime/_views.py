@@ -111,7 +111,9 @@ def snapshot(
     tasks = plan(cp, writes)
     extra = input_writes(writes)
     if live:
-        values = live_values(spec, cp, tasks, extra)
+        # Nodes a resume's Command(goto=...) added are not part of the checkpoint's
+        # step until it completes (as in LangGraph): their writes are not shown yet.
+        values = live_values(spec, cp, tasks[: len(cp.frontier)], extra)
         next_ = tuple(t.name for t in tasks if not t.done)
     else:
         values = dict(cp.values)

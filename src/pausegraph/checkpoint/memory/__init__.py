@@ -101,7 +101,10 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             log = self._logs.get((thread_id, ns))
             ids = sorted(log, reverse=True) if log else []
-            snapshot = dict(log) if log else {}
+            # Copy the entries (and their writes) under the lock: writers mutate them.
+            snapshot = {
+                cid: [e[0], e[1], dict(e[2]) if e[2] else None] for cid, e in (log or {}).items()
+            }
         count = 0
         for cid in ids:
             if limit is not None and count >= limit:
@@ -115,16 +118,26 @@ class InMemorySaver(BaseCheckpointSaver):
 
     # -- writing -------------------------------------------------------------
 
-    def save(self, checkpoint: Checkpoint) -> None:
+    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
         header = encode_header(checkpoint, self.serde)
+        dumps = self.serde.dumps
         changed = checkpoint.changed_keys()
-        values = self.serde.dumps({k: checkpoint.values[k] for k in changed}) if changed else None
+        values = dumps({k: checkpoint.values[k] for k in changed}) if changed else None
+        encoded = {(w.task_id, w.channel): dumps(w.value) for w in parent_writes}
         key = (checkpoint.thread_id, checkpoint.ns)
         with self._lock:
             log = self._logs.get(key)
             if log is None:
                 log = self._logs[key] = {}
-            log[checkpoint.id] = [header, values, None]
+            entry = log.get(checkpoint.id)
+            # Saving an id again keeps the writes already stored against it.
+            log[checkpoint.id] = [header, values, entry[2] if entry is not None else None]
+            parent = log.get(checkpoint.parent_id) if checkpoint.parent_id else None
+            if encoded and parent is not None:
+                if parent[2] is None:
+                    parent[2] = encoded
+                else:
+                    parent[2].update(encoded)
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]

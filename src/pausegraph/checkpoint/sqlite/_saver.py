@@ -14,6 +14,7 @@ from pausegraph.checkpoint._codec import decode_header, encode_header
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.serde import Serializer
+from pausegraph.checkpoint.sqlite._errors import storage_error
 from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
 from pausegraph.checkpoint.sqlite._sql import (
     CHECKPOINT_EXISTS,
@@ -33,7 +34,7 @@ from pausegraph.checkpoint.sqlite._sql import (
     commit,
     rollback,
 )
-from pausegraph.errors import CorruptCheckpointError, StorageError
+from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["BUSY_TIMEOUT", "SqliteSaver"]
 
@@ -150,7 +151,7 @@ class SqliteSaver(BaseCheckpointSaver):
                     if own:
                         rollback(conn, own)
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
 
     def history(
         self,
@@ -186,7 +187,7 @@ class SqliteSaver(BaseCheckpointSaver):
             try:
                 return [row[0] for row in self.conn.execute(LIST_THREADS).fetchall()]
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
 
     def _page(
         self,
@@ -221,7 +222,7 @@ class SqliteSaver(BaseCheckpointSaver):
                     if own:
                         rollback(conn, own)
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
         return out, rows[-1][0] if rows else before, len(rows) == size
 
     def _decode(
@@ -289,7 +290,7 @@ class SqliteSaver(BaseCheckpointSaver):
 
     # -- writing -------------------------------------------------------------
 
-    def save(self, checkpoint: Checkpoint) -> None:
+    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
         if not self._ready:
             self.setup()
         thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
@@ -307,6 +308,12 @@ class SqliteSaver(BaseCheckpointSaver):
             checkpoint.created_at,
             header,
         )
+        parent = checkpoint.parent_id
+        writes = (
+            [(thread_id, ns, parent, w.task_id, w.channel, dumps(w.value)) for w in parent_writes]
+            if parent is not None
+            else []
+        )
         conn = self.conn
         with self._lock:
             try:
@@ -317,12 +324,14 @@ class SqliteSaver(BaseCheckpointSaver):
                         conn.execute(INSERT_BLOB, blobs[0])
                     elif blobs:
                         conn.executemany(INSERT_BLOB, blobs)
+                    if writes:
+                        conn.executemany(UPSERT_WRITE, writes)
                 except BaseException:
                     rollback(conn, own)
                     raise
                 commit(conn, own)
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
@@ -348,7 +357,7 @@ class SqliteSaver(BaseCheckpointSaver):
                     key = (thread_id, ns, checkpoint_id)
                     changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
         if changed <= 0:
             raise CorruptCheckpointError(
                 f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
@@ -370,30 +379,8 @@ class SqliteSaver(BaseCheckpointSaver):
                     raise
                 commit(conn, own)
             except sqlite3.Error as exc:
-                raise _storage_error(self._path, exc) from exc
+                raise storage_error(self._path, exc) from exc
 
 
 def _none(versions: Mapping[str, str]) -> dict[str, Any]:
     return {}
-
-
-def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
-    """A pausegraph error for a failed SQLite call, saying what to do."""
-    text = str(exc)
-    if type(exc) is sqlite3.DatabaseError:  # the bare class: corruption, not a database
-        return CorruptCheckpointError(
-            f"{path} is damaged or not a SQLite database (SQLite says {text}). Restore it "
-            "from a backup, or use another file."
-        )
-    if "locked" in text or "busy" in text:
-        return StorageError(
-            f"{path} stayed locked by another connection longer than its busy timeout "
-            f"({text}). Retry, or keep other processes' transactions on the file short."
-        )
-    if "same thread" in text:
-        return StorageError(
-            f"The SQLite connection for {path} was created in another thread ({text}). "
-            "Connect with sqlite3.connect(..., check_same_thread=False), or use "
-            "SqliteSaver.from_conn_string(...)."
-        )
-    return StorageError(f"SQLite failed on {path}: {text}")

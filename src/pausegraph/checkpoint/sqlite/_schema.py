@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from pausegraph.checkpoint.sqlite._errors import refuse_unreadable, storage_error
 from pausegraph.checkpoint.sqlite._sql import (
     BLOBS,
     CHECKPOINTS,
@@ -32,7 +33,6 @@ __all__ = [
     "TABLES",
     "database_path",
     "ensure_schema",
-    "refuse_unreadable",
 ]
 
 SCHEMA_VERSION = 1
@@ -118,24 +118,15 @@ def database_path(conn: sqlite3.Connection) -> str:
     return "the SQLite database"
 
 
-def refuse_unreadable(path: str, exc: sqlite3.DatabaseError) -> CorruptCheckpointError:
-    """The error for a file SQLite cannot read as a database."""
-    return CorruptCheckpointError(
-        f"{path} cannot be used as a pausegraph checkpoint store: SQLite says {exc!s:.200}. "
-        "It is not a SQLite database, or it is damaged; nothing in it was changed. Pass the "
-        "path of a pausegraph file (a new path creates one), or restore this one from a backup."
-    )
-
-
 def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
     """Check, migrate and create the tables; a no-op when they are current.
 
-    The caller holds the connection's lock and no transaction is open.
+    The caller holds the saver's lock. Creation and migrations are one transaction.
 
     Raises:
         CorruptCheckpointError: The file is not SQLite, its ``pausegraph_`` tables
             have another shape, or a newer pausegraph wrote it. Nothing was written.
-        StorageError: SQLite is too old for pausegraph.
+        StorageError: The file stayed locked, or SQLite is too old for pausegraph.
     """
     if sqlite3.sqlite_version_info < _MIN_SQLITE:
         need = ".".join(map(str, _MIN_SQLITE))
@@ -166,15 +157,10 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
             rollback(conn, own)
             raise
         commit(conn, own)
-    except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise StorageError(
-                f"{path} is locked by another connection; pausegraph could not set up its "
-                f"tables ({exc}). Retry when the other writer has finished."
-            ) from exc
-        if isinstance(exc, sqlite3.OperationalError):
-            raise StorageError(f"{path}: could not set up pausegraph's tables: {exc}") from exc
-        raise refuse_unreadable(path, exc) from exc
+    except sqlite3.Error as exc:
+        if type(exc) is sqlite3.DatabaseError:  # not a database, or damaged
+            raise refuse_unreadable(path, exc) from exc
+        raise storage_error(path, exc) from exc
 
 
 def _tune(conn: sqlite3.Connection, path: str) -> None:
