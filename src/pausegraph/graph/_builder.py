@@ -116,7 +116,7 @@ class StateGraph:
                 f"Node name {node!r} is reserved or contains ':' or '|'; choose another name."
             )
         schema = input_schema or input
-        fn, subgraph = _callable_of(node, action)
+        fn, subgraph = _callable_of(node, action, self._known_keys())
         if schema is None:
             schema = _first_param_schema(fn, self.schema.cls)
         node_schema = Schema(schema) if schema is not None else self.schema
@@ -163,6 +163,12 @@ class StateGraph:
                 self.add_edge(previous, name)
             previous = name
         return self
+
+    def _known_keys(self) -> frozenset[str]:
+        keys = set(self.schema.keys) | set(self.input_schema.keys) | set(self.output_schema.keys)
+        for schema in self._extra_schemas:
+            keys.update(schema.keys)
+        return frozenset(keys)
 
     # -- edges ---------------------------------------------------------------
 
@@ -481,11 +487,13 @@ def _name_of(fn: Any) -> str:
     return name
 
 
-def _callable_of(node: str, action: Any) -> tuple[Callable[..., Any], Any]:
+def _callable_of(
+    node: str, action: Any, parent_keys: frozenset[str] | None = None
+) -> tuple[Callable[..., Any], Any]:
     from pausegraph.graph._compiled import CompiledStateGraph
 
     if isinstance(action, CompiledStateGraph):
-        return action._as_node(), action
+        return action._as_node(parent_keys), action
     if callable(action):
         return action, None
     if hasattr(action, "invoke"):

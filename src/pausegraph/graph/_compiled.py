@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
+from pausegraph.graph._nested import NestedCall, nested_parent
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._drivers import drive_sync, run_effects_sync
 from pausegraph.runtime._loop import RunLoop, RunOptions
@@ -71,6 +72,11 @@ class CompiledStateGraph:
         self.checkpointer: BaseCheckpointSaver | None = (
             checkpointer if checkpointer not in (None, False, True) else None
         )
+        # None: inherit the parent's checkpointer when invoked inside a node;
+        # False: never persist; True or a saver: persist.
+        self.persistence: bool | None = (
+            checkpointer if checkpointer in (None, False, True) else True
+        )
         self.interrupt_before_nodes = _node_set(interrupt_before, "interrupt_before", spec.nodes)
         self.interrupt_after_nodes = _node_set(interrupt_after, "interrupt_after", spec.nodes)
         if self.checkpointer is not None:
@@ -114,9 +120,12 @@ class CompiledStateGraph:
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
-    ) -> tuple[RunLoop, dict[str, Any]]:
+        nested: NestedCall | None = None,
+    ) -> tuple[RunLoop, dict[str, Any], Any]:
+        if nested is not None:
+            config = nested.config
         address = address_of(config)
-        saver = self.checkpointer
+        saver = nested.saver if nested is not None else self.checkpointer
         if saver is not None and address.thread_id is None:
             raise InvalidConfigError(
                 "This graph has a checkpointer, so each run needs a thread_id: pass "
@@ -129,20 +138,31 @@ class CompiledStateGraph:
             )
         before = _node_set(interrupt_before, "interrupt_before", self.spec.nodes)
         after = _node_set(interrupt_after, "interrupt_after", self.spec.nodes)
+        if before is None and nested is None:
+            before = self.interrupt_before_nodes
+        if after is None and nested is None:
+            after = self.interrupt_after_nodes
         run_config = dict(config or {})
+        if address.thread_id is not None:  # nodes (and graphs they invoke) see where they run
+            run_config["configurable"] = {
+                **(run_config.get("configurable") or {}),
+                "thread_id": address.thread_id,
+                "checkpoint_ns": address.ns,
+            }
         opts = RunOptions(
             config=run_config,
             thread_id=address.thread_id,
             ns=address.ns,
             checkpoint_id=address.checkpoint_id,
             modes=modes,
-            interrupt_before=before if before is not None else self.interrupt_before_nodes,
-            interrupt_after=after if after is not None else self.interrupt_after_nodes,
+            interrupt_before=before,
+            interrupt_after=after,
             durability=durability,
             recursion_limit=recursion_limit_of(config),
             metadata=dict(run_config.get("metadata") or {}),
+            nested_answer=nested.answer if nested is not None else None,
         )
-        return RunLoop(self.spec, saver, inp, opts), run_config
+        return RunLoop(self.spec, saver, inp, opts), run_config, saver
 
     @staticmethod
     def _modes(stream_mode: Any) -> tuple[frozenset[str], bool]:
@@ -199,13 +219,15 @@ class CompiledStateGraph:
             InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
         """
         modes, single = self._modes(stream_mode)
-        loop, run_config = self._prepare(
-            input, config, modes, interrupt_before, interrupt_after, durability
+        parent = nested_parent(config)
+        nested = NestedCall(self, parent, config) if parent is not None else None
+        loop, run_config, saver = self._prepare(
+            input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
-        for mode, chunk in drive_sync(
-            loop, self.checkpointer, run_config, self._writer(loop, modes)
-        ):
+        for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
             yield chunk if single else (mode, chunk)
+        if nested is not None:
+            nested.finish(loop, None)
 
     async def astream(
         self,
@@ -223,15 +245,17 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
         modes, single = self._modes(stream_mode)
-        loop, run_config = self._prepare(
-            input, config, modes, interrupt_before, interrupt_after, durability
+        parent = nested_parent(config)
+        nested = NestedCall(self, parent, config) if parent is not None else None
+        loop, run_config, saver = self._prepare(
+            input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
         from pausegraph.runtime._drivers_async import drive_async
 
-        async for mode, chunk in drive_async(
-            loop, self.checkpointer, run_config, self._writer(loop, modes)
-        ):
+        async for mode, chunk in drive_async(loop, saver, run_config, self._writer(loop, modes)):
             yield chunk if single else (mode, chunk)
+        if nested is not None:
+            nested.finish(loop, None)
 
     def _result(self, loop: RunLoop) -> dict[str, Any]:
         result = dict(loop.values)
@@ -272,12 +296,17 @@ class CompiledStateGraph:
                     durability=durability,
                 )
             )
-        loop, run_config = self._prepare(
-            input, config, frozenset(), interrupt_before, interrupt_after, durability
+        parent = nested_parent(config)
+        nested = NestedCall(self, parent, config) if parent is not None else None
+        if nested is not None and nested.done:
+            return nested.result  # it finished in an earlier run of the calling node
+        loop, run_config, saver = self._prepare(
+            input, config, frozenset(), interrupt_before, interrupt_after, durability, nested
         )
-        for _ in drive_sync(loop, self.checkpointer, run_config, _discard):
+        for _ in drive_sync(loop, saver, run_config, _discard):
             pass
-        return self._result(loop)
+        result = self._result(loop)
+        return nested.finish(loop, result) if nested is not None else result
 
     async def ainvoke(
         self,
@@ -304,14 +333,19 @@ class CompiledStateGraph:
                     durability=durability,
                 )
             ]
-        loop, run_config = self._prepare(
-            input, config, frozenset(), interrupt_before, interrupt_after, durability
+        parent = nested_parent(config)
+        nested = NestedCall(self, parent, config) if parent is not None else None
+        if nested is not None and nested.done:
+            return nested.result
+        loop, run_config, saver = self._prepare(
+            input, config, frozenset(), interrupt_before, interrupt_after, durability, nested
         )
         from pausegraph.runtime._drivers_async import drive_async
 
-        async for _ in drive_async(loop, self.checkpointer, run_config, _discard):
+        async for _ in drive_async(loop, saver, run_config, _discard):
             pass
-        return self._result(loop)
+        result = self._result(loop)
+        return nested.finish(loop, result) if nested is not None else result
 
     # -- state -----------------------------------------------------------------
 
@@ -454,11 +488,35 @@ class CompiledStateGraph:
 
     # -- composition -------------------------------------------------------------
 
-    def _as_node(self) -> Any:
+    def _as_node(self, parent_keys: frozenset[str] | None = None) -> Any:
+        """A node function running this graph as a nested run of the parent.
+
+        It receives the parent's state and returns this graph's output keys
+        that the parent also has (keys only this graph knows stay inside it).
+        """
         graph = self
+        own_keys = frozenset(self.spec.input.keys)
 
         def run_subgraph(state: Any) -> Any:
-            return graph.invoke(state)
+            if isinstance(state, Mapping) and own_keys:
+                state = {k: v for k, v in state.items() if k in own_keys}
+            result = graph.invoke(state)
+            if parent_keys is None or not isinstance(result, Mapping):
+                return result
+            return {k: v for k, v in result.items() if k in parent_keys}
 
-        run_subgraph.__name__ = self.name
-        return run_subgraph
+        async def arun_subgraph(state: Any) -> Any:
+            if isinstance(state, Mapping) and own_keys:
+                state = {k: v for k, v in state.items() if k in own_keys}
+            result = await graph.ainvoke(state)
+            if parent_keys is None or not isinstance(result, Mapping):
+                return result
+            return {k: v for k, v in result.items() if k in parent_keys}
+
+        run_subgraph.__name__ = arun_subgraph.__name__ = self.name
+        return arun_subgraph if self._has_async_nodes() else run_subgraph
+
+    def _has_async_nodes(self) -> bool:
+        return any(n.is_async for n in self.spec.nodes.values()) or any(
+            b.is_async for bs in self.spec.branches.values() for b in bs
+        )

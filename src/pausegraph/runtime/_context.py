@@ -26,6 +26,8 @@ __all__ = [
     "get_stream_writer",
     "interrupt",
     "interrupt_id",
+    "journal_record",
+    "journal_slot",
     "once",
 ]
 
@@ -53,6 +55,7 @@ class TaskContext:
         config: The run's config.
         on_journal: Called with ``(task, entries)`` when this run records a
             ``once()`` result, so the runtime can persist it.
+        saver: The run's checkpointer, inherited by graphs the node invokes.
     """
 
     __slots__ = (
@@ -66,6 +69,7 @@ class TaskContext:
         "new_answer_site",
         "on_journal",
         "pending_schema",
+        "saver",
         "task",
         "used_answer",
         "writer",
@@ -83,6 +87,7 @@ class TaskContext:
         writer: Callable[[Any], None] | None = None,
         config: dict[str, Any] | None = None,
         on_journal: Callable[[Any, list[Any]], None] | None = None,
+        saver: Any = None,
     ) -> None:
         self.task = task
         self.answers = answers if answers is not None else []
@@ -94,6 +99,7 @@ class TaskContext:
         self.writer = writer
         self.config = config or {}
         self.on_journal = on_journal
+        self.saver = saver
         self.interrupt_count = 0
         self.journal_count = 0
         self.pending_schema: Any = None
@@ -129,8 +135,9 @@ def same_site(a: Any, b: Any) -> bool:
 
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
-    import ormsgpack
     from hashlib import blake2b
+
+    import ormsgpack
 
     try:
         data = ormsgpack.packb(
@@ -249,15 +256,30 @@ def once(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     ctx = _current.get()
     if ctx is None:
         return fn(*args, **kwargs)
+    index, found, saved = journal_slot(ctx)
+    if found:
+        return saved  # type: ignore[no-any-return]
+    result = fn(*args, **kwargs)
+    journal_record(ctx, index, result)
+    return result
+
+
+def journal_slot(ctx: TaskContext) -> tuple[int, bool, Any]:
+    """Take the next journal position: ``(index, found, saved result)``."""
     index = ctx.journal_count
     ctx.journal_count = index + 1
     if index < len(ctx.journal):
-        return ctx.journal[index]  # type: ignore[no-any-return]
-    result = fn(*args, **kwargs)
+        return index, True, ctx.journal[index]
+    return index, False, None
+
+
+def journal_record(ctx: TaskContext, index: int, result: Any) -> None:
+    """Save ``result`` at journal position ``index`` and have the runtime persist it."""
+    if index != len(ctx.journal):
+        return  # an earlier call of this run failed; keep positions aligned
     ctx.journal.append(result)
     if ctx.on_journal is not None:
         ctx.on_journal(ctx.task, list(ctx.journal))
-    return result
 
 
 def _noop_writer(chunk: Any) -> None:

@@ -142,7 +142,13 @@ def drive_sync(
                     task = tasks[0]
                     run_flow_sync(
                         task_flow(
-                            spec, task, values, config=config, writer=writer, on_journal=on_journal
+                            spec,
+                            task,
+                            values,
+                            config=config,
+                            writer=writer,
+                            on_journal=on_journal,
+                            saver=saver,
                         )
                     )
                     finish(task)
@@ -151,7 +157,13 @@ def drive_sync(
                         tasks,
                         finish,
                         lambda t, v=values: task_flow(  # type: ignore[misc]
-                            spec, t, v, config=config, writer=writer, on_journal=on_journal
+                            spec,
+                            t,
+                            v,
+                            config=config,
+                            writer=writer,
+                            on_journal=on_journal,
+                            saver=saver,
                         ),
                     )
             else:

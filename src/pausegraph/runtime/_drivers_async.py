@@ -123,7 +123,9 @@ async def _run_tasks_async(
             perform_sync(saver, eff)
 
     def flow(task: Task) -> TaskFlow:
-        return task_flow(spec, task, values, config=config, writer=writer, on_journal=on_journal)
+        return task_flow(
+            spec, task, values, config=config, writer=writer, on_journal=on_journal, saver=saver
+        )
 
     if len(tasks) == 1:
         await _run_flow_async(flow(tasks[0]))

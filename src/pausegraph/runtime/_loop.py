@@ -52,6 +52,9 @@ __all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 
+NO_ANSWER: Any = object()
+"""``RunOptions.nested_answer`` of a nested run whose parent got no resume value."""
+
 Effect = tuple[Any, ...]
 
 
@@ -84,6 +87,7 @@ class RunOptions:
         "interrupt_before",
         "metadata",
         "modes",
+        "nested_answer",
         "ns",
         "recursion_limit",
         "thread_id",
@@ -102,6 +106,7 @@ class RunOptions:
         durability: str,
         recursion_limit: int,
         metadata: Mapping[str, Any],
+        nested_answer: Any = None,
     ) -> None:
         self.config = config
         self.thread_id = thread_id
@@ -113,6 +118,9 @@ class RunOptions:
         self.durability = durability
         self.recursion_limit = recursion_limit
         self.metadata = metadata
+        # For a graph invoked inside a node: None (not nested), NO_ANSWER, or the
+        # parent's resume value, which goes to this graph's pending interrupt.
+        self.nested_answer = nested_answer
 
 
 class RunLoop:
@@ -131,6 +139,7 @@ class RunLoop:
         self.out: deque[tuple[str, Any]] = deque()
         self.values: dict[str, Any] = {}
         self.interrupts: list[Interrupt] = []
+        self.interrupt_records: list[dict[str, Any]] = []
         self.stopped_at_breakpoint = False
         self.checkpoint: Checkpoint | None = None
         self._unsaved: set[str] = set()
@@ -227,6 +236,11 @@ class RunLoop:
                     stored = yield from self._fork(stored)
 
         inp = self.input
+        if opts.nested_answer is not None and stored is not None and stored.checkpoint.frontier:
+            # A graph invoked inside a node that paused earlier: continue it, with
+            # the answer the parent was resumed with, instead of starting over.
+            has_answer = opts.nested_answer is not NO_ANSWER
+            inp = Command(resume=opts.nested_answer) if has_answer else None
         resuming = True
         if isinstance(inp, Command):
             if self.saver is None:
@@ -469,6 +483,7 @@ class RunLoop:
             for record in task.interrupts:
                 intr = interrupt_of(record)
                 self.interrupts.append(intr)
+                self.interrupt_records.append(record)
                 if self._updates_mode:
                     self._emit("updates", {INTERRUPT: (intr,)})
                 if self._values_mode:

@@ -126,10 +126,17 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
             + ". The thread is unchanged; resume again with a corrected answer.",
             problems=problems,
         )
-    for iid, value in answers.items():
-        task, record = by_id[iid]
+    by_task: dict[int, list[str]] = {}
+    for iid in answers:
+        by_task.setdefault(id(by_id[iid][0]), []).append(iid)
+    for iids in by_task.values():
+        task, record = by_id[iids[0]]
+        if record.get("nested") and len(task.interrupts) > 1:
+            # Several interrupts of a graph this node invoked: pass the map on.
+            task.new_answer = {iid: answers[iid] for iids_ in (iids,) for iid in iids_}
+        else:
+            task.new_answer = answers[iids[0]]
         task.new_answer_site = record.get("site")
-        task.new_answer = value
         task.has_new_answer = True
     for t in open_tasks:
         if t.interrupts and not t.has_new_answer:

@@ -179,6 +179,7 @@ def task_flow(
     config: dict[str, Any],
     writer: Callable[[Any], None] | None,
     on_journal: Callable[[Task, list[Any]], None] | None = None,
+    saver: Any = None,
 ) -> TaskFlow:
     """Run ``task`` to completion, recording its outcome on the task.
 
@@ -209,6 +210,7 @@ def task_flow(
                 writer=writer,
                 config=config,
                 on_journal=on_journal,
+                saver=saver,
             )
             try:
                 output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
@@ -217,9 +219,13 @@ def task_flow(
                 _keep_answers(task, ctx)
                 return
             except GraphInterrupt as gi:
-                schema = _schema_record(getattr(gi, "response_schema", None))
-                site = getattr(gi, "site", None)
-                task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
+                records = getattr(gi, "records", None)
+                if records is not None:  # from a graph this node invoked: keep its records
+                    task.interrupts = [dict(r, nested=True) for r in records]
+                else:
+                    schema = _schema_record(getattr(gi, "response_schema", None))
+                    site = getattr(gi, "site", None)
+                    task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
                 _keep_answers(task, ctx)
                 return
             except Exception as exc:
@@ -254,7 +260,7 @@ def finish_flow(
     name = task.name
     try:
         if name == START:
-            writes, gotos = input_writes(spec, output), []
+            writes, gotos = input_writes(spec, output), list[Any]()
         else:
             writes, gotos = interpret_output(spec, name, output)
             check_keys(spec, name, writes, who)

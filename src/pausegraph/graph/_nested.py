@@ -1,0 +1,80 @@
+"""Graphs invoked from inside a running node.
+
+A compiled graph called as a function in a node (``subgraph.invoke(...)``), or
+added as a node, runs as a *nested* run: in the parent's thread, under its own
+checkpoint namespace (``node:task_id``), with the parent's checkpointer unless
+it was compiled with its own. When it pauses, the parent node pauses too; when
+the parent is resumed, the answer is passed down and the nested run continues
+where it stopped instead of starting over. Its finished result is journaled
+with the parent task, so re-running the parent node does not run it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pausegraph.errors import GraphInterrupt
+from pausegraph.runtime._context import TaskContext, current_task, journal_record, journal_slot
+from pausegraph.runtime._loop import NO_ANSWER, RunLoop
+
+if TYPE_CHECKING:
+    from pausegraph.graph._compiled import CompiledStateGraph
+
+__all__ = ["NestedCall", "nested_parent"]
+
+
+def nested_parent(config: Mapping[str, Any] | None) -> TaskContext | None:
+    """The running task this call is nested in, or ``None`` for a top-level run.
+
+    A config naming its own ``thread_id`` makes an independent run even inside a node.
+    """
+    ctx = current_task.get()
+    if ctx is None:
+        return None
+    conf = (config or {}).get("configurable") or {}
+    if "thread_id" in conf:
+        return None
+    return ctx
+
+
+class NestedCall:
+    """One nested invocation: where it lives and what the parent already knows of it."""
+
+    def __init__(
+        self, graph: CompiledStateGraph, ctx: TaskContext, config: Mapping[str, Any] | None
+    ) -> None:
+        self.ctx = ctx
+        self.index, self.done, self.result = journal_slot(ctx)
+        parent = ctx.config.get("configurable") or {}
+        parent_ns = parent.get("checkpoint_ns") or ""
+        part = f"{ctx.task.name}:{ctx.task.id}" + (f":{self.index}" if self.index else "")
+        ns = f"{parent_ns}|{part}" if parent_ns else part
+        self.saver = (
+            graph.checkpointer
+            if graph.checkpointer is not None
+            else (None if graph.persistence is False else ctx.saver)
+        )
+        thread_id = parent.get("thread_id") if self.saver is not None else None
+        self.config: dict[str, Any] = dict(config or {})
+        conf = dict(self.config.get("configurable") or {})
+        if thread_id is not None:
+            conf.update(thread_id=thread_id, checkpoint_ns=ns)
+        self.config["configurable"] = conf
+        for key in ("recursion_limit",):
+            if key in ctx.config and key not in self.config:
+                self.config[key] = ctx.config[key]
+        if ctx.has_new_answer:
+            ctx.has_new_answer = False
+            self.answer: Any = ctx.new_answer
+        else:
+            self.answer = NO_ANSWER
+
+    def finish(self, loop: RunLoop, result: Any) -> Any:
+        """Pause the parent if the nested run paused; otherwise journal and return ``result``."""
+        if loop.interrupts:
+            exc = GraphInterrupt(tuple(loop.interrupts))
+            exc.records = list(loop.interrupt_records)  # type: ignore[attr-defined]
+            raise exc
+        journal_record(self.ctx, self.index, result)
+        return result
