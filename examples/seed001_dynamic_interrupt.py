@@ -21,11 +21,13 @@ def review_node(state):
     # Conditionally pause for review
     if state["needs_review"]:
         # Pause and surface data to user
-        user_response = interrupt({
-            "action": "review",
-            "data": state["draft"],
-            "question": "Approve this draft?",
-        })
+        user_response = interrupt(
+            {
+                "action": "review",
+                "data": state["draft"],
+                "question": "Approve this draft?",
+            }
+        )
 
         # user_response comes from Command(resume=...)
         if user_response == "reject":

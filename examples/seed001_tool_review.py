@@ -48,11 +48,13 @@ def tool_executor(state):
 
     for tool_call in tool_calls:
         # Pause for each tool call
-        user_decision = interrupt({
-            "tool": tool_call["name"],
-            "args": tool_call["args"],
-            "question": "Execute this tool?",
-        })
+        user_decision = interrupt(
+            {
+                "tool": tool_call["name"],
+                "args": tool_call["args"],
+                "question": "Execute this tool?",
+            }
+        )
 
         if user_decision["type"] == "approve":
             # Execute tool

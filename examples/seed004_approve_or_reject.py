@@ -21,10 +21,12 @@ class ApprovalState(TypedDict):
 
 def approval_node(state: ApprovalState) -> Command[Literal["proceed", "cancel"]]:
     # Expose details so the caller can render them in a UI
-    decision = interrupt({
-        "question": "Approve this action?",
-        "details": state["action_details"],
-    })
+    decision = interrupt(
+        {
+            "question": "Approve this action?",
+            "details": state["action_details"],
+        }
+    )
 
     # Route to the appropriate node after resume
     return Command(goto="proceed" if decision else "cancel")

@@ -29,13 +29,15 @@ def send_email(to: str, subject: str, body: str):
     """Send an email to a recipient."""
 
     # Pause before sending; payload surfaces in result["__interrupt__"]
-    response = interrupt({
-        "action": "send_email",
-        "to": to,
-        "subject": subject,
-        "body": body,
-        "message": "Approve sending this email?",
-    })
+    response = interrupt(
+        {
+            "action": "send_email",
+            "to": to,
+            "subject": subject,
+            "body": body,
+            "message": "Approve sending this email?",
+        }
+    )
 
     if response.get("action") == "approve":
         final_to = response.get("to", to)

@@ -17,10 +17,12 @@ class ReviewState(TypedDict):
 
 def review_node(state: ReviewState):
     # Ask a reviewer to edit the generated content
-    updated = interrupt({
-        "instruction": "Review and edit this content",
-        "content": state["generated_text"],
-    })
+    updated = interrupt(
+        {
+            "instruction": "Review and edit this content",
+            "content": state["generated_text"],
+        }
+    )
 
     return {"generated_text": updated}
 

@@ -31,11 +31,13 @@ def simple_values(state: State):
 
 def structured_data(state: State):
     # Good: passing dictionaries with simple values
-    response = interrupt({
-        "question": "Enter user details",
-        "fields": ["name", "email", "age"],
-        "current_values": state.get("user", {}),
-    })
+    response = interrupt(
+        {
+            "question": "Enter user details",
+            "fields": ["name", "email", "age"],
+            "current_values": state.get("user", {}),
+        }
+    )
 
     return {"user": response}
 
@@ -47,10 +49,12 @@ def validate_input(value):
 def with_function(state: State):
     # Bad: passing a function to interrupt
     # The function cannot be serialized
-    response = interrupt({
-        "question": "What's your name?",
-        "validator": validate_input,  # This will fail
-    })
+    response = interrupt(
+        {
+            "question": "What's your name?",
+            "validator": validate_input,  # This will fail
+        }
+    )
 
     return {"name": response}
 
@@ -65,10 +69,12 @@ def with_instance(state: State):
 
     # Bad: passing a class instance to interrupt
     # The instance cannot be serialized
-    response = interrupt({
-        "question": "Enter data to process",
-        "processor": processor,  # This will fail
-    })
+    response = interrupt(
+        {
+            "question": "Enter data to process",
+            "processor": processor,  # This will fail
+        }
+    )
     return {"result": response}
 
 

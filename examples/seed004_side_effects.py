@@ -100,11 +100,13 @@ def notification_node(state: State):
 def creating_records_node(state: State):
     # Bad: creating a new record before interrupt
     # This will create duplicate records on each resume
-    audit_id = db.create_audit_log({
-        "user_id": state["user_id"],
-        "action": "pending_approval",
-        "timestamp": datetime.now(),
-    })
+    audit_id = db.create_audit_log(
+        {
+            "user_id": state["user_id"],
+            "action": "pending_approval",
+            "timestamp": datetime.now(),
+        }
+    )
 
     approved = interrupt("Approve this change?")
 

@@ -107,15 +107,21 @@ def test_loading_never_builds_unregistered_types() -> None:
     assert "not registered" in str(info.value)
 
 
-def test_hostile_payload_names_a_module_but_runs_nothing() -> None:
+def test_hostile_payload_names_a_module_but_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
     called: list[str] = []
-    # An object extension naming os.system with a command: loading must refuse
-    # it without importing or calling anything.
-    inner = ormsgpack.packb(["os.system", {"command": "echo pwned"}])
-    data = ormsgpack.packb(ormsgpack.Ext(10, inner))
-    with pytest.raises(CorruptCheckpointError, match="os.system"):
-        MsgpackSerializer().loads(data)
+    monkeypatch.setattr(os, "system", lambda command: called.append(command))
+    # Object extensions naming os.system, and a module nobody imported: loading
+    # must refuse them without importing or calling anything.
+    hostile = [["os.system", {"command": "echo pwned"}], ["antigravity.fly", {}]]
+    for payload in hostile:
+        data = ormsgpack.packb(ormsgpack.Ext(10, ormsgpack.packb(payload)))
+        with pytest.raises(CorruptCheckpointError, match="not registered"):
+            MsgpackSerializer().loads(data)
     assert called == []
+    assert "antigravity" not in sys.modules
 
 
 @pytest.mark.parametrize(
