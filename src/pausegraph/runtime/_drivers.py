@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError
 from pausegraph.runtime._context import current_task
+from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
@@ -124,6 +125,9 @@ def drive_sync(
         for eff in loop.task_done(task):
             perform_sync(saver, eff)
 
+    lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
+    if lease is not None:
+        lease.acquire()
     gen = loop.run()
     result: Any = None
     try:
@@ -134,7 +138,10 @@ def drive_sync(
                 break
             result = None
             if effect[0] == RUN:
-                while out:  # what happened so far reaches the caller before nodes run
+                # Chunks reach the caller before the next step runs, or once the
+                # run has stopped: by then what they report is saved, and a paused
+                # thread's lease is released, so the caller may resume at once.
+                while out:
                     yield out.popleft()
                 tasks: list[Task] = effect[1]
                 values = effect[2]
@@ -168,10 +175,10 @@ def drive_sync(
                     )
             else:
                 result = perform_sync(saver, effect)
-            while out:
-                yield out.popleft()
     finally:
         gen.close()
+        if lease is not None:
+            lease.release()
     while out:
         yield out.popleft()
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.runtime._context import current_task
 from pausegraph.runtime._drivers import executor, perform_sync
+from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
@@ -86,6 +87,9 @@ async def drive_async(
     """Run ``loop`` on the event loop; yields stream chunks."""
     spec = loop.spec
     out = loop.out
+    lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
+    if lease is not None:
+        await lease.aacquire()
     gen = loop.run()
     result: Any = None
     try:
@@ -96,15 +100,18 @@ async def drive_async(
                 break
             result = None
             if effect[0] == RUN:
-                while out:  # what happened so far reaches the caller before nodes run
+                # Chunks reach the caller before the next step runs, or once the
+                # run has stopped: by then what they report is saved, and a paused
+                # thread's lease is released, so the caller may resume at once.
+                while out:
                     yield out.popleft()
                 await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
             else:
                 result = await _perform_async(saver, effect)
-            while out:
-                yield out.popleft()
     finally:
         gen.close()
+        if lease is not None:
+            await lease.arelease()
     while out:
         yield out.popleft()
 

@@ -512,10 +512,11 @@ class RunLoop:
             yield from self._flush_exit()
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
-        if any(t.interrupts and not t.done for t in tasks) and not any(
-            isinstance(t.error, BaseException) for t in tasks
-        ):
+        paused = [t for t in tasks if t.interrupts and not t.done]
+        if paused and not any(isinstance(t.error, BaseException) for t in tasks):
             writes.extend(self._resume_writes)
+            if not cp.ns:  # the root run keeps the waiting index (nested ones bubble up)
+                writes.append(self._waiting_write(cp, paused))
         for t in tasks:
             if t.done:
                 if not t.saved:
@@ -533,6 +534,27 @@ class RunLoop:
                     writes.append(PendingWrite(t.id, P.JOURNAL, t.journal))
         if writes:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes))
+
+    def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
+        from pausegraph.checkpoint.capabilities import (
+            INBOX_TASK,
+            WAITING,
+            WaitingInterrupt,
+            WaitingThread,
+            encode_waiting,
+        )
+
+        entry = WaitingThread(
+            thread_id=cp.thread_id,
+            checkpoint_id=cp.id,
+            graph=self.spec.name,
+            paused_at=now_iso(),
+            interrupts=tuple(
+                WaitingInterrupt(r["id"], r["value"], t.name) for t in paused for r in t.interrupts
+            ),
+            metadata=self.opts.metadata,
+        )
+        return PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry))
 
     # -- debug / tasks stream ---------------------------------------------------
 

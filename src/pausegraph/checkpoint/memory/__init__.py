@@ -3,28 +3,48 @@
 Everything is lost when the process exits; use the SQLite saver to keep threads.
 Values are serialized on save, exactly as durable savers do, so a node that
 mutates its state in place cannot change what was saved.
+
+Layout, kept small because a paused thread may wait for months: per thread
+and namespace, a dict from checkpoint id to one ``bytes`` (header and changed
+values together) or, once writes arrive, a two-item list ``[bytes, writes]``
+where ``writes`` is one msgpack ``bytes`` too.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pausegraph.checkpoint._codec import decode_header, encode_header
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
+from pausegraph.checkpoint.capabilities import (
+    WAITING,
+    WaitingPage,
+    WaitingThread,
+    decode_waiting,
+    page_waiting,
+)
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
-# One stored checkpoint: [header bytes, changed values bytes, {(task, channel): bytes} | None]
-_Entry = list[Any]
+_Log = dict[str, Any]  # checkpoint id -> bytes | [bytes, writes bytes]
+
+
+def _split(entry: Any) -> tuple[bytes, bytes | None]:
+    return (entry, None) if type(entry) is bytes else (entry[0], entry[1])
 
 
 class InMemorySaver(BaseCheckpointSaver):
     """Keeps checkpoints in a dict in this process. Thread-safe.
+
+    Offers every optional capability: the waiting index, thread leases (one
+    run per thread among this process's threads), idempotency keys, listing
+    and pruning.
 
     Example:
         >>> graph = builder.compile(checkpointer=InMemorySaver())
@@ -32,7 +52,10 @@ class InMemorySaver(BaseCheckpointSaver):
 
     def __init__(self, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
-        self._logs: dict[tuple[str, str], dict[str, _Entry]] = {}
+        self._logs: dict[tuple[str, str], _Log] = {}
+        self._waiting: dict[str, bytes] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
+        self._requests: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> InMemorySaver:
@@ -41,13 +64,25 @@ class InMemorySaver(BaseCheckpointSaver):
     def __exit__(self, *exc: object) -> None:
         return None
 
-    # -- reading -------------------------------------------------------------
+    # -- encoding ------------------------------------------------------------
+
+    def _encode(self, checkpoint: Checkpoint) -> bytes:
+        changed = checkpoint.changed_keys()
+        values = {k: checkpoint.values[k] for k in changed}
+        return self.serde.dumps([encode_header(checkpoint, self.serde), values])
+
+    def _writes_bytes(self, old: bytes | None, writes: Sequence[PendingWrite]) -> bytes:
+        table: dict[str, Any] = self.serde.loads(old) if old is not None else {}
+        for w in writes:
+            table[f"{w.task_id}\x00{w.channel}"] = w.value
+        return self.serde.dumps(table)
 
     def _decode(
-        self, thread_id: str, ns: str, cid: str, log: dict[str, _Entry]
+        self, thread_id: str, ns: str, cid: str, log: Mapping[str, Any]
     ) -> StoredCheckpoint:
-        header, _values, writes = log[cid]
+        data, writes = _split(log[cid])
         loads = self.serde.loads
+        header, _ = loads(data)
         decoded: dict[str, Mapping[str, Any]] = {}
 
         def values(versions: Mapping[str, str]) -> dict[str, Any]:
@@ -61,7 +96,7 @@ class InMemorySaver(BaseCheckpointSaver):
                             f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of "
                             f"{key!r} from checkpoint {version!r}, which is missing."
                         )
-                    vals = decoded[version] = loads(entry[1]) if entry[1] is not None else {}
+                    vals = decoded[version] = loads(_split(entry)[0])[1]
                 out[key] = vals[key]
             return out
 
@@ -69,12 +104,13 @@ class InMemorySaver(BaseCheckpointSaver):
             header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
         )
         pending: tuple[PendingWrite, ...] = ()
-        if writes:
+        if writes is not None:
             pending = tuple(
-                PendingWrite(task_id, channel, loads(data))
-                for (task_id, channel), data in writes.items()
+                PendingWrite(*key.split("\x00", 1), value) for key, value in loads(writes).items()
             )
         return StoredCheckpoint(checkpoint, pending)
+
+    # -- the base contract ---------------------------------------------------
 
     def load(
         self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
@@ -84,7 +120,7 @@ class InMemorySaver(BaseCheckpointSaver):
             if not log:
                 return None
             if checkpoint_id is None:
-                checkpoint_id = next(reversed(log))
+                checkpoint_id = next(reversed(log))  # ids grow with insertion order
             elif checkpoint_id not in log:
                 return None
             return self._decode(thread_id, ns, checkpoint_id, log)
@@ -99,14 +135,9 @@ class InMemorySaver(BaseCheckpointSaver):
         filter: Mapping[str, Any] | None = None,
     ) -> Iterator[StoredCheckpoint]:
         with self._lock:
-            log = self._logs.get((thread_id, ns))
-            ids = sorted(log, reverse=True) if log else []
-            # Copy the entries (and their writes) under the lock: writers mutate them.
-            snapshot = {
-                cid: [e[0], e[1], dict(e[2]) if e[2] else None] for cid, e in (log or {}).items()
-            }
+            snapshot = dict(self._logs.get((thread_id, ns)) or {})
         count = 0
-        for cid in ids:
+        for cid in sorted(snapshot, reverse=True):
             if limit is not None and count >= limit:
                 return
             if before is not None and cid >= before:
@@ -116,55 +147,146 @@ class InMemorySaver(BaseCheckpointSaver):
                 count += 1
                 yield stored
 
-    # -- writing -------------------------------------------------------------
-
     def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        header = encode_header(checkpoint, self.serde)
-        dumps = self.serde.dumps
-        changed = checkpoint.changed_keys()
-        values = dumps({k: checkpoint.values[k] for k in changed}) if changed else None
-        encoded = {(w.task_id, w.channel): dumps(w.value) for w in parent_writes}
-        key = (checkpoint.thread_id, checkpoint.ns)
+        data = self._encode(checkpoint)
+        thread_id, ns = checkpoint.thread_id, checkpoint.ns
         with self._lock:
-            log = self._logs.get(key)
+            log = self._logs.get((thread_id, ns))
             if log is None:
-                log = self._logs[key] = {}
-            entry = log.get(checkpoint.id)
+                log = self._logs[(thread_id, ns)] = {}
+            old = log.get(checkpoint.id)
             # Saving an id again keeps the writes already stored against it.
-            log[checkpoint.id] = [header, values, entry[2] if entry is not None else None]
-            parent = log.get(checkpoint.parent_id) if checkpoint.parent_id else None
-            if encoded and parent is not None:
-                if parent[2] is None:
-                    parent[2] = encoded
-                else:
-                    parent[2].update(encoded)
+            log[checkpoint.id] = data if old is None or type(old) is bytes else [data, old[1]]
+            parent = checkpoint.parent_id
+            if parent_writes and parent is not None and parent in log:
+                self._merge_writes(log, parent, parent_writes)
+            if not ns:
+                self._waiting.pop(thread_id, None)  # the thread moved on
+
+    def _merge_writes(self, log: _Log, cid: str, writes: Sequence[PendingWrite]) -> None:
+        data, old = _split(log[cid])
+        log[cid] = [data, self._writes_bytes(old, writes)]
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
-        dumps = self.serde.dumps
-        encoded = {(w.task_id, w.channel): dumps(w.value) for w in writes}
+        waiting = [w for w in writes if w.channel == WAITING]
+        plain = [w for w in writes if w.channel != WAITING]
+        entries = [None if w.value is None else self.serde.dumps(w.value) for w in waiting]
+        for w in plain:  # refuse unstorable values before changing anything
+            self.serde.dumps(w.value)
         with self._lock:
-            entry = self._logs.get((thread_id, ns), {}).get(checkpoint_id)
-            if entry is None:
+            log = self._logs.get((thread_id, ns))
+            if log is None or checkpoint_id not in log:
                 raise CorruptCheckpointError(
                     f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
                     "it does not exist."
                 )
-            if entry[2] is None:
-                entry[2] = encoded
-            else:
-                entry[2].update(encoded)
+            if plain:
+                self._merge_writes(log, checkpoint_id, plain)
+            for entry in entries:
+                if entry is None:
+                    self._waiting.pop(thread_id, None)
+                else:
+                    self._waiting[thread_id] = entry
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
             for key in [k for k in self._logs if k[0] == thread_id]:
                 del self._logs[key]
+            self._waiting.pop(thread_id, None)
+            for key in [k for k in self._requests if k[0] == thread_id]:
+                del self._requests[key]
+
+    # -- capabilities --------------------------------------------------------
+
+    def list_waiting(
+        self,
+        *,
+        graph: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> WaitingPage:
+        """Threads waiting for a person, oldest pause first (see :class:`WaitingIndex`)."""
+        with self._lock:
+            raw = list(self._waiting.values())
+        entries: list[WaitingThread] = sorted(
+            (decode_waiting(self.serde.loads(b)) for b in raw),
+            key=lambda e: (e.paused_at, e.thread_id),
+        )
+        return page_waiting(entries, graph=graph, metadata=metadata, limit=limit, after=after)
+
+    async def alist_waiting(
+        self,
+        *,
+        graph: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> WaitingPage:
+        """Async :meth:`list_waiting`."""
+        return self.list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
+
+    def acquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
+        """Take or renew the thread's lease (see :class:`ThreadLeases`)."""
+        now = time.monotonic()
+        with self._lock:
+            held = self._leases.get(thread_id)
+            if held is not None and held[0] != owner and held[1] > now:
+                return False
+            self._leases[thread_id] = (owner, now + ttl)
+            return True
+
+    def release_lease(self, thread_id: str, owner: str) -> None:
+        """Give the lease back if ``owner`` holds it."""
+        with self._lock:
+            held = self._leases.get(thread_id)
+            if held is not None and held[0] == owner:
+                del self._leases[thread_id]
+
+    async def aacquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
+        """Async :meth:`acquire_lease`."""
+        return self.acquire_lease(thread_id, owner, ttl)
+
+    async def arelease_lease(self, thread_id: str, owner: str) -> None:
+        """Async :meth:`release_lease`."""
+        self.release_lease(thread_id, owner)
+
+    def recall_request(self, thread_id: str, key: str) -> str | None:
+        """The checkpoint a request with this idempotency key ended at."""
+        with self._lock:
+            return self._requests.get((thread_id, key))
+
+    def remember_request(self, thread_id: str, key: str, checkpoint_id: str) -> None:
+        """Store the checkpoint a request ended at (the first one stored wins)."""
+        with self._lock:
+            self._requests.setdefault((thread_id, key), checkpoint_id)
 
     def list_threads(self) -> list[str]:
         """Every thread id with at least one checkpoint."""
         with self._lock:
             return sorted({k[0] for k in self._logs})
+
+    def prune(self, thread_id: str, *, keep_last: int) -> int:
+        """Delete all but the newest ``keep_last`` checkpoints per namespace (and what they need)."""
+        if keep_last < 1:
+            raise ValueError(f"keep_last must be at least 1, got {keep_last}.")
+        deleted = 0
+        with self._lock:
+            for (tid, ns), log in self._logs.items():
+                if tid != thread_id:
+                    continue
+                ids = sorted(log, reverse=True)
+                keep = set(ids[:keep_last])
+                for cid in list(keep):
+                    header = self.serde.loads(_split(log[cid])[0])[0]
+                    keep.update(self.serde.loads(header)[5].values())  # versions it reads
+                for cid in ids[keep_last:]:
+                    if cid not in keep:
+                        del log[cid]
+                        deleted += 1
+        return deleted
 
 
 MemorySaver = InMemorySaver
