@@ -1,8 +1,7 @@
 """Shared fixtures: every behaviour test runs once per checkpoint saver.
 
-``saver`` is parametrized over the savers that always run (memory and SQLite).
-While ``pausegraph.checkpoint.sqlite`` cannot be imported, its parameter is
-skipped with the import error as the visible reason.
+``saver`` is parametrized over every saver in ``tests/_savers.py``: memory and
+SQLite always; Postgres and Redis when their servers run (CI requires them).
 """
 
 from __future__ import annotations
@@ -14,31 +13,23 @@ from typing import Any, TypedDict
 
 import pytest
 
-from pausegraph.checkpoint.memory import InMemorySaver
+from _savers import SAVERS
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import interrupt
 
-SAVER_KINDS = ("memory", "sqlite")
+SAVER_KINDS = tuple(SAVERS)
 
 
 def _sqlite_saver_class() -> Any:
-    """``SqliteSaver``, or a ``pytest.skip`` naming why it cannot be imported."""
-    try:
-        from pausegraph.checkpoint.sqlite import SqliteSaver
-    except ImportError as exc:  # the SQLite saver is still being written
-        pytest.skip(f"sqlite saver unavailable: import pausegraph.checkpoint.sqlite failed ({exc})")
+    from pausegraph.checkpoint.sqlite import SqliteSaver
+
     return SqliteSaver
 
 
 @pytest.fixture(params=SAVER_KINDS)
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """A fresh, set-up checkpoint saver of each kind."""
-    if request.param == "memory":
-        yield InMemorySaver()
-        return
-    saver_cls = _sqlite_saver_class()
-    with saver_cls.from_conn_string(str(tmp_path / "t.db")) as cp:
-        cp.setup()
+    """A fresh, set-up checkpoint saver of each kind (see ``tests/_savers.py``)."""
+    with SAVERS[request.param](tmp_path) as cp:
         yield cp
 
 

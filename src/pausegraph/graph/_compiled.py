@@ -6,18 +6,21 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
-from pausegraph.errors import InvalidConfigError
+from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
 from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
 from pausegraph.graph._nested import NestedCall, nested_parent
+from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.runtime._drivers import drive_sync, run_effects_sync
+from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import RunLoop, RunOptions
 from pausegraph.runtime._update import update_flow
-from pausegraph.runtime._views import empty_snapshot, snapshot
+from pausegraph.runtime._views import empty_snapshot, output_values, snapshot
 from pausegraph.types import StateSnapshot
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.base import BaseCheckpointSaver
+    from pausegraph.checkpoint.capabilities import WaitingPage
     from pausegraph.graph._builder import StateGraph
     from pausegraph.graph._draw import DrawableGraph
 
@@ -257,6 +260,14 @@ class CompiledStateGraph:
         if nested is not None:
             nested.finish(loop, None)
 
+    def _replayed(self, stored: Any) -> dict[str, Any]:
+        """The result a request with an already-seen idempotency key got: its end state."""
+        state = snapshot(self.spec, stored.checkpoint, stored.writes, live=True)
+        result = output_values(self.spec, state.values)
+        if state.interrupts:
+            result[INTERRUPT] = list(state.interrupts)
+        return result
+
     def _result(self, loop: RunLoop) -> dict[str, Any]:
         result = dict(loop.values)
         if loop.interrupts:
@@ -300,12 +311,19 @@ class CompiledStateGraph:
         nested = NestedCall(self, parent, config) if parent is not None else None
         if nested is not None and nested.done:
             return nested.result  # it finished in an earlier run of the calling node
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        if request is not None:
+            earlier = request.recall()
+            if earlier is not None:
+                return self._replayed(earlier)
         loop, run_config, saver = self._prepare(
             input, config, frozenset(), interrupt_before, interrupt_after, durability, nested
         )
         for _ in drive_sync(loop, saver, run_config, _discard):
             pass
         result = self._result(loop)
+        if request is not None and loop.checkpoint is not None:
+            request.remember(loop.checkpoint.id)
         return nested.finish(loop, result) if nested is not None else result
 
     async def ainvoke(
@@ -458,9 +476,16 @@ class CompiledStateGraph:
             InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
             InvalidConfigError: No checkpointer or no thread_id.
         """
-        new_config: dict[str, Any] = run_effects_sync(
-            self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
-        )
+        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        if lease is not None:
+            lease.acquire()
+        try:
+            new_config: dict[str, Any] = run_effects_sync(
+                self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
+            )
+        finally:
+            if lease is not None:
+                lease.release()
         return new_config
 
     async def aupdate_state(
@@ -473,10 +498,74 @@ class CompiledStateGraph:
         """Async :meth:`update_state`."""
         from pausegraph.runtime._drivers_async import run_effects_async
 
-        new_config: dict[str, Any] = await run_effects_async(
-            self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
-        )
+        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        if lease is not None:
+            await lease.aacquire()
+        try:
+            new_config: dict[str, Any] = await run_effects_async(
+                self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
+            )
+        finally:
+            if lease is not None:
+                await lease.arelease()
         return new_config
+
+    # -- the inbox -----------------------------------------------------------------
+
+    def _waiting_index(self) -> Any:
+        from pausegraph.checkpoint.capabilities import WaitingIndex
+
+        saver = self.checkpointer
+        if saver is None:
+            raise MissingCheckpointerError(
+                "list_waiting() reads the checkpointer's index of paused threads: compile with "
+                "a checkpointer."
+            )
+        if not isinstance(saver, WaitingIndex):
+            raise InvalidConfigError(
+                f"{type(saver).__name__} keeps no index of waiting threads; use one of "
+                "pausegraph's savers (memory, SQLite, Postgres, Redis)."
+            )
+        return saver
+
+    def list_waiting(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+        all_graphs: bool = False,
+    ) -> WaitingPage:
+        """Threads of this graph that wait for a person, oldest pause first.
+
+        Answered from the saver's index, not by reading histories. Each entry
+        has the thread id, the checkpoint, the pending interrupts (id, value,
+        node) and when it paused.
+
+        Args:
+            metadata: Only threads whose run metadata has these pairs.
+            limit: Page size; pass the page's ``next_cursor`` as ``after``.
+            all_graphs: List threads of every graph in the store, not just this one.
+
+        Raises:
+            MissingCheckpointerError: The graph has no checkpointer.
+        """
+        return self._waiting_index().list_waiting(  # type: ignore[no-any-return]
+            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
+        )
+
+    async def alist_waiting(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+        all_graphs: bool = False,
+    ) -> WaitingPage:
+        """Async :meth:`list_waiting`."""
+        return await self._waiting_index().alist_waiting(  # type: ignore[no-any-return]
+            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
+        )
 
     # -- pictures ----------------------------------------------------------------
 

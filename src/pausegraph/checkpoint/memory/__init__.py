@@ -106,7 +106,10 @@ class InMemorySaver(BaseCheckpointSaver):
         pending: tuple[PendingWrite, ...] = ()
         if writes is not None:
             pending = tuple(
-                PendingWrite(*key.split("\x00", 1), value) for key, value in loads(writes).items()
+                PendingWrite(task_id, channel, value)
+                for (task_id, _, channel), value in (
+                    (key.partition("\x00"), value) for key, value in loads(writes).items()
+                )
             )
         return StoredCheckpoint(checkpoint, pending)
 
@@ -274,7 +277,7 @@ class InMemorySaver(BaseCheckpointSaver):
             raise ValueError(f"keep_last must be at least 1, got {keep_last}.")
         deleted = 0
         with self._lock:
-            for (tid, ns), log in self._logs.items():
+            for (tid, _ns), log in self._logs.items():
                 if tid != thread_id:
                     continue
                 ids = sorted(log, reverse=True)
