@@ -1,8 +1,11 @@
 """One binary layout for checkpoints, shared by every saver.
 
-A checkpoint is stored as a *header* (everything but the values) plus one
-blob per value it changed. Readers rebuild the full state by fetching, for
-each key, the blob of the checkpoint named in ``versions``.
+A checkpoint is stored as a *header* (everything but the values) plus the
+blobs :meth:`Checkpoint.stored_blobs` lists: a whole value per key it replaced,
+or only the appended items per list key it appended to. A saver loads a
+checkpoint by decoding the header, fetching the blobs ``blob_pairs(versions,
+chains)`` names (the ``values`` callback of :func:`decode_header`), and the
+codec assembles the full state.
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._records import Checkpoint, TaskRef
+from pausegraph.checkpoint._records import Checkpoint, TaskRef, blob_pairs, chunk_key
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
-__all__ = ["FORMAT", "decode_header", "encode_header", "rebuild_values"]
+__all__ = ["FORMAT", "decode_header", "encode_header", "load_values"]
 
 FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
@@ -40,6 +43,7 @@ def encode_header(cp: Checkpoint, serde: Serializer) -> bytes:
             {k: list(v) for k, v in cp.barriers.items()},
             dict(cp.metadata),
             list(cp.writers),
+            dict(cp.chains),
         ]
     )
 
@@ -51,9 +55,12 @@ def decode_header(
     thread_id: str,
     ns: str,
     checkpoint_id: str,
-    values: Callable[[Mapping[str, str]], Mapping[str, Any]],
+    values: Callable[[Mapping[str, str]], Mapping[str, Any]] | None,
 ) -> Checkpoint:
-    """Decode a header; ``values(versions)`` supplies the full state.
+    """Decode a header; ``values(pairs)`` returns the stored blob for each ``blob key -> version``.
+
+    With ``values=None`` the checkpoint comes without values (to check its
+    metadata first); :func:`load_values` fetches them later.
 
     Raises:
         CorruptCheckpointError: The header is damaged, foreign or from a newer format.
@@ -70,6 +77,7 @@ def decode_header(
             barriers,
             metadata,
             writers,
+            chains,
         ) = serde.loads(data)
     except CorruptCheckpointError:
         raise
@@ -99,15 +107,41 @@ def decode_header(
         step=step,
         source=source,
         created_at=created_at,
-        values=values(versions),
+        values=(
+            _assemble(versions, chains, values(blob_pairs(versions, chains)))
+            if values is not None
+            else {}
+        ),
         versions=versions,
         frontier=tuple(tasks),
         barriers={k: tuple(v) for k, v in barriers.items()},
         metadata=metadata,
         writers=tuple(writers),
+        chains=chains,
     )
 
 
-def rebuild_values(versions: Mapping[str, str], fetch: Callable[[str, str], Any]) -> dict[str, Any]:
-    """The full state: ``fetch(key, version)`` returns the value stored for that version."""
-    return {key: fetch(key, version) for key, version in versions.items()}
+def load_values(
+    checkpoint: Checkpoint, values: Callable[[Mapping[str, str]], Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The full state of a checkpoint decoded with ``values=None`` (see :func:`decode_header`)."""
+    pairs = blob_pairs(checkpoint.versions, checkpoint.chains)
+    return _assemble(checkpoint.versions, checkpoint.chains, values(pairs))
+
+
+def _assemble(
+    versions: Mapping[str, str], chains: Mapping[str, int], blobs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Full values from fetched blobs: snapshots, plus their appended chunks in order."""
+    if not chains:
+        return {key: blobs[key] for key in versions}
+    out: dict[str, Any] = {}
+    for key in versions:
+        value = blobs[key]
+        count = chains.get(key)
+        if count:
+            value = list(value)
+            for i in range(1, count + 1):
+                value.extend(blobs[chunk_key(key, i)])
+        out[key] = value
+    return out

@@ -14,6 +14,8 @@ __all__ = [
     "PendingWrite",
     "StoredCheckpoint",
     "TaskRef",
+    "blob_pairs",
+    "chunk_key",
     "metadata_matches",
     "metadata_of",
     "new_checkpoint_id",
@@ -60,6 +62,10 @@ class Checkpoint:
         metadata: User metadata given in the run's config.
         writers: The nodes whose writes made this checkpoint (``update_state``
             infers ``as_node`` from them).
+        chains: For list keys stored as a snapshot plus appended chunks, how
+            many chunks follow the snapshot ``versions[key]``.
+        appended: The items appended at this checkpoint, per chained key (not
+            stored in the header: they are this checkpoint's chunk).
     """
 
     thread_id: str
@@ -75,11 +81,22 @@ class Checkpoint:
     barriers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     writers: tuple[str, ...] = ()
+    chains: Mapping[str, int] = field(default_factory=dict)
+    appended: Mapping[str, list[Any]] = field(default_factory=dict)
 
-    def changed_keys(self) -> list[str]:
-        """Keys whose value this checkpoint changed (and so must store)."""
+    def stored_blobs(self) -> list[tuple[str, str, Any]]:
+        """What a saver must store for this checkpoint: ``(blob key, version, value)``.
+
+        A key this checkpoint replaced is stored whole under its own id. A key
+        it only appended to (a list with an appending reducer) stores just the
+        appended items, as chunk ``chains[key]`` of the key's snapshot
+        (``versions[key]``), so a long history costs about the data it holds.
+        """
         own = self.id
-        return [k for k, v in self.versions.items() if v == own]
+        out = [(k, own, self.values[k]) for k, v in self.versions.items() if v == own]
+        for key, items in self.appended.items():
+            out.append((chunk_key(key, self.chains[key]), self.versions[key], items))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +120,29 @@ class StoredCheckpoint:
 
     checkpoint: Checkpoint
     writes: tuple[PendingWrite, ...] = ()
+
+
+CHUNK_MARK = "\x1f"
+"""Separates a key from its chunk number in blob keys."""
+
+
+def chunk_key(key: str, index: int) -> str:
+    """The blob key of the ``index``-th chunk appended to ``key`` after its snapshot."""
+    return f"{key}{CHUNK_MARK}{index}"
+
+
+def blob_pairs(versions: Mapping[str, str], chains: Mapping[str, int]) -> dict[str, str]:
+    """Every ``blob key -> version`` a checkpoint's values are made of.
+
+    Savers fetch exactly these to load a checkpoint, and must keep them when
+    pruning older checkpoints.
+    """
+    pairs = dict(versions)
+    for key, count in chains.items():
+        base = versions[key]
+        for i in range(1, count + 1):
+            pairs[chunk_key(key, i)] = base
+    return pairs
 
 
 def metadata_of(checkpoint: Checkpoint) -> dict[str, Any]:

@@ -47,6 +47,10 @@ def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str
     return names
 
 
+def _checkpoint(stored: Any) -> Any:
+    return stored.checkpoint if stored is not None else None
+
+
 def _discard(chunk: Any) -> None:
     """The stream writer of runs that do not stream ``custom`` chunks."""
 
@@ -422,8 +426,11 @@ class CompiledStateGraph:
             limit: At most this many.
         """
         saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        child = saver.load(thread_id, ns, before_id) if before_id is not None else None
         for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
-            yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
+            cp = stored.checkpoint
+            yield snapshot(self.spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            child = stored
 
     async def aget_state_history(
         self,
@@ -435,10 +442,13 @@ class CompiledStateGraph:
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
         saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        child = await saver.aload(thread_id, ns, before_id) if before_id is not None else None
         async for stored in saver.ahistory(
             thread_id, ns, before=before_id, limit=limit, filter=filter
         ):
-            yield snapshot(self.spec, stored.checkpoint, stored.writes, live=False)
+            cp = stored.checkpoint
+            yield snapshot(self.spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            child = stored
 
     def _update_flow(
         self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str

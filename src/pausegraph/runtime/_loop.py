@@ -22,6 +22,7 @@ from pausegraph.checkpoint._records import (
     TaskRef,
     new_checkpoint_id,
 )
+from pausegraph.channels import LastValue
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
     CheckpointNotFoundError,
@@ -174,7 +175,10 @@ class RunLoop:
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
             return
-        writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
+        if len(finished) == 1:
+            writes = self._finished_writes(finished[0], cp)
+        else:
+            writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
         yield (SAVE, cp, writes)
         self._last_saved = cp.id
 
@@ -185,7 +189,9 @@ class RunLoop:
             return
         unsaved = self._unsaved
         versions = {k: (cp.id if v in unsaved else v) for k, v in cp.versions.items()}
-        cp = _replace(cp, versions=versions, parent_id=self._last_saved)
+        # Chunks appended by checkpoints that were never saved are missing: store
+        # chained keys whole.
+        cp = materialized(_replace(cp, versions=versions, parent_id=self._last_saved))
         self.checkpoint = cp
         yield (SAVE, cp)
         self._unsaved.clear()
@@ -278,6 +284,8 @@ class RunLoop:
             input_writes_of(spec, inp)  # refuse bad input before anything is saved
             prev = stored.checkpoint if stored is not None else None
             cp = self._input_checkpoint(prev, inp)
+            if opts.checkpoint_id is not None:  # new input on an older checkpoint: a branch
+                cp = materialized(cp)
             yield from self._save(cp)
             tasks = P.plan(cp)
             extra = []
@@ -372,9 +380,11 @@ class RunLoop:
         if prev is None:
             values = P.initial_values(self.spec)
             versions = dict.fromkeys(values, new_id)
+            chains = {}
             step = -1
         else:
             values, versions, step = dict(prev.values), dict(prev.versions), prev.step + 1
+            chains = dict(prev.chains)
         return Checkpoint(
             thread_id=self.opts.thread_id or "",
             ns=self.opts.ns,
@@ -388,6 +398,7 @@ class RunLoop:
             frontier=(TaskRef(START, False, inp),),
             barriers={},
             metadata=dict(self.opts.metadata),
+            chains=chains,
         )
 
     def _next_checkpoint(
@@ -402,12 +413,7 @@ class RunLoop:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = new_checkpoint_id()
-        versions = dict(cp.versions)
-        for key in changed:
-            if key in values:
-                versions[key] = new_id
-            else:
-                versions.pop(key, None)
+        versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
         return Checkpoint(
             thread_id=cp.thread_id,
@@ -425,7 +431,35 @@ class RunLoop:
             writers=(ordered[0].name,)
             if len(ordered) == 1
             else tuple(dict.fromkeys(t.name for t in ordered)),
+            chains=chains,
+            appended=appended,
         )
+
+    def _finished_writes(self, task: Task, child: Checkpoint) -> tuple[PendingWrite, ...]:
+        """What a step's only task wrote, for history, without storing data twice.
+
+        A value the next checkpoint stores verbatim (a plain key's new value,
+        or the items appended to a list) is recorded as ``DERIVED`` and read
+        back from that checkpoint when history is shown; only writes that it
+        cannot give back (other reducers) are stored.
+        """
+        if task.saved or task.writes is None:
+            return ()
+        keys = [k for k, _ in task.writes]
+        if len(set(keys)) != len(keys):
+            return _task_writes(task)[:1]
+        channels = self.spec.channels
+        stored = [
+            [
+                key,
+                P.DERIVED
+                if key in child.appended
+                or (key in child.values and isinstance(channels.get(key), LastValue | None))
+                else value,
+            ]
+            for key, value in task.writes
+        ]
+        return (PendingWrite(task.id, P.WRITES, stored),)
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
         """Replay from an old checkpoint: copy it as a new head so history branches.
@@ -434,14 +468,15 @@ class RunLoop:
         and an interrupt they raised fires again.
         """
         old = stored.checkpoint
-        new = _replace(
-            old,
-            id=new_checkpoint_id(),
-            parent_id=old.id,
-            step=old.step + 1,
-            source="fork",
-            created_at=now_iso(),
-            versions=dict(old.versions),
+        new = materialized(
+            _replace(
+                old,
+                id=new_checkpoint_id(),
+                parent_id=old.id,
+                step=old.step + 1,
+                source="fork",
+                created_at=now_iso(),
+            )
         )
         self.checkpoint = new
         if self._checkpoints_mode:
@@ -619,6 +654,20 @@ def _task_writes(task: Task) -> tuple[PendingWrite, ...]:
     if task.answers:
         out.append(PendingWrite(task.id, P.ANSWERS, task.answers))
     return tuple(out)
+
+
+def materialized(cp: Checkpoint) -> Checkpoint:
+    """``cp`` with every chained list key stored whole again.
+
+    Needed where history branches (forks) or where earlier chunks were not
+    saved: a new branch must not append chunks next to another branch's.
+    """
+    if not cp.chains:
+        return cp
+    versions = dict(cp.versions)
+    for key in cp.chains:
+        versions[key] = cp.id
+    return _replace(cp, versions=versions, chains={}, appended={})
 
 
 def _replace(cp: Checkpoint, **changes: Any) -> Checkpoint:

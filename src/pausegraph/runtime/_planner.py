@@ -7,6 +7,7 @@ decision through these functions.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "DERIVED",
     "INPUT_TASK",
     "Task",
     "apply_writes",
@@ -32,6 +34,9 @@ PULL = "__pregel_pull"
 PUSH = "__pregel_push"
 INPUT_TASK = "00000000-0000-0000-0000-000000000000"
 """Task id under which a resume's ``Command(update=..., goto=...)`` is stored."""
+
+DERIVED = "\x00derived"
+"""Stands for a finished task's write that the next checkpoint stores verbatim."""
 
 # Pending-write channels (see PendingWrite).
 WRITES, NEXT, INTERRUPTS, ANSWERS, ERROR, JOURNAL = (
@@ -265,6 +270,56 @@ def apply_writes(
         else:
             new[key] = folded
     return new, list(grouped)
+
+
+MAX_CHAIN = 256
+"""Appended chunks a list key may collect before it is stored whole again (bounds reads)."""
+
+
+def new_versions(
+    spec: GraphSpec,
+    cp: Checkpoint,
+    values: Mapping[str, Any],
+    changed: Iterable[str],
+    new_id: str,
+) -> tuple[dict[str, str], dict[str, int], dict[str, list[Any]]]:
+    """Versions, chains and appended chunks of the checkpoint after ``cp``.
+
+    A key whose new value only appends to its old list (``operator.add`` or
+    ``add_messages`` on a list) keeps its snapshot version and gains one chunk
+    holding the appended items; any other change stores the key whole.
+    """
+    versions = dict(cp.versions)
+    chains = dict(cp.chains)
+    appended: dict[str, list[Any]] = {}
+    for key in changed:
+        if key not in values:
+            versions.pop(key, None)
+            chains.pop(key, None)
+            continue
+        channel = spec.channels.get(key)
+        if channel is not None and channel.appends and key in cp.versions:
+            count = chains.get(key, 0)
+            items = _appended(cp.values.get(key), values[key], channel)
+            if items is not None and count < MAX_CHAIN:
+                if items:
+                    chains[key] = count + 1
+                    appended[key] = items
+                continue
+        versions[key] = new_id
+        chains.pop(key, None)
+    return versions, chains, appended
+
+
+def _appended(old: Any, new: Any, channel: Channel) -> list[Any] | None:
+    """The items ``new`` appends to ``old``, or ``None`` if it changed them otherwise."""
+    if type(old) is not list or type(new) is not list or len(new) < len(old):
+        return None
+    n = len(old)
+    if getattr(channel, "reducer", None) is not operator.add:  # add_messages may replace by id
+        if not all(a is b or a == b for a, b in zip(old, new[:n])):
+            return None
+    return new[n:]
 
 
 def check_keys(

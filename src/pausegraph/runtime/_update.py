@@ -9,7 +9,7 @@ from pausegraph.checkpoint._records import Checkpoint, StoredCheckpoint, TaskRef
 from pausegraph.constants import END, START
 from pausegraph.errors import CheckpointNotFoundError, InvalidUpdateError
 from pausegraph.runtime import _planner as P
-from pausegraph.runtime._loop import LOAD, SAVE, now_iso
+from pausegraph.runtime._loop import LOAD, SAVE, materialized, now_iso
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import finish_flow
 from pausegraph.runtime._views import checkpoint_config
@@ -107,6 +107,9 @@ def update_flow(
             versions[key] = new_id
         else:
             versions.pop(key, None)
+    # An update stores changed keys whole; on an older checkpoint (a fork) it
+    # also restarts every chained list, so branches never share chunks.
+    chains = {k: v for k, v in base.chains.items() if k not in changed}
     cp = Checkpoint(
         thread_id=thread_id,
         ns=ns,
@@ -121,6 +124,9 @@ def update_flow(
         barriers=barriers,
         metadata=dict(metadata),
         writers=(as_node,),
+        chains=chains,
     )
+    if checkpoint_id is not None:
+        cp = materialized(cp)
     yield (SAVE, cp)
     return checkpoint_config(cp)

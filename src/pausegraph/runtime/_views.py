@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, metadata_of
-from pausegraph.runtime._planner import INPUT_TASK, Task, apply_writes, plan, write_order
+from pausegraph.runtime._planner import DERIVED, INPUT_TASK, Task, apply_writes, plan, write_order
 from pausegraph.types import Interrupt, PregelTask, StateSnapshot
 
 if TYPE_CHECKING:
@@ -86,10 +86,19 @@ def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in spec.output.keys if k in values}
 
 
-def _task_result(t: Task) -> Any:
+def _task_result(spec: GraphSpec, t: Task, cp: Checkpoint, child: Checkpoint | None) -> Any:
     if t.writes is None:
         return None
-    return dict(t.writes)
+    result = {}
+    for key, value in t.writes:
+        if value != DERIVED:
+            result[key] = value
+        elif child is not None and child.parent_id == cp.id and key in child.values:
+            new = child.values[key]
+            if getattr(spec.channels.get(key), "reducer", None) is not None:  # appended items
+                new = new[len(cp.values.get(key, ())) :]
+            result[key] = new
+    return result
 
 
 def _error_text(error: Any) -> str | None:
@@ -99,7 +108,12 @@ def _error_text(error: Any) -> str | None:
 
 
 def snapshot(
-    spec: GraphSpec, cp: Checkpoint, writes: Sequence[PendingWrite], *, live: bool
+    spec: GraphSpec,
+    cp: Checkpoint,
+    writes: Sequence[PendingWrite],
+    *,
+    live: bool,
+    child: Checkpoint | None = None,
 ) -> StateSnapshot:
     """``cp`` as a :class:`StateSnapshot`.
 
@@ -107,6 +121,8 @@ def snapshot(
         live: Show the thread's present: values include the writes of tasks
             that already finished and ``next`` lists only unfinished tasks (as
             ``get_state`` on a thread does). Otherwise show ``cp`` as stored.
+        child: The checkpoint after ``cp``, if known: task results stored as
+            ``DERIVED`` are read back from it.
     """
     tasks = plan(cp, writes)
     extra = input_writes(writes)
@@ -126,7 +142,7 @@ def snapshot(
             error=_error_text(t.error) if not t.done or live is False else None,
             interrupts=tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),
             state=None,
-            result=_task_result(t),
+            result=_task_result(spec, t, cp, child),
         )
         for t in tasks
     )

@@ -53,6 +53,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def __init__(self, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
         self._logs: dict[tuple[str, str], _Log] = {}
+        self._chunks: dict[tuple[str, str], dict[tuple[str, str], bytes]] = {}
         self._waiting: dict[str, bytes] = {}
         self._leases: dict[str, tuple[str, float]] = {}
         self._requests: dict[tuple[str, str], str] = {}
@@ -66,10 +67,17 @@ class InMemorySaver(BaseCheckpointSaver):
 
     # -- encoding ------------------------------------------------------------
 
-    def _encode(self, checkpoint: Checkpoint) -> bytes:
-        changed = checkpoint.changed_keys()
-        values = {k: checkpoint.values[k] for k in changed}
-        return self.serde.dumps([encode_header(checkpoint, self.serde), values])
+    def _encode(self, checkpoint: Checkpoint) -> tuple[bytes, dict[tuple[str, str], bytes]]:
+        # Whole values live in the entry of the checkpoint that wrote them;
+        # appended chunks (whose version is an older snapshot) in ``_chunks``.
+        own: dict[str, Any] = {}
+        chunks: dict[tuple[str, str], bytes] = {}
+        for key, version, value in checkpoint.stored_blobs():
+            if version == checkpoint.id:
+                own[key] = value
+            else:
+                chunks[(key, version)] = self.serde.dumps(value)
+        return self.serde.dumps([encode_header(checkpoint, self.serde), own]), chunks
 
     def _writes_bytes(self, old: bytes | None, writes: Sequence[PendingWrite]) -> bytes:
         table: dict[str, Any] = self.serde.loads(old) if old is not None else {}
@@ -78,7 +86,12 @@ class InMemorySaver(BaseCheckpointSaver):
         return self.serde.dumps(table)
 
     def _decode(
-        self, thread_id: str, ns: str, cid: str, log: Mapping[str, Any]
+        self,
+        thread_id: str,
+        ns: str,
+        cid: str,
+        log: Mapping[str, Any],
+        chunks: Mapping[tuple[str, str], bytes],
     ) -> StoredCheckpoint:
         data, writes = _split(log[cid])
         loads = self.serde.loads
@@ -88,6 +101,10 @@ class InMemorySaver(BaseCheckpointSaver):
         def values(versions: Mapping[str, str]) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for key, version in versions.items():
+                chunk = chunks.get((key, version))
+                if chunk is not None:
+                    out[key] = loads(chunk)
+                    continue
                 vals = decoded.get(version)
                 if vals is None:
                     entry = log.get(version)
@@ -126,7 +143,8 @@ class InMemorySaver(BaseCheckpointSaver):
                 checkpoint_id = next(reversed(log))  # ids grow with insertion order
             elif checkpoint_id not in log:
                 return None
-            return self._decode(thread_id, ns, checkpoint_id, log)
+            chunks = self._chunks.get((thread_id, ns), {})
+            return self._decode(thread_id, ns, checkpoint_id, log, chunks)
 
     def history(
         self,
@@ -139,24 +157,27 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> Iterator[StoredCheckpoint]:
         with self._lock:
             snapshot = dict(self._logs.get((thread_id, ns)) or {})
+            chunks = dict(self._chunks.get((thread_id, ns)) or {})
         count = 0
         for cid in sorted(snapshot, reverse=True):
             if limit is not None and count >= limit:
                 return
             if before is not None and cid >= before:
                 continue
-            stored = self._decode(thread_id, ns, cid, snapshot)
+            stored = self._decode(thread_id, ns, cid, snapshot, chunks)
             if metadata_matches(stored.checkpoint, filter):
                 count += 1
                 yield stored
 
     def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        data = self._encode(checkpoint)
+        data, chunks = self._encode(checkpoint)
         thread_id, ns = checkpoint.thread_id, checkpoint.ns
         with self._lock:
             log = self._logs.get((thread_id, ns))
             if log is None:
                 log = self._logs[(thread_id, ns)] = {}
+            if chunks:
+                self._chunks.setdefault((thread_id, ns), {}).update(chunks)
             old = log.get(checkpoint.id)
             # Saving an id again keeps the writes already stored against it.
             log[checkpoint.id] = data if old is None or type(old) is bytes else [data, old[1]]
@@ -197,6 +218,7 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             for key in [k for k in self._logs if k[0] == thread_id]:
                 del self._logs[key]
+                self._chunks.pop(key, None)
             self._waiting.pop(thread_id, None)
             for key in [k for k in self._requests if k[0] == thread_id]:
                 del self._requests[key]
@@ -283,8 +305,8 @@ class InMemorySaver(BaseCheckpointSaver):
                 ids = sorted(log, reverse=True)
                 keep = set(ids[:keep_last])
                 for cid in list(keep):
-                    header = self.serde.loads(_split(log[cid])[0])[0]
-                    keep.update(self.serde.loads(header)[5].values())  # versions it reads
+                    header = self.serde.loads(self.serde.loads(_split(log[cid])[0])[0])
+                    keep.update(header[5].values())  # the versions (and snapshots) it reads
                 for cid in ids[keep_last:]:
                     if cid not in keep:
                         del log[cid]

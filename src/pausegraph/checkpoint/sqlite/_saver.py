@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, encode_header
+from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.serde import Serializer
@@ -243,11 +243,11 @@ class SqliteSaver(BaseCheckpointSaver):
 
         if filter:
             checkpoint = decode_header(
-                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=_none
+                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
             )
             if not metadata_matches(checkpoint, filter):
                 return None
-            checkpoint = replace(checkpoint, values=values(checkpoint.versions))
+            checkpoint = replace(checkpoint, values=load_values(checkpoint, values))
         else:
             checkpoint = decode_header(
                 header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
@@ -296,8 +296,10 @@ class SqliteSaver(BaseCheckpointSaver):
         thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
         header = encode_header(checkpoint, self.serde)
         dumps = self.serde.dumps
-        values = checkpoint.values
-        blobs = [(thread_id, ns, key, cid, dumps(values[key])) for key in checkpoint.changed_keys()]
+        blobs = [
+            (thread_id, ns, key, version, dumps(value))
+            for key, version, value in checkpoint.stored_blobs()
+        ]
         row = (
             thread_id,
             ns,
@@ -382,5 +384,3 @@ class SqliteSaver(BaseCheckpointSaver):
                 raise storage_error(self._path, exc) from exc
 
 
-def _none(versions: Mapping[str, str]) -> dict[str, Any]:
-    return {}
