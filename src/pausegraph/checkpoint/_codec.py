@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._records import Checkpoint, TaskRef, blob_pairs, chunk_key
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    TaskRef,
+    blob_pairs,
+    chunk_key,
+    created_at_of,
+)
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.serde import Serializer
@@ -37,7 +43,7 @@ def encode_header(cp: Checkpoint, serde: Serializer) -> bytes:
             cp.parent_id,
             cp.step,
             cp.source,
-            cp.created_at,
+            None if cp.created_at == created_at_of(cp.id) else cp.created_at,
             dict(cp.versions),
             frontier,
             {k: list(v) for k, v in cp.barriers.items()},
@@ -106,7 +112,7 @@ def decode_header(
         parent_id=parent_id,
         step=step,
         source=source,
-        created_at=created_at,
+        created_at=created_at if created_at is not None else created_at_of(checkpoint_id),
         values=(
             _assemble(versions, chains, values(blob_pairs(versions, chains)))
             if values is not None

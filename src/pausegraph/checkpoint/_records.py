@@ -16,6 +16,8 @@ __all__ = [
     "TaskRef",
     "blob_pairs",
     "chunk_key",
+    "created_at_of",
+    "iso_from_micros",
     "metadata_matches",
     "metadata_of",
     "new_checkpoint_id",
@@ -180,3 +182,30 @@ def new_checkpoint_id() -> str:
     _last_tick = tick
     h = f"{tick:015x}"
     return f"{h[:8]}-{h[8:12]}-6{h[12:]}{_SUFFIX}"
+
+
+_minute: list[Any] = [-1, ""]
+
+
+def iso_from_micros(micros: int) -> str:
+    """ISO 8601 UTC with microseconds (``...+00:00``), formatting the date once per minute."""
+    minute, rest = divmod(micros, 60_000_000)
+    if minute != _minute[0]:
+        import datetime as dt
+
+        stamp = dt.datetime.fromtimestamp(minute * 60, dt.timezone.utc)
+        _minute[0], _minute[1] = minute, stamp.strftime("%Y-%m-%dT%H:%M:")
+    seconds, us = divmod(rest, 1_000_000)
+    return f"{_minute[1]}{seconds:02d}.{us:06d}+00:00"
+
+
+def created_at_of(checkpoint_id: str) -> str:
+    """When a checkpoint id from :func:`new_checkpoint_id` was made, as ISO 8601 UTC.
+
+    Returns ``""`` for ids made otherwise.
+    """
+    try:
+        tick = int(checkpoint_id[0:8] + checkpoint_id[9:13] + checkpoint_id[15:18], 16)
+    except (ValueError, IndexError):
+        return ""
+    return iso_from_micros(tick // 10)

@@ -9,20 +9,21 @@ hand to the caller.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pausegraph.channels import LastValue
 from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
     TaskRef,
+    created_at_of,
+    iso_from_micros,
     new_checkpoint_id,
 )
-from pausegraph.channels import LastValue
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
     CheckpointNotFoundError,
@@ -59,22 +60,9 @@ NO_ANSWER: Any = object()
 Effect = tuple[Any, ...]
 
 
-_minute: list[Any] = [-1, ""]
-
-
 def now_iso() -> str:
-    """The current UTC time in ISO 8601 with microseconds (``...+00:00``).
-
-    Called for every checkpoint, so the date and time down to the minute are
-    formatted once per minute.
-    """
-    micros = time.time_ns() // 1000
-    minute, rest = divmod(micros, 60_000_000)
-    if minute != _minute[0]:
-        stamp = dt.datetime.fromtimestamp(minute * 60, dt.timezone.utc)
-        _minute[0], _minute[1] = minute, stamp.strftime("%Y-%m-%dT%H:%M:")
-    seconds, us = divmod(rest, 1_000_000)
-    return f"{_minute[1]}{seconds:02d}.{us:06d}+00:00"
+    """The current UTC time in ISO 8601 with microseconds (``...+00:00``)."""
+    return iso_from_micros(time.time_ns() // 1000)
 
 
 class RunOptions:
@@ -392,7 +380,7 @@ class RunLoop:
             parent_id=prev.id if prev is not None else None,
             step=step,
             source="input",
-            created_at=now_iso(),
+            created_at=created_at_of(new_id),
             values=values,
             versions=versions,
             frontier=(TaskRef(START, False, inp),),
@@ -422,7 +410,7 @@ class RunLoop:
             parent_id=cp.id,
             step=cp.step + 1,
             source="loop",
-            created_at=now_iso(),
+            created_at=created_at_of(new_id),
             values=values,
             versions=versions,
             frontier=frontier,
@@ -468,14 +456,15 @@ class RunLoop:
         and an interrupt they raised fires again.
         """
         old = stored.checkpoint
+        new_id = new_checkpoint_id()
         new = materialized(
             _replace(
                 old,
-                id=new_checkpoint_id(),
+                id=new_id,
                 parent_id=old.id,
                 step=old.step + 1,
                 source="fork",
-                created_at=now_iso(),
+                created_at=created_at_of(new_id),
             )
         )
         self.checkpoint = new

@@ -316,9 +316,12 @@ def _appended(old: Any, new: Any, channel: Channel) -> list[Any] | None:
     if type(old) is not list or type(new) is not list or len(new) < len(old):
         return None
     n = len(old)
-    if getattr(channel, "reducer", None) is not operator.add:  # add_messages may replace by id
-        if not all(a is b or a == b for a, b in zip(old, new[:n])):
-            return None
+    # operator.add always keeps the old list as the prefix; add_messages may replace by id.
+    keeps_prefix = getattr(channel, "reducer", None) is operator.add or all(
+        a is b or a == b for a, b in zip(old, new[:n], strict=True)
+    )
+    if not keeps_prefix:
+        return None
     return new[n:]
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._records import Checkpoint, StoredCheckpoint, TaskRef, new_checkpoint_id
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    StoredCheckpoint,
+    TaskRef,
+    created_at_of,
+    new_checkpoint_id,
+)
 from pausegraph.constants import END, START
 from pausegraph.errors import CheckpointNotFoundError, InvalidUpdateError
 from pausegraph.runtime import _planner as P
-from pausegraph.runtime._loop import LOAD, SAVE, materialized, now_iso
+from pausegraph.runtime._loop import LOAD, SAVE, materialized
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import finish_flow
 from pausegraph.runtime._views import checkpoint_config
@@ -79,7 +85,7 @@ def update_flow(
         base_versions = dict.fromkeys(base_values, new_id)
         prev_step = -1
         base = Checkpoint(
-            thread_id, ns, new_id, None, -1, "input", now_iso(), base_values, base_versions
+            thread_id, ns, new_id, None, -1, "input", "", base_values, base_versions
         )
     else:
         base = prev
@@ -117,7 +123,7 @@ def update_flow(
         parent_id=prev.id if prev is not None else None,
         step=prev_step + 1,
         source="update",
-        created_at=now_iso(),
+        created_at=created_at_of(new_id),
         values=new_values,
         versions=versions,
         frontier=frontier,
