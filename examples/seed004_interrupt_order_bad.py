@@ -10,6 +10,7 @@ InterruptMismatchError.
 """
 
 import linecache
+import os
 import re
 
 from typing_extensions import TypedDict
@@ -61,7 +62,9 @@ def source_line(site: str) -> str:
     if not match:
         return site
     path, lineno, func = match.groups()
-    return f"{func}: {linecache.getline(path, int(lineno)).strip()}"
+    # Sites name the last two parts of the path (the same on every machine).
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.path.basename(path))
+    return f"{func}: {linecache.getline(here, int(lineno)).strip()}"
 
 
 def report(exc: InterruptMismatchError) -> None:

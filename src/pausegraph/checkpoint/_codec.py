@@ -44,7 +44,7 @@ def encode_header(cp: Checkpoint, serde: Serializer) -> bytes:
             cp.step,
             cp.source,
             None if cp.created_at == created_at_of(cp.id) else cp.created_at,
-            dict(cp.versions),
+            {k: "" if v == cp.id else v for k, v in cp.versions.items()},  # "": this checkpoint
             frontier,
             {k: list(v) for k, v in cp.barriers.items()},
             dict(cp.metadata),
@@ -97,6 +97,7 @@ def decode_header(
             f"Checkpoint {checkpoint_id!r} uses storage format {fmt}; this pausegraph reads "
             f"format {FORMAT}. Upgrade pausegraph to read it."
         )
+    versions = {k: v or checkpoint_id for k, v in versions.items()}
     tasks = []
     for item in frontier:
         if isinstance(item, str):

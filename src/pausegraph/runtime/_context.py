@@ -113,12 +113,28 @@ def interrupt_id(task_id: str, index: int) -> str:
 
 
 def call_site(depth: int = 2) -> list[Any]:
-    """Where the caller ``depth`` frames up is: ``[file, line, function, source text]``."""
+    """Where the caller ``depth`` frames up is: ``[file, line, function, text digest]``.
+
+    ``file`` is the last two parts of the path (``package/module.py``).
+
+    The digest (of the source line's text) is what matching compares, with the
+    file and function; the line number is only shown in messages.
+    """
+    from hashlib import blake2b
+
     frame = sys._getframe(depth)
     code = frame.f_code
     func = getattr(code, "co_qualname", code.co_name)
     text = linecache.getline(code.co_filename, frame.f_lineno).strip()
-    return [code.co_filename, frame.f_lineno, func, text]
+    digest = blake2b(text.encode(), digest_size=6).hexdigest() if text else ""
+    return [_short_path(code.co_filename), frame.f_lineno, func, digest]
+
+
+def _short_path(path: str) -> str:
+    # The last two parts: the same on every machine that runs the code (an
+    # absolute path would differ between a worker that paused and one that resumes).
+    parts = path.replace("\\", "/").rsplit("/", 2)
+    return "/".join(parts[-2:])
 
 
 def same_site(a: Any, b: Any) -> bool:

@@ -84,9 +84,7 @@ def update_flow(
         base_values = P.initial_values(spec)
         base_versions = dict.fromkeys(base_values, new_id)
         prev_step = -1
-        base = Checkpoint(
-            thread_id, ns, new_id, None, -1, "input", "", base_values, base_versions
-        )
+        base = Checkpoint(thread_id, ns, new_id, None, -1, "input", "", base_values, base_versions)
     else:
         base = prev
         prev_step = prev.step

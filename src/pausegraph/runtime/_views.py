@@ -86,8 +86,24 @@ def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in spec.output.keys if k in values}
 
 
-def _task_result(spec: GraphSpec, t: Task, cp: Checkpoint, child: Checkpoint | None) -> Any:
+def _changes(cp: Checkpoint, child: Checkpoint) -> dict[str, Any]:
+    """What the step from ``cp`` to ``child`` wrote, as far as ``child`` shows it."""
+    out: dict[str, Any] = {}
+    for key, value in child.values.items():
+        if child.versions.get(key) == child.id:
+            out[key] = value
+        elif child.chains.get(key, 0) > cp.chains.get(key, 0):
+            out[key] = value[len(cp.values.get(key, ())) :]
+    return out
+
+
+def _task_result(
+    spec: GraphSpec, t: Task, cp: Checkpoint, child: Checkpoint | None, alone: bool
+) -> Any:
     if t.writes is None:
+        # A step's only task stores nothing the next checkpoint already holds.
+        if alone and child is not None and child.parent_id == cp.id and child.source == "loop":
+            return _changes(cp, child)
         return None
     result = {}
     for key, value in t.writes:
@@ -142,7 +158,7 @@ def snapshot(
             error=_error_text(t.error) if not t.done or live is False else None,
             interrupts=tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),
             state=None,
-            result=_task_result(spec, t, cp, child),
+            result=_task_result(spec, t, cp, child, len(tasks) == 1),
         )
         for t in tasks
     )

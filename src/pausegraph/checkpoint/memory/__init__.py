@@ -4,10 +4,11 @@ Everything is lost when the process exits; use the SQLite saver to keep threads.
 Values are serialized on save, exactly as durable savers do, so a node that
 mutates its state in place cannot change what was saved.
 
-Layout, kept small because a paused thread may wait for months: per thread
-and namespace, a dict from checkpoint id to one ``bytes`` (header and changed
-values together) or, once writes arrive, a two-item list ``[bytes, writes]``
-where ``writes`` is one msgpack ``bytes`` too.
+Layout, kept small because a paused thread may wait for months (a paused
+thread costs well under 1 KB): per thread and namespace, a dict from
+checkpoint id to one ``bytes`` holding the header, the values it changed and
+its pending writes. The waiting index is the set of waiting thread ids; the
+entry itself is kept with the writes of the thread's head checkpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pausegraph.checkpoint._codec import decode_header, encode_header
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
+    INBOX_TASK,
     WAITING,
     WaitingPage,
     WaitingThread,
@@ -32,11 +34,28 @@ from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
-_Log = dict[str, Any]  # checkpoint id -> bytes | [bytes, writes bytes]
+_Log = dict[str, bytes]  # checkpoint id -> entry (see _join)
+_WAITING_KEY = f"{INBOX_TASK}\x00{WAITING}"
+_Slot = str | tuple[str, str]  # the thread id alone for the root namespace (saves a tuple)
 
 
-def _split(entry: Any) -> tuple[bytes, bytes | None]:
-    return (entry, None) if type(entry) is bytes else (entry[0], entry[1])
+def _slot(thread_id: str, ns: str) -> _Slot:
+    return (thread_id, ns) if ns else thread_id
+
+
+def _thread_of(slot: _Slot) -> str:
+    return slot if isinstance(slot, str) else slot[0]
+
+
+def _join(data: bytes, writes: bytes | None) -> bytes:
+    """One stored entry: the length of ``data``, ``data``, then the writes (if any)."""
+    return len(data).to_bytes(4, "big") + data + (writes or b"")
+
+
+def _split(entry: bytes) -> tuple[bytes, bytes | None]:
+    size = int.from_bytes(entry[:4], "big")
+    writes = entry[4 + size :]
+    return entry[4 : 4 + size], writes or None
 
 
 class InMemorySaver(BaseCheckpointSaver):
@@ -52,9 +71,9 @@ class InMemorySaver(BaseCheckpointSaver):
 
     def __init__(self, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
-        self._logs: dict[tuple[str, str], _Log] = {}
-        self._chunks: dict[tuple[str, str], dict[tuple[str, str], bytes]] = {}
-        self._waiting: dict[str, bytes] = {}
+        self._logs: dict[_Slot, _Log] = {}
+        self._chunks: dict[_Slot, dict[tuple[str, str], bytes]] = {}
+        self._waiting: set[str] = set()
         self._leases: dict[str, tuple[str, float]] = {}
         self._requests: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
@@ -125,7 +144,9 @@ class InMemorySaver(BaseCheckpointSaver):
             pending = tuple(
                 PendingWrite(task_id, channel, value)
                 for (task_id, _, channel), value in (
-                    (key.partition("\x00"), value) for key, value in loads(writes).items()
+                    (key.partition("\x00"), value)
+                    for key, value in loads(writes).items()
+                    if key != _WAITING_KEY
                 )
             )
         return StoredCheckpoint(checkpoint, pending)
@@ -136,14 +157,14 @@ class InMemorySaver(BaseCheckpointSaver):
         self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
     ) -> StoredCheckpoint | None:
         with self._lock:
-            log = self._logs.get((thread_id, ns))
+            log = self._logs.get(_slot(thread_id, ns))
             if not log:
                 return None
             if checkpoint_id is None:
                 checkpoint_id = next(reversed(log))  # ids grow with insertion order
             elif checkpoint_id not in log:
                 return None
-            chunks = self._chunks.get((thread_id, ns), {})
+            chunks = self._chunks.get(_slot(thread_id, ns), {})
             return self._decode(thread_id, ns, checkpoint_id, log, chunks)
 
     def history(
@@ -156,8 +177,8 @@ class InMemorySaver(BaseCheckpointSaver):
         filter: Mapping[str, Any] | None = None,
     ) -> Iterator[StoredCheckpoint]:
         with self._lock:
-            snapshot = dict(self._logs.get((thread_id, ns)) or {})
-            chunks = dict(self._chunks.get((thread_id, ns)) or {})
+            snapshot = dict(self._logs.get(_slot(thread_id, ns)) or {})
+            chunks = dict(self._chunks.get(_slot(thread_id, ns)) or {})
         count = 0
         for cid in sorted(snapshot, reverse=True):
             if limit is not None and count >= limit:
@@ -173,53 +194,62 @@ class InMemorySaver(BaseCheckpointSaver):
         data, chunks = self._encode(checkpoint)
         thread_id, ns = checkpoint.thread_id, checkpoint.ns
         with self._lock:
-            log = self._logs.get((thread_id, ns))
+            log = self._logs.get(_slot(thread_id, ns))
             if log is None:
-                log = self._logs[(thread_id, ns)] = {}
+                log = self._logs[_slot(thread_id, ns)] = {}
             if chunks:
-                self._chunks.setdefault((thread_id, ns), {}).update(chunks)
+                self._chunks.setdefault(_slot(thread_id, ns), {}).update(chunks)
             old = log.get(checkpoint.id)
             # Saving an id again keeps the writes already stored against it.
-            log[checkpoint.id] = data if old is None or type(old) is bytes else [data, old[1]]
+            log[checkpoint.id] = _join(data, None if old is None else _split(old)[1])
             parent = checkpoint.parent_id
             if parent_writes and parent is not None and parent in log:
                 self._merge_writes(log, parent, parent_writes)
             if not ns:
-                self._waiting.pop(thread_id, None)  # the thread moved on
+                self._waiting.discard(thread_id)  # the thread moved on
 
     def _merge_writes(self, log: _Log, cid: str, writes: Sequence[PendingWrite]) -> None:
         data, old = _split(log[cid])
-        log[cid] = [data, self._writes_bytes(old, writes)]
+        log[cid] = _join(data, self._writes_bytes(old, writes))
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
-        waiting = [w for w in writes if w.channel == WAITING]
-        plain = [w for w in writes if w.channel != WAITING]
-        entries = [None if w.value is None else self.serde.dumps(w.value) for w in waiting]
-        for w in plain:  # refuse unstorable values before changing anything
+        stored: list[PendingWrite] = []
+        waiting: bool | None = None  # None: leave the index alone
+        for w in writes:
+            if w.channel == WAITING:
+                waiting = w.value is not None
+                # Kept with the head's writes, without what the key and head already say.
+                compact = None
+                if w.value is not None:
+                    v = w.value
+                    compact = [v["paused_at"], v["graph"], v["metadata"] or None, v["interrupts"]]
+                stored.append(PendingWrite(INBOX_TASK, WAITING, compact))
+            else:
+                stored.append(w)
+        for w in stored:  # refuse unstorable values before changing anything
             self.serde.dumps(w.value)
         with self._lock:
-            log = self._logs.get((thread_id, ns))
+            log = self._logs.get(_slot(thread_id, ns))
             if log is None or checkpoint_id not in log:
                 raise CorruptCheckpointError(
                     f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
                     "it does not exist."
                 )
-            if plain:
-                self._merge_writes(log, checkpoint_id, plain)
-            for entry in entries:
-                if entry is None:
-                    self._waiting.pop(thread_id, None)
-                else:
-                    self._waiting[thread_id] = entry
+            if stored:
+                self._merge_writes(log, checkpoint_id, stored)
+            if waiting is True and not ns:
+                self._waiting.add(thread_id)
+            elif waiting is False:
+                self._waiting.discard(thread_id)
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
-            for key in [k for k in self._logs if k[0] == thread_id]:
+            for key in [k for k in self._logs if _thread_of(k) == thread_id]:
                 del self._logs[key]
                 self._chunks.pop(key, None)
-            self._waiting.pop(thread_id, None)
+            self._waiting.discard(thread_id)
             for key in [k for k in self._requests if k[0] == thread_id]:
                 del self._requests[key]
 
@@ -235,11 +265,27 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> WaitingPage:
         """Threads waiting for a person, oldest pause first (see :class:`WaitingIndex`)."""
         with self._lock:
-            raw = list(self._waiting.values())
-        entries: list[WaitingThread] = sorted(
-            (decode_waiting(self.serde.loads(b)) for b in raw),
-            key=lambda e: (e.paused_at, e.thread_id),
-        )
+            heads = [(t, *next(reversed(self._logs[t].items()))) for t in self._waiting]
+        entries: list[WaitingThread] = []
+        for thread_id, checkpoint_id, entry in heads:
+            writes = _split(entry)[1]
+            compact = self.serde.loads(writes).get(_WAITING_KEY) if writes else None
+            if compact is None:
+                continue
+            paused_at, graph_name, meta, interrupts = compact
+            entries.append(
+                decode_waiting(
+                    {
+                        "thread_id": thread_id,
+                        "checkpoint_id": checkpoint_id,
+                        "graph": graph_name,
+                        "paused_at": paused_at,
+                        "metadata": meta,
+                        "interrupts": interrupts,
+                    }
+                )
+            )
+        entries.sort(key=lambda e: (e.paused_at, e.thread_id))
         return page_waiting(entries, graph=graph, metadata=metadata, limit=limit, after=after)
 
     async def alist_waiting(
@@ -291,7 +337,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def list_threads(self) -> list[str]:
         """Every thread id with at least one checkpoint."""
         with self._lock:
-            return sorted({k[0] for k in self._logs})
+            return sorted({_thread_of(k) for k in self._logs})
 
     def prune(self, thread_id: str, *, keep_last: int) -> int:
         """Delete all but the newest ``keep_last`` checkpoints per namespace (and what they need)."""
@@ -299,14 +345,14 @@ class InMemorySaver(BaseCheckpointSaver):
             raise ValueError(f"keep_last must be at least 1, got {keep_last}.")
         deleted = 0
         with self._lock:
-            for (tid, _ns), log in self._logs.items():
-                if tid != thread_id:
+            for slot, log in self._logs.items():
+                if _thread_of(slot) != thread_id:
                     continue
                 ids = sorted(log, reverse=True)
                 keep = set(ids[:keep_last])
                 for cid in list(keep):
                     header = self.serde.loads(self.serde.loads(_split(log[cid])[0])[0])
-                    keep.update(header[5].values())  # the versions (and snapshots) it reads
+                    keep.update(v or cid for v in header[5].values())  # versions it reads ("": own)
                 for cid in ids[keep_last:]:
                     if cid not in keep:
                         del log[cid]
