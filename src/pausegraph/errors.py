@@ -27,6 +27,7 @@ do instead. Catch :class:`PauseGraphError` for all of them, or a subtree::
 Not in the tree, on purpose: :class:`GraphInterrupt` and its legacy subclass
 :class:`NodeInterrupt` are control flow, not failures. They derive from
 ``BaseException`` so that ``except Exception:`` in a node cannot swallow them.
+:class:`ParentCommand` (a subgraph routing its parent) is control flow too.
 :class:`UnreachableNodeWarning` is a warning, not an error.
 """
 
@@ -54,6 +55,7 @@ __all__ = [
     "MissingDependencyError",
     "NodeInterrupt",
     "NothingToResumeError",
+    "ParentCommand",
     "PauseGraphError",
     "ResumeError",
     "ResumeValidationError",
@@ -189,6 +191,18 @@ class GraphInterrupt(BaseException):
     def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
         super().__init__(tuple(interrupts))
         self.interrupts: tuple[Interrupt, ...] = tuple(interrupts)
+
+
+class ParentCommand(BaseException):
+    """Carries ``Command(graph=Command.PARENT, ...)`` from a subgraph to its parent node.
+
+    Control flow, like :class:`GraphInterrupt`: the parent treats the command as
+    what its subgraph node returned.
+    """
+
+    def __init__(self, command: Any) -> None:
+        super().__init__(command)
+        self.command = command
 
 
 class NodeInterrupt(GraphInterrupt):

@@ -117,6 +117,16 @@ class StateGraph:
             )
         schema = input_schema or input
         fn, subgraph = _callable_of(node, action, self._known_keys())
+        if subgraph is not None and schema is None:
+            shared = set(subgraph.spec.input.keys) & self._known_keys()
+            if not shared and subgraph.spec.input.kind != "dict":
+                raise GraphBuildError(
+                    f"Subgraph node {node!r} shares no state key with this graph (it reads "
+                    f"{sorted(subgraph.spec.input.keys)}, this graph has "
+                    f"{sorted(self._known_keys())}). Give them a common key, or wrap the "
+                    "subgraph in a node function that maps this graph's state to its input "
+                    "and its output back."
+                )
         if schema is None:
             schema = _first_param_schema(fn, self.schema.cls)
         node_schema = Schema(schema) if schema is not None else self.schema

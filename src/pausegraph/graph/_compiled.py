@@ -6,21 +6,18 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
-from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
-from pausegraph.graph._config import address_of, recursion_limit_of, require_thread
-from pausegraph.graph._nested import NestedCall, nested_parent
+from pausegraph.errors import InvalidConfigError
+from pausegraph.graph._config import address_of, recursion_limit_of
+from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
-from pausegraph.runtime._drivers import drive_sync, run_effects_sync
-from pausegraph.runtime._lease import lease_for
+from pausegraph.graph._threads import ThreadStateAPI
+from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import RunLoop, RunOptions
-from pausegraph.runtime._update import update_flow
-from pausegraph.runtime._views import empty_snapshot, output_values, snapshot
-from pausegraph.types import StateSnapshot
+from pausegraph.runtime._views import output_values, snapshot
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.base import BaseCheckpointSaver
-    from pausegraph.checkpoint.capabilities import WaitingPage
     from pausegraph.graph._builder import StateGraph
     from pausegraph.graph._draw import DrawableGraph
 
@@ -47,6 +44,17 @@ def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str
     return names
 
 
+def _shape(mode: str, chunk: Any, single: bool, subgraphs: bool) -> Any:
+    """A stream item as LangGraph yields it: ``chunk``, ``(mode, chunk)``, or with a namespace."""
+    if mode == "__sub__":
+        path, mode, chunk = chunk
+    else:
+        path = ()
+    if subgraphs:
+        return (path, chunk) if single else (path, mode, chunk)
+    return chunk if single else (mode, chunk)
+
+
 def _checkpoint(stored: Any) -> Any:
     return stored.checkpoint if stored is not None else None
 
@@ -55,7 +63,7 @@ def _discard(chunk: Any) -> None:
     """The stream writer of runs that do not stream ``custom`` chunks."""
 
 
-class CompiledStateGraph:
+class CompiledStateGraph(ThreadStateAPI):
     """A validated graph, ready to run. Made by :meth:`StateGraph.compile`.
 
     Attributes:
@@ -231,8 +239,10 @@ class CompiledStateGraph:
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
+        if subgraphs:
+            loop.sink = Sink(loop.out, modes)
         for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
-            yield chunk if single else (mode, chunk)
+            yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
             nested.finish(loop, None)
 
@@ -259,8 +269,10 @@ class CompiledStateGraph:
         )
         from pausegraph.runtime._drivers_async import drive_async
 
+        if subgraphs:
+            loop.sink = Sink(loop.out, modes)
         async for mode, chunk in drive_async(loop, saver, run_config, self._writer(loop, modes)):
-            yield chunk if single else (mode, chunk)
+            yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
             nested.finish(loop, None)
 
@@ -320,11 +332,18 @@ class CompiledStateGraph:
             earlier = request.recall()
             if earlier is not None:
                 return self._replayed(earlier)
+        sink = nested.sink if nested is not None else None
+        modes = sink.modes if sink is not None else frozenset()
         loop, run_config, saver = self._prepare(
-            input, config, frozenset(), interrupt_before, interrupt_after, durability, nested
+            input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
-        for _ in drive_sync(loop, saver, run_config, _discard):
-            pass
+        if sink is None:
+            for _ in drive_sync(loop, saver, run_config, _discard):
+                pass
+        else:  # the caller streams subgraphs: pass this run's chunks up
+            loop.sink = sink
+            for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
+                sink.emit(mode, chunk)
         result = self._result(loop)
         if request is not None and loop.checkpoint is not None:
             request.remember(loop.checkpoint.id)
@@ -359,223 +378,24 @@ class CompiledStateGraph:
         nested = NestedCall(self, parent, config) if parent is not None else None
         if nested is not None and nested.done:
             return nested.result
+        sink = nested.sink if nested is not None else None
+        modes = sink.modes if sink is not None else frozenset()
         loop, run_config, saver = self._prepare(
-            input, config, frozenset(), interrupt_before, interrupt_after, durability, nested
+            input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
         from pausegraph.runtime._drivers_async import drive_async
 
-        async for _ in drive_async(loop, saver, run_config, _discard):
-            pass
+        if sink is None:
+            async for _ in drive_async(loop, saver, run_config, _discard):
+                pass
+        else:
+            loop.sink = sink
+            async for mode, chunk in drive_async(
+                loop, saver, run_config, self._writer(loop, modes)
+            ):
+                sink.emit(mode, chunk)
         result = self._result(loop)
         return nested.finish(loop, result) if nested is not None else result
-
-    # -- state -----------------------------------------------------------------
-
-    def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
-        """The thread's current state (or the checkpoint ``config`` names).
-
-        Returns:
-            A :class:`StateSnapshot`; for a thread with no checkpoint, an empty one.
-
-        Raises:
-            InvalidConfigError: No checkpointer, or no thread_id in ``config``.
-        """
-        address = address_of(config)
-        thread_id, saver = require_thread(address, self.checkpointer, "get_state()")
-        stored = saver.load(thread_id, address.ns, address.checkpoint_id)
-        if stored is None:
-            return empty_snapshot(config)
-        return snapshot(
-            self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
-        )
-
-    async def aget_state(
-        self, config: Mapping[str, Any], *, subgraphs: bool = False
-    ) -> StateSnapshot:
-        """Async :meth:`get_state`."""
-        address = address_of(config)
-        thread_id, saver = require_thread(address, self.checkpointer, "aget_state()")
-        stored = await saver.aload(thread_id, address.ns, address.checkpoint_id)
-        if stored is None:
-            return empty_snapshot(config)
-        return snapshot(
-            self.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
-        )
-
-    def _history_args(
-        self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
-    ) -> tuple[BaseCheckpointSaver, str, str, str | None]:
-        address = address_of(config)
-        thread_id, saver = require_thread(address, self.checkpointer, what)
-        before_id = address_of(before).checkpoint_id if before is not None else None
-        return saver, thread_id, address.ns, before_id or address.checkpoint_id
-
-    def get_state_history(
-        self,
-        config: Mapping[str, Any],
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> Iterator[StateSnapshot]:
-        """The thread's checkpoints as snapshots, newest first.
-
-        Args:
-            filter: Only checkpoints whose metadata has these pairs, e.g. ``{"source": "loop"}``.
-            before: Only checkpoints older than the one this config names.
-            limit: At most this many.
-        """
-        saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
-        child = saver.load(thread_id, ns, before_id) if before_id is not None else None
-        for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
-            cp = stored.checkpoint
-            yield snapshot(self.spec, cp, stored.writes, live=False, child=_checkpoint(child))
-            child = stored
-
-    async def aget_state_history(
-        self,
-        config: Mapping[str, Any],
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async :meth:`get_state_history`."""
-        saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
-        child = await saver.aload(thread_id, ns, before_id) if before_id is not None else None
-        async for stored in saver.ahistory(
-            thread_id, ns, before=before_id, limit=limit, filter=filter
-        ):
-            cp = stored.checkpoint
-            yield snapshot(self.spec, cp, stored.writes, live=False, child=_checkpoint(child))
-            child = stored
-
-    def _update_flow(
-        self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
-    ) -> Any:
-        address = address_of(config)
-        thread_id, _ = require_thread(address, self.checkpointer, what)
-        return update_flow(
-            self.spec,
-            thread_id=thread_id,
-            ns=address.ns,
-            checkpoint_id=address.checkpoint_id,
-            values=values,
-            as_node=as_node,
-            metadata=dict(config.get("metadata") or {}),
-            config=dict(config),
-        )
-
-    def update_state(
-        self,
-        config: Mapping[str, Any],
-        values: dict[str, Any] | Any | None,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Change the thread's state as if ``as_node`` had returned ``values``.
-
-        The next nodes follow from ``as_node``'s edges. Without ``as_node`` the
-        node that last wrote is used. ``as_node=END`` with ``values=None``
-        drops the pending tasks; pending interrupts are discarded.
-
-        Returns:
-            The config of the new checkpoint.
-
-        Raises:
-            InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
-            InvalidConfigError: No checkpointer or no thread_id.
-        """
-        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
-        if lease is not None:
-            lease.acquire()
-        try:
-            new_config: dict[str, Any] = run_effects_sync(
-                self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
-            )
-        finally:
-            if lease is not None:
-                lease.release()
-        return new_config
-
-    async def aupdate_state(
-        self,
-        config: Mapping[str, Any],
-        values: dict[str, Any] | Any | None,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Async :meth:`update_state`."""
-        from pausegraph.runtime._drivers_async import run_effects_async
-
-        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
-        if lease is not None:
-            await lease.aacquire()
-        try:
-            new_config: dict[str, Any] = await run_effects_async(
-                self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
-            )
-        finally:
-            if lease is not None:
-                await lease.arelease()
-        return new_config
-
-    # -- the inbox -----------------------------------------------------------------
-
-    def _waiting_index(self) -> Any:
-        from pausegraph.checkpoint.capabilities import WaitingIndex
-
-        saver = self.checkpointer
-        if saver is None:
-            raise MissingCheckpointerError(
-                "list_waiting() reads the checkpointer's index of paused threads: compile with "
-                "a checkpointer."
-            )
-        if not isinstance(saver, WaitingIndex):
-            raise InvalidConfigError(
-                f"{type(saver).__name__} keeps no index of waiting threads; use one of "
-                "pausegraph's savers (memory, SQLite, Postgres, Redis)."
-            )
-        return saver
-
-    def list_waiting(
-        self,
-        *,
-        metadata: Mapping[str, Any] | None = None,
-        limit: int = 100,
-        after: str | None = None,
-        all_graphs: bool = False,
-    ) -> WaitingPage:
-        """Threads of this graph that wait for a person, oldest pause first.
-
-        Answered from the saver's index, not by reading histories. Each entry
-        has the thread id, the checkpoint, the pending interrupts (id, value,
-        node) and when it paused.
-
-        Args:
-            metadata: Only threads whose run metadata has these pairs.
-            limit: Page size; pass the page's ``next_cursor`` as ``after``.
-            all_graphs: List threads of every graph in the store, not just this one.
-
-        Raises:
-            MissingCheckpointerError: The graph has no checkpointer.
-        """
-        return self._waiting_index().list_waiting(  # type: ignore[no-any-return]
-            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
-        )
-
-    async def alist_waiting(
-        self,
-        *,
-        metadata: Mapping[str, Any] | None = None,
-        limit: int = 100,
-        after: str | None = None,
-        all_graphs: bool = False,
-    ) -> WaitingPage:
-        """Async :meth:`list_waiting`."""
-        return await self._waiting_index().alist_waiting(  # type: ignore[no-any-return]
-            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
-        )
 
     # -- pictures ----------------------------------------------------------------
 

@@ -21,7 +21,30 @@ from pausegraph.runtime._loop import NO_ANSWER, RunLoop
 if TYPE_CHECKING:
     from pausegraph.graph._compiled import CompiledStateGraph
 
-__all__ = ["NestedCall", "nested_parent"]
+__all__ = ["NestedCall", "Sink", "nested_parent"]
+
+
+class Sink:
+    """Where nested runs send their stream chunks when the caller asked for ``subgraphs=True``.
+
+    Chunks land in the top-level run's output as ``("__sub__", (namespace,
+    mode, chunk))``; ``namespace`` is the tuple of ``node:task_id`` parts.
+    """
+
+    __slots__ = ("modes", "out", "path")
+
+    def __init__(self, out: Any, modes: frozenset[str], path: tuple[str, ...] = ()) -> None:
+        self.out = out
+        self.modes = modes
+        self.path = path
+
+    def child(self, part: str) -> Sink:
+        """The sink of a run nested one level deeper, under ``part``."""
+        return Sink(self.out, self.modes, (*self.path, part))
+
+    def emit(self, mode: str, chunk: Any) -> None:
+        """Forward one chunk of the run this sink belongs to."""
+        self.out.append(("__sub__", (self.path, mode, chunk)))
 
 
 def nested_parent(config: Mapping[str, Any] | None) -> TaskContext | None:
@@ -50,6 +73,7 @@ class NestedCall:
         parent_ns = parent.get("checkpoint_ns") or ""
         part = f"{ctx.task.name}:{ctx.task.id}" + (f":{self.index}" if self.index else "")
         ns = f"{parent_ns}|{part}" if parent_ns else part
+        self.sink: Sink | None = ctx.sink.child(part) if ctx.sink is not None else None
         self.saver = (
             graph.checkpointer
             if graph.checkpointer is not None

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "RunScope",
     "TaskContext",
     "call_site",
     "current_task",
@@ -41,6 +42,36 @@ class OutsideNodeError(GraphRunError, RuntimeError):
     """A helper that needs a running node was called outside one."""
 
 
+class RunScope:
+    """What every task of one run shares: its config, stream writer, saver and sinks.
+
+    Attributes:
+        config: The run's config (its ``configurable`` names thread and namespace).
+        writer: Emits ``custom`` stream chunks.
+        on_journal: Called with ``(task, entries)`` when a task records a
+            ``once()`` result, so the runtime can persist it at once.
+        saver: The run's checkpointer, inherited by graphs its nodes invoke.
+        sink: Where graphs invoked by its nodes stream their chunks, when the
+            caller asked for ``subgraphs=True`` (``None`` otherwise).
+    """
+
+    __slots__ = ("config", "on_journal", "saver", "sink", "writer")
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        writer: Callable[[Any], None] | None = None,
+        on_journal: Callable[[Any, list[Any]], None] | None = None,
+        saver: Any = None,
+        sink: Any = None,
+    ) -> None:
+        self.config = config
+        self.writer = writer
+        self.on_journal = on_journal
+        self.saver = saver
+        self.sink = sink
+
+
 class TaskContext:
     """The per-call context of one task.
 
@@ -56,6 +87,7 @@ class TaskContext:
         on_journal: Called with ``(task, entries)`` when this run records a
             ``once()`` result, so the runtime can persist it.
         saver: The run's checkpointer, inherited by graphs the node invokes.
+        sink: Where graphs the node invokes stream (see :class:`RunScope`).
     """
 
     __slots__ = (
@@ -70,6 +102,7 @@ class TaskContext:
         "on_journal",
         "pending_schema",
         "saver",
+        "sink",
         "task",
         "used_answer",
         "writer",
@@ -88,6 +121,7 @@ class TaskContext:
         config: dict[str, Any] | None = None,
         on_journal: Callable[[Any, list[Any]], None] | None = None,
         saver: Any = None,
+        sink: Any = None,
     ) -> None:
         self.task = task
         self.answers = answers if answers is not None else []
@@ -100,6 +134,7 @@ class TaskContext:
         self.config = config or {}
         self.on_journal = on_journal
         self.saver = saver
+        self.sink = sink
         self.interrupt_count = 0
         self.journal_count = 0
         self.pending_schema: Any = None

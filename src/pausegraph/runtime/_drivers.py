@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError
-from pausegraph.runtime._context import current_task
+from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
@@ -125,6 +125,7 @@ def drive_sync(
         for eff in loop.task_done(task):
             perform_sync(saver, eff)
 
+    scope = RunScope(config, writer, on_journal, saver, loop.sink)
     lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
     if lease is not None:
         lease.acquire()
@@ -146,33 +147,11 @@ def drive_sync(
                 tasks: list[Task] = effect[1]
                 values = effect[2]
                 if len(tasks) == 1:
-                    task = tasks[0]
-                    run_flow_sync(
-                        task_flow(
-                            spec,
-                            task,
-                            values,
-                            config=config,
-                            writer=writer,
-                            on_journal=on_journal,
-                            saver=saver,
-                        )
-                    )
-                    finish(task)
+                    run_flow_sync(task_flow(spec, tasks[0], values, scope))
+                    finish(tasks[0])
                 else:
-                    _run_parallel_sync(
-                        tasks,
-                        finish,
-                        lambda t, v=values: task_flow(  # type: ignore[misc]
-                            spec,
-                            t,
-                            v,
-                            config=config,
-                            writer=writer,
-                            on_journal=on_journal,
-                            saver=saver,
-                        ),
-                    )
+                    flows = [(t, task_flow(spec, t, values, scope)) for t in tasks]
+                    _run_parallel_sync(flows, finish)
             else:
                 result = perform_sync(saver, effect)
     finally:
@@ -183,14 +162,12 @@ def drive_sync(
         yield out.popleft()
 
 
-def _run_parallel_sync(
-    tasks: list[Task], finish: Callable[[Task], None], flow: Callable[[Task], TaskFlow]
-) -> None:
+def _run_parallel_sync(flows: list[tuple[Task, TaskFlow]], finish: Callable[[Task], None]) -> None:
     from concurrent.futures import FIRST_COMPLETED, wait
 
     pool = executor()
     futures: dict[Future[None], Task] = {
-        pool.submit(contextvars.copy_context().run, run_flow_sync, flow(t)): t for t in tasks
+        pool.submit(contextvars.copy_context().run, run_flow_sync, flow): t for t, flow in flows
     }
     pending = set(futures)
     while pending:

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.runtime._context import current_task
+from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import executor, perform_sync
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
@@ -129,10 +129,10 @@ async def _run_tasks_async(
         for eff in loop.journal(task, entries):
             perform_sync(saver, eff)
 
+    scope = RunScope(config, writer, on_journal, saver, loop.sink)
+
     def flow(task: Task) -> TaskFlow:
-        return task_flow(
-            spec, task, values, config=config, writer=writer, on_journal=on_journal, saver=saver
-        )
+        return task_flow(spec, task, values, scope)
 
     if len(tasks) == 1:
         await _run_flow_async(flow(tasks[0]))

@@ -131,6 +131,7 @@ class RunLoop:
         self.interrupt_records: list[dict[str, Any]] = []
         self.stopped_at_breakpoint = False
         self.checkpoint: Checkpoint | None = None
+        self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
         self._unsaved: set[str] = set()
         self._last_saved: str | None = None
         self._parallel = False

@@ -13,8 +13,14 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.constants import START
-from pausegraph.errors import GraphInterrupt, InvalidRouteError, InvalidUpdateError, NodeInterrupt
-from pausegraph.runtime._context import TaskContext, interrupt_id
+from pausegraph.errors import (
+    GraphInterrupt,
+    InvalidRouteError,
+    InvalidUpdateError,
+    NodeInterrupt,
+    ParentCommand,
+)
+from pausegraph.runtime._context import RunScope, TaskContext, interrupt_id
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
 
 if TYPE_CHECKING:
@@ -96,10 +102,14 @@ def interpret_output(
         return list(output.items()), []
     if isinstance(output, Command):
         if output.graph == Command.PARENT:
-            from pausegraph.errors import GraphRunError
+            from pausegraph.errors import GraphRunError, ParentCommand
+            from pausegraph.runtime._context import current_task
 
+            if current_task.get() is not None:  # running as a subgraph: the parent routes
+                raise ParentCommand(Command(update=output.update, goto=output.goto))
             raise GraphRunError(
-                f"Node {name!r} returned Command(graph=Command.PARENT), but this graph has no parent."
+                f"Node {name!r} returned Command(graph=Command.PARENT), but this graph has no "
+                "parent: it is not running as a subgraph."
             )
         writes: list[tuple[str, Any]] = []
         if output.update is not None:
@@ -175,11 +185,7 @@ def task_flow(
     spec: GraphSpec,
     task: Task,
     values: Mapping[str, Any],
-    *,
-    config: dict[str, Any],
-    writer: Callable[[Any], None] | None,
-    on_journal: Callable[[Task, list[Any]], None] | None = None,
-    saver: Any = None,
+    scope: RunScope,
 ) -> TaskFlow:
     """Run ``task`` to completion, recording its outcome on the task.
 
@@ -196,7 +202,7 @@ def task_flow(
     else:
         assert node is not None
         arg = task.ref.arg if task.ref.push else node.input.view(values)
-        kwargs = _kwargs(node.kwargs, config, writer)
+        kwargs = _kwargs(node.kwargs, scope.config, scope.writer)
         attempt = 0
         while True:
             attempt += 1
@@ -207,13 +213,18 @@ def task_flow(
                 has_new_answer=task.has_new_answer,
                 new_answer_site=task.new_answer_site,
                 journal=task.journal,
-                writer=writer,
-                config=config,
-                on_journal=on_journal,
-                saver=saver,
+                writer=scope.writer,
+                config=scope.config,
+                on_journal=scope.on_journal,
+                saver=scope.saver,
+                sink=scope.sink,
             )
             try:
                 output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
+            except ParentCommand as pc:  # a subgraph this node runs routed this graph
+                output = pc.command
+                _keep_answers(task, ctx)
+                break
             except NodeInterrupt as ni:
                 task.interrupts = [{"value": ni.value, "id": ni.given_id or "placeholder-id"}]
                 _keep_answers(task, ctx)
@@ -239,7 +250,7 @@ def task_flow(
                 return
             _keep_answers(task, ctx)
             break
-    yield from finish_flow(spec, task, values, output, config=config, writer=writer)
+    yield from finish_flow(spec, task, values, output, config=scope.config, writer=scope.writer)
 
 
 def finish_flow(

@@ -1,0 +1,302 @@
+"""Reading and changing threads: ``get_state``, history, ``update_state``, the inbox.
+
+A mixin of :class:`~pausegraph.graph.CompiledStateGraph`, kept apart from
+running a graph. Configs whose ``checkpoint_ns`` names a subgraph node
+(``"node:task_id"``, as ``get_state(..., subgraphs=True)`` reports them) are
+answered by that subgraph, on this graph's checkpointer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
+from pausegraph.graph._config import address_of, require_thread
+from pausegraph.runtime._drivers import run_effects_sync
+from pausegraph.runtime._lease import lease_for
+from pausegraph.runtime._update import update_flow
+from pausegraph.runtime._views import empty_snapshot, snapshot
+from pausegraph.types import StateSnapshot
+
+if TYPE_CHECKING:
+    from pausegraph.checkpoint.base import BaseCheckpointSaver
+    from pausegraph.checkpoint.capabilities import WaitingPage
+    from pausegraph.graph._spec import GraphSpec
+
+__all__ = ["ThreadStateAPI"]
+
+
+def _checkpoint(stored: Any) -> Any:
+    return stored.checkpoint if stored is not None else None
+
+
+class ThreadStateAPI:
+    """State reads and writes of a compiled graph's threads."""
+
+    spec: GraphSpec
+    checkpointer: BaseCheckpointSaver | None
+    name: str
+
+    # -- state -----------------------------------------------------------------
+
+    def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's current state (or the checkpoint ``config`` names).
+
+        Returns:
+            A :class:`StateSnapshot`; for a thread with no checkpoint, an empty one.
+
+        Raises:
+            InvalidConfigError: No checkpointer, or no thread_id in ``config``.
+        """
+        address = address_of(config)
+        thread_id, saver = require_thread(address, self.checkpointer, "get_state()")
+        graph = self._graph_for(address.ns)
+        stored = saver.load(thread_id, address.ns, address.checkpoint_id)
+        if stored is None:
+            return empty_snapshot(config)
+        state = snapshot(
+            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+        )
+        return graph._with_subgraph_states(state, saver, subgraphs)
+
+    def _graph_for(self, ns: str) -> ThreadStateAPI:
+        """The graph whose checkpoints live under namespace ``ns`` (this one for ``""``).
+
+        Raises:
+            InvalidConfigError: ``ns`` names no subgraph node of this graph.
+        """
+        graph: ThreadStateAPI = self
+        for part in ns.split("|") if ns else ():
+            node = graph.spec.nodes.get(part.split(":", 1)[0])
+            if node is None or node.subgraph is None:
+                raise InvalidConfigError(
+                    f"checkpoint_ns {ns!r} names no subgraph node of graph {self.name!r}. Use "
+                    "the checkpoint_ns that get_state(config, subgraphs=True) reports in "
+                    "its tasks' state."
+                )
+            graph = node.subgraph
+        return graph
+
+    def _with_subgraph_states(
+        self, state: StateSnapshot, saver: BaseCheckpointSaver, recurse: bool
+    ) -> StateSnapshot:
+        """Fill ``PregelTask.state`` of subgraph nodes: a snapshot, or the config to ask for one."""
+        conf = state.config["configurable"]
+        parent_ns = conf.get("checkpoint_ns") or ""
+        tasks = []
+        changed = False
+        for task in state.tasks:
+            node = self.spec.nodes.get(task.name)
+            if node is None or node.subgraph is None:
+                tasks.append(task)
+                continue
+            part = f"{task.name}:{task.id}"
+            ns = f"{parent_ns}|{part}" if parent_ns else part
+            sub_config = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": ns}}
+            sub_state: Any = sub_config
+            if recurse:
+                stored = saver.load(conf["thread_id"], ns)
+                sub_state = None
+                if stored is not None:
+                    sub: ThreadStateAPI = node.subgraph
+                    sub_state = sub._with_subgraph_states(
+                        snapshot(sub.spec, stored.checkpoint, stored.writes, live=True),
+                        saver,
+                        True,
+                    )
+            tasks.append(task._replace(state=sub_state))
+            changed = True
+        return state._replace(tasks=tuple(tasks)) if changed else state
+
+    async def aget_state(
+        self, config: Mapping[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
+        """Async :meth:`get_state`."""
+        address = address_of(config)
+        thread_id, saver = require_thread(address, self.checkpointer, "aget_state()")
+        graph = self._graph_for(address.ns)
+        stored = await saver.aload(thread_id, address.ns, address.checkpoint_id)
+        if stored is None:
+            return empty_snapshot(config)
+        state = snapshot(
+            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+        )
+        return graph._with_subgraph_states(state, saver, subgraphs)
+
+    def _history_args(
+        self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
+    ) -> tuple[BaseCheckpointSaver, str, str, str | None]:
+        address = address_of(config)
+        thread_id, saver = require_thread(address, self.checkpointer, what)
+        before_id = address_of(before).checkpoint_id if before is not None else None
+        return saver, thread_id, address.ns, before_id or address.checkpoint_id
+
+    def get_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints as snapshots, newest first.
+
+        Args:
+            filter: Only checkpoints whose metadata has these pairs, e.g. ``{"source": "loop"}``.
+            before: Only checkpoints older than the one this config names.
+            limit: At most this many.
+        """
+        saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        spec = self._graph_for(ns).spec
+        child = saver.load(thread_id, ns, before_id) if before_id is not None else None
+        for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
+            cp = stored.checkpoint
+            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            child = stored
+
+    async def aget_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async :meth:`get_state_history`."""
+        saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        spec = self._graph_for(ns).spec
+        child = await saver.aload(thread_id, ns, before_id) if before_id is not None else None
+        async for stored in saver.ahistory(
+            thread_id, ns, before=before_id, limit=limit, filter=filter
+        ):
+            cp = stored.checkpoint
+            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            child = stored
+
+    def _update_flow(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
+    ) -> Any:
+        address = address_of(config)
+        thread_id, _ = require_thread(address, self.checkpointer, what)
+        return update_flow(
+            self._graph_for(address.ns).spec,
+            thread_id=thread_id,
+            ns=address.ns,
+            checkpoint_id=address.checkpoint_id,
+            values=values,
+            as_node=as_node,
+            metadata=dict(config.get("metadata") or {}),
+            config=dict(config),
+        )
+
+    def update_state(
+        self,
+        config: Mapping[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Change the thread's state as if ``as_node`` had returned ``values``.
+
+        The next nodes follow from ``as_node``'s edges. Without ``as_node`` the
+        node that last wrote is used. ``as_node=END`` with ``values=None``
+        drops the pending tasks; pending interrupts are discarded.
+
+        Returns:
+            The config of the new checkpoint.
+
+        Raises:
+            InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
+            InvalidConfigError: No checkpointer or no thread_id.
+        """
+        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        if lease is not None:
+            lease.acquire()
+        try:
+            new_config: dict[str, Any] = run_effects_sync(
+                self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
+            )
+        finally:
+            if lease is not None:
+                lease.release()
+        return new_config
+
+    async def aupdate_state(
+        self,
+        config: Mapping[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`update_state`."""
+        from pausegraph.runtime._drivers_async import run_effects_async
+
+        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        if lease is not None:
+            await lease.aacquire()
+        try:
+            new_config: dict[str, Any] = await run_effects_async(
+                self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
+            )
+        finally:
+            if lease is not None:
+                await lease.arelease()
+        return new_config
+
+    # -- the inbox -----------------------------------------------------------------
+
+    def _waiting_index(self) -> Any:
+        from pausegraph.checkpoint.capabilities import WaitingIndex
+
+        saver = self.checkpointer
+        if saver is None:
+            raise MissingCheckpointerError(
+                "list_waiting() reads the checkpointer's index of paused threads: compile with "
+                "a checkpointer."
+            )
+        if not isinstance(saver, WaitingIndex):
+            raise InvalidConfigError(
+                f"{type(saver).__name__} keeps no index of waiting threads; use one of "
+                "pausegraph's savers (memory, SQLite, Postgres, Redis)."
+            )
+        return saver
+
+    def list_waiting(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+        all_graphs: bool = False,
+    ) -> WaitingPage:
+        """Threads of this graph that wait for a person, oldest pause first.
+
+        Answered from the saver's index, not by reading histories. Each entry
+        has the thread id, the checkpoint, the pending interrupts (id, value,
+        node) and when it paused.
+
+        Args:
+            metadata: Only threads whose run metadata has these pairs.
+            limit: Page size; pass the page's ``next_cursor`` as ``after``.
+            all_graphs: List threads of every graph in the store, not just this one.
+
+        Raises:
+            MissingCheckpointerError: The graph has no checkpointer.
+        """
+        return self._waiting_index().list_waiting(  # type: ignore[no-any-return]
+            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
+        )
+
+    async def alist_waiting(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+        all_graphs: bool = False,
+    ) -> WaitingPage:
+        """Async :meth:`list_waiting`."""
+        return await self._waiting_index().alist_waiting(  # type: ignore[no-any-return]
+            graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
+        )
