@@ -61,6 +61,10 @@ def nested_parent(config: Mapping[str, Any] | None) -> TaskContext | None:
     return ctx
 
 
+def _answers_nested(ctx: TaskContext) -> bool:
+    return bool(getattr(ctx.task, "answer_nested", False))
+
+
 class NestedCall:
     """One nested invocation: where it lives and what the parent already knows of it."""
 
@@ -88,7 +92,9 @@ class NestedCall:
         for key in ("recursion_limit",):
             if key in ctx.config and key not in self.config:
                 self.config[key] = ctx.config[key]
-        if ctx.has_new_answer:
+        # The parent's answer is for this run only if the parent paused inside
+        # a nested run, and this one has not finished already.
+        if ctx.has_new_answer and not self.done and _answers_nested(ctx):
             ctx.has_new_answer = False
             self.answer: Any = ctx.new_answer
         else:

@@ -66,6 +66,7 @@ class Task:
         error: The exception (or its stored repr) of the last failed run.
         new_answer: A resume value for its next unanswered ``interrupt()``.
         new_answer_site: Where the interrupt it answers was raised.
+        answer_nested: The answer is for a graph this node invokes.
         hold: Stay paused without running (its interrupt was not answered by
             this resume).
         saved: Its writes are already stored (parallel steps save each task as it ends).
@@ -73,6 +74,7 @@ class Task:
 
     __slots__ = (
         "_cp",
+        "answer_nested",
         "_id",
         "_index",
         "_ns",
@@ -112,6 +114,7 @@ class Task:
         self.new_answer: Any = None
         self.new_answer_site: Any = None
         self.has_new_answer = False
+        self.answer_nested = False
         self.hold = False
         self.saved = False
         self.output: Any = None

@@ -137,6 +137,7 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
         else:
             task.new_answer = answers[iids[0]]
         task.new_answer_site = record.get("site")
+        task.answer_nested = bool(record.get("nested"))
         task.has_new_answer = True
     for t in open_tasks:
         if t.interrupts and not t.has_new_answer:

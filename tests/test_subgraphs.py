@@ -1,0 +1,198 @@
+"""Subgraphs: compiled graphs as nodes or called in nodes, interrupting and resuming inside."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from pausegraph.errors import GraphBuildError
+from pausegraph.graph import END, START, StateGraph
+from pausegraph.types import Command, interrupt
+
+CFG = {"configurable": {"thread_id": "sub"}}
+
+
+class S(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+def _logger(calls: list[str], name: str, ask: bool = False) -> Any:
+    def node(state: S) -> dict[str, Any]:
+        calls.append(name)
+        if ask:
+            return {"log": [f"{name}={interrupt(f'{name}?')}"]}
+        return {"log": [name]}
+
+    node.__name__ = name
+    return node
+
+
+def _chain(calls: list[str], *names: str, ask: str | None = None) -> Any:
+    builder = StateGraph(S)
+    previous = START
+    for name in names:
+        builder.add_node(name, _logger(calls, name, ask == name))
+        builder.add_edge(previous, name)
+        previous = name
+    return builder
+
+
+def test_interrupt_inside_a_subgraph_node_pauses_and_resumes_inside(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2", "i3", ask="i2").compile()
+    app = StateGraph(S).add_node("inner", inner).add_node("after", _logger(calls, "after"))
+    app = app.add_edge(START, "inner").add_edge("inner", "after").compile(checkpointer=saver)
+
+    paused = app.invoke({"log": []}, CFG)
+    assert [i.value for i in paused["__interrupt__"]] == ["i2?"]
+    assert app.get_state(CFG).next == ("inner",)
+    result = app.invoke(Command(resume="yes"), CFG)
+    assert result == {"log": ["i1", "i2=yes", "i3", "after"]}
+    assert calls == ["i1", "i2", "i2", "i3", "after"]  # i1 did not run again
+
+
+def test_shared_reducer_keys_come_back_whole_as_in_langgraph(saver: Any) -> None:
+    # A subgraph node returns its whole state; with a shared appending key the
+    # parent's items are added again. LangGraph 1.2 does the same; use distinct
+    # keys or a wrapper node to avoid it.
+    calls: list[str] = []
+    inner = _chain(calls, "i1").compile()
+    app = _chain(calls, "before").add_node("inner", inner).add_edge("before", "inner")
+    result = app.compile(checkpointer=saver).invoke({"log": []}, CFG)
+    assert result == {"log": ["before", "before", "i1"]}
+
+
+def test_two_levels_deep(saver: Any) -> None:
+    calls: list[str] = []
+    deepest = _chain(calls, "d1", ask="d1").compile()
+    middle = StateGraph(S).add_node("deep", deepest).add_edge(START, "deep")
+    middle = middle.add_node("m2", _logger(calls, "m2")).add_edge("deep", "m2").compile()
+    app = StateGraph(S).add_node("mid", middle).add_edge(START, "mid").compile(checkpointer=saver)
+
+    assert [i.value for i in app.invoke({"log": []}, CFG)["__interrupt__"]] == ["d1?"]
+    assert app.invoke(Command(resume="ok"), CFG) == {"log": ["d1=ok", "m2"]}
+    assert calls == ["d1", "d1", "m2"]
+
+
+def test_get_state_with_subgraphs_and_update_state_on_a_subgraph(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2", ask="i2").compile()
+    app = StateGraph(S).add_node("inner", inner).add_edge(START, "inner")
+    app = app.compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+
+    shallow = app.get_state(CFG)
+    sub_config = shallow.tasks[0].state
+    assert sub_config["configurable"]["checkpoint_ns"].startswith("inner:")
+    deep = app.get_state(CFG, subgraphs=True).tasks[0].state
+    assert (deep.values, deep.next) == ({"log": ["i1"]}, ("i2",))
+    assert [i.value for i in deep.interrupts] == ["i2?"]
+
+    app.update_state(sub_config, {"log": ["edited"]}, as_node="i1")
+    assert app.get_state(sub_config).values == {"log": ["i1", "edited"]}
+    assert app.invoke(Command(resume="A"), CFG) == {"log": ["i1", "edited", "i2=A"]}
+
+
+def test_stream_with_subgraphs_yields_namespaces(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2").compile()
+    app = _chain(calls, "before").add_node("inner", inner).add_edge("before", "inner")
+    app = app.compile(checkpointer=saver)
+
+    items = list(app.stream({"log": []}, CFG, stream_mode="updates", subgraphs=True))
+    namespaces = [ns for ns, _ in items]
+    assert namespaces[0] == () and namespaces[-1] == ()
+    inner_ns = {ns for ns in namespaces if ns}
+    assert len(inner_ns) == 1 and next(iter(inner_ns))[0].startswith("inner:")
+    assert [chunk for ns, chunk in items if ns] == [
+        {"i1": {"log": ["i1"]}},
+        {"i2": {"log": ["i2"]}},
+    ]
+    modes = {
+        mode
+        for _, mode, _ in app.stream(
+            {"log": []},
+            {"configurable": {"thread_id": "m"}},
+            stream_mode=["updates", "values"],
+            subgraphs=True,
+        )
+    }
+    assert modes == {"updates", "values"}
+
+
+def test_parallel_subgraphs_answered_one_at_a_time_or_together(saver: Any) -> None:
+    calls: list[str] = []
+    left = _chain(calls, "l1", ask="l1").compile()
+    right = _chain(calls, "r1", ask="r1").compile()
+    builder = StateGraph(S).add_node("left", left).add_node("right", right)
+    app = builder.add_edge(START, "left").add_edge(START, "right").compile(checkpointer=saver)
+
+    interrupts = app.invoke({"log": []}, CFG)["__interrupt__"]
+    assert sorted(i.value for i in interrupts) == ["l1?", "r1?"]
+    by_value = {i.value: i.id for i in interrupts}
+    after_left = app.invoke(Command(resume={by_value["l1?"]: "L"}), CFG)
+    assert [i.value for i in after_left["__interrupt__"]] == ["r1?"]
+    assert app.invoke(Command(resume={by_value["r1?"]: "R"}), CFG) == {"log": ["l1=L", "r1=R"]}
+
+    other = {"configurable": {"thread_id": "together"}}
+    ids = {i.value: i.id for i in app.invoke({"log": []}, other)["__interrupt__"]}
+    both = app.invoke(Command(resume={ids["l1?"]: "1", ids["r1?"]: "2"}), other)
+    assert both == {"log": ["l1=1", "r1=2"]}
+
+
+def test_command_parent_routes_the_parent(saver: Any) -> None:
+    def jump(state: S) -> Command[Any]:
+        return Command(graph=Command.PARENT, goto="target", update={"log": ["jumped"]})
+
+    inner = StateGraph(S).add_node("jump", jump).add_edge(START, "jump").compile()
+    builder = StateGraph(S).add_node("inner", inner, destinations=("target",))
+    builder.add_node("target", lambda s: {"log": ["target"]}).add_edge(START, "inner")
+    app = builder.compile(checkpointer=saver)
+    assert app.invoke({"log": []}, CFG) == {"log": ["jumped", "target"]}
+
+
+class Other(TypedDict):
+    text: str
+
+
+def test_a_subgraph_with_its_own_schema_through_a_wrapper_node(saver: Any) -> None:
+    inner = StateGraph(Other).add_node("shout", lambda s: {"text": s["text"].upper() + "?"})
+    inner_app = (
+        inner.add_edge(START, "shout")
+        .add_node("ask", lambda s: {"text": s["text"] + interrupt("ok?")})
+        .add_edge("shout", "ask")
+        .compile()
+    )
+
+    def wrapper(state: S) -> dict[str, Any]:
+        result = inner_app.invoke({"text": state["log"][-1]})
+        return {"log": [result["text"]]}
+
+    app = StateGraph(S).add_node("wrapper", wrapper).add_edge(START, "wrapper")
+    app = app.compile(checkpointer=saver)
+    assert [i.value for i in app.invoke({"log": ["hi"]}, CFG)["__interrupt__"]] == ["ok?"]
+    assert app.invoke(Command(resume="!"), CFG) == {"log": ["hi", "HI?!"]}
+
+
+def test_a_subgraph_node_sharing_no_key_is_refused() -> None:
+    inner = StateGraph(Other).add_node("x", lambda s: s).add_edge(START, "x").compile()
+    with pytest.raises(GraphBuildError, match="shares no state key"):
+        StateGraph(S).add_node("inner", inner)
+
+
+def test_finished_subgraph_is_not_run_again_when_the_parent_node_reruns(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "work").compile()
+
+    def parent(state: S) -> dict[str, Any]:
+        done = inner.invoke({"log": []})
+        answer = interrupt("confirm?")
+        return {"log": [*done["log"], answer]}
+
+    app = StateGraph(S).add_node("parent", parent).add_edge(START, "parent").add_edge("parent", END)
+    app = app.compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+    assert app.invoke(Command(resume="yes"), CFG) == {"log": ["work", "yes"]}
+    assert calls == ["work"]
