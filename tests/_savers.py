@@ -47,15 +47,71 @@ def sqlite_saver(tmp_path: Path) -> Iterator[Any]:
 
 
 @contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A connection string to ``POSTGRES_URL`` whose ``search_path`` is a new, empty schema.
+
+    Every test gets its own tables (so the waiting index and thread listings
+    start empty); the schema is dropped afterwards.
+    """
+    import uuid
+
+    try:
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        import pausegraph.checkpoint.postgres  # noqa: F401 - the extra is installed
+    except ImportError as exc:
+        unavailable(f"the Postgres saver cannot be imported ({exc})")
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=2)
+    except psycopg.Error as exc:
+        unavailable(f"no PostgreSQL server answers at {POSTGRES_URL} ({' '.join(str(exc).split())})")
+    schema = f"pausegraph_test_{uuid.uuid4().hex[:16]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield make_conninfo(POSTGRES_URL, options=f"-csearch_path={schema}")
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
 def postgres_saver(tmp_path: Path) -> Iterator[Any]:
-    unavailable("the Postgres saver is not written yet")
-    yield None
+    """A set-up ``PostgresSaver`` on ``POSTGRES_URL``, in a schema of its own."""
+    from pausegraph.checkpoint.postgres import PostgresSaver
+
+    with postgres_schema() as url, PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        yield saver
 
 
 @contextmanager
 def redis_saver(tmp_path: Path) -> Iterator[Any]:
-    unavailable("the Redis saver is not written yet")
-    yield None
+    """A ``RedisSaver`` on ``REDIS_URL`` under a fresh key prefix, whose keys are removed after."""
+    import uuid
+
+    try:
+        import redis
+
+        from pausegraph.checkpoint.redis import RedisSaver
+    except ImportError:
+        unavailable("redis-py is not installed: pip install 'pausegraph[redis]'")
+    probe = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        probe.ping()
+    except redis.RedisError as exc:
+        probe.close()
+        unavailable(f"no Redis server answers at {REDIS_URL} ({exc})")
+    prefix = f"pausegraph-test:{uuid.uuid4().hex}:"
+    try:
+        with RedisSaver.from_conn_string(REDIS_URL, prefix=prefix) as saver:
+            saver.setup()
+            yield saver
+    finally:
+        stale = list(probe.scan_iter(match=f"{prefix}*", count=1000))
+        if stale:
+            probe.unlink(*stale)
+        probe.close()
 
 
 SAVERS: dict[str, Callable[[Path], Any]] = {

@@ -74,10 +74,10 @@ class Task:
 
     __slots__ = (
         "_cp",
-        "answer_nested",
         "_id",
         "_index",
         "_ns",
+        "answer_nested",
         "answers",
         "error",
         "has_new_answer",

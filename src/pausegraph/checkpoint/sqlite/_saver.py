@@ -14,17 +14,19 @@ from pausegraph.checkpoint._codec import decode_header, encode_header, load_valu
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.serde import Serializer
+from pausegraph.checkpoint.sqlite._capabilities import SqliteCapabilities
 from pausegraph.checkpoint.sqlite._errors import storage_error
+from pausegraph.checkpoint.sqlite._inbox import WaitingRow, apply_waiting, split_waiting
 from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
 from pausegraph.checkpoint.sqlite._sql import (
     CHECKPOINT_EXISTS,
     DELETE_THREAD,
+    DELETE_WAITING,
     HISTORY,
     HISTORY_BEFORE,
     INSERT_BLOB,
     INSERT_CHECKPOINT,
     LATEST,
-    LIST_THREADS,
     MAX_PAIRS,
     ONE,
     UPSERT_WRITE,
@@ -36,7 +38,7 @@ from pausegraph.checkpoint.sqlite._sql import (
 )
 from pausegraph.errors import CorruptCheckpointError
 
-__all__ = ["BUSY_TIMEOUT", "SqliteSaver"]
+__all__ = ["BUSY_TIMEOUT", "SqliteSaver", "connect"]
 
 BUSY_TIMEOUT = 5.0
 """Seconds a connection made by :meth:`SqliteSaver.from_conn_string` waits for a lock."""
@@ -44,7 +46,23 @@ BUSY_TIMEOUT = 5.0
 _PAGE = 32  # checkpoints read per query (and per lock hold) by history()
 
 
-class SqliteSaver(BaseCheckpointSaver):
+def connect(conn_string: str | os.PathLike[str]) -> sqlite3.Connection:
+    """The connection ``from_conn_string`` opens: usable from any thread, explicit transactions.
+
+    Args:
+        conn_string: A file path, ``":memory:"``, or a ``file:`` URI.
+    """
+    target = os.fspath(conn_string)
+    return sqlite3.connect(
+        target,
+        timeout=BUSY_TIMEOUT,
+        isolation_level=None,  # transactions are explicit: BEGIN ... COMMIT
+        check_same_thread=False,
+        uri=target.startswith("file:"),
+    )
+
+
+class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
     """Keeps checkpoints in a SQLite file: the embedded default durable saver.
 
     One connection serves every thread of the process: calls are serialized by
@@ -52,6 +70,13 @@ class SqliteSaver(BaseCheckpointSaver):
     runtime saves task writes from worker threads). Other processes may open
     the same file at the same time; each waits up to its busy timeout for the
     write lock.
+
+    Offers every optional capability (:mod:`pausegraph.checkpoint.capabilities`):
+    the waiting index (kept in the transactions that save checkpoints), thread
+    leases shared by every process that opens the file (they expire by the
+    wall clock, so keep the machines' clocks in sync), idempotency keys,
+    listing and pruning. For asyncio use
+    :class:`~pausegraph.checkpoint.sqlite.aio.AsyncSqliteSaver`.
 
     Durability: :meth:`setup` puts a file into WAL mode with
     ``synchronous=NORMAL``. A commit then survives a crash of the process, but
@@ -95,14 +120,7 @@ class SqliteSaver(BaseCheckpointSaver):
             >>> with SqliteSaver.from_conn_string("checkpoints.db") as saver:
             ...     saver.setup()
         """
-        target = os.fspath(conn_string)
-        conn = sqlite3.connect(
-            target,
-            timeout=BUSY_TIMEOUT,
-            isolation_level=None,  # transactions are explicit: BEGIN ... COMMIT
-            check_same_thread=False,
-            uri=target.startswith("file:"),
-        )
+        conn = connect(conn_string)
         try:
             yield cls(conn, serde=serde)
         finally:
@@ -178,16 +196,6 @@ class SqliteSaver(BaseCheckpointSaver):
                         return
             if not full:
                 return
-
-    def list_threads(self) -> list[str]:
-        """Every thread id with at least one checkpoint, sorted."""
-        if not self._ready:
-            self.setup()
-        with self._lock:
-            try:
-                return [row[0] for row in self.conn.execute(LIST_THREADS).fetchall()]
-            except sqlite3.Error as exc:
-                raise storage_error(self._path, exc) from exc
 
     def _page(
         self,
@@ -311,11 +319,11 @@ class SqliteSaver(BaseCheckpointSaver):
             header,
         )
         parent = checkpoint.parent_id
-        writes = (
-            [(thread_id, ns, parent, w.task_id, w.channel, dumps(w.value)) for w in parent_writes]
-            if parent is not None
-            else []
-        )
+        writes: list[tuple[str, str, str, str, str, bytes]] = []
+        waiting: list[WaitingRow | None] = []
+        if parent is not None and parent_writes:
+            plain, waiting = split_waiting(thread_id, parent, parent_writes, dumps)
+            writes = [(thread_id, ns, parent, w.task_id, w.channel, dumps(w.value)) for w in plain]
         conn = self.conn
         with self._lock:
             try:
@@ -328,6 +336,10 @@ class SqliteSaver(BaseCheckpointSaver):
                         conn.executemany(INSERT_BLOB, blobs)
                     if writes:
                         conn.executemany(UPSERT_WRITE, writes)
+                    if waiting:
+                        apply_waiting(conn, thread_id, waiting)
+                    if not ns:  # the thread moved on: its old interrupts are gone
+                        conn.execute(DELETE_WAITING, (thread_id,))
                 except BaseException:
                     rollback(conn, own)
                     raise
@@ -341,22 +353,26 @@ class SqliteSaver(BaseCheckpointSaver):
         if not self._ready:
             self.setup()
         dumps = self.serde.dumps
-        rows = [
-            (thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in writes
-        ]
+        plain, waiting = split_waiting(thread_id, checkpoint_id, writes, dumps)
+        rows = [(thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in plain]
+        key = (thread_id, ns, checkpoint_id)
         conn = self.conn
         with self._lock:
             try:
-                if rows:
+                if rows or waiting:
                     own = begin(conn, "BEGIN IMMEDIATE")
                     try:
-                        changed = conn.executemany(UPSERT_WRITE, rows).rowcount
+                        if rows:  # inserts nothing when the checkpoint is missing
+                            changed = conn.executemany(UPSERT_WRITE, rows).rowcount
+                        else:
+                            changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
+                        if waiting and changed > 0:  # not stored as writes: they set the index
+                            apply_waiting(conn, thread_id, waiting)
                     except BaseException:
                         rollback(conn, own)
                         raise
-                    commit(conn, own)  # nothing was written when the checkpoint is missing
+                    commit(conn, own)
                 else:
-                    key = (thread_id, ns, checkpoint_id)
                     changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
@@ -382,5 +398,3 @@ class SqliteSaver(BaseCheckpointSaver):
                 commit(conn, own)
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
-
-

@@ -19,7 +19,10 @@ from pausegraph.checkpoint.sqlite._errors import refuse_unreadable, storage_erro
 from pausegraph.checkpoint.sqlite._sql import (
     BLOBS,
     CHECKPOINTS,
+    LEASES,
     META,
+    REQUESTS,
+    WAITING,
     WRITES,
     begin,
     commit,
@@ -35,8 +38,12 @@ __all__ = [
     "ensure_schema",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the tables below; bump it and add a migration when they change."""
+SCHEMA_VERSION = 2
+"""Version of the tables below; bump it and add a migration when they change.
+
+1. Checkpoints, blobs and writes.
+2. The waiting index, thread leases and the request log.
+"""
 
 _CREATE: Mapping[str, str] = {
     META: f"""CREATE TABLE IF NOT EXISTS {META} (
@@ -75,7 +82,36 @@ _CREATE: Mapping[str, str] = {
         value BLOB NOT NULL,
         PRIMARY KEY (thread_id, ns, checkpoint_id, task_id, channel)
     )""",
+    # One row per thread that waits for a person. ``entry`` is the serialized
+    # index entry; the other columns exist to filter and order in SQL
+    # (``metadata`` is JSON text for ``json_extract``).
+    WAITING: f"""CREATE TABLE IF NOT EXISTS {WAITING} (
+        thread_id TEXT PRIMARY KEY NOT NULL,
+        checkpoint_id TEXT NOT NULL,
+        graph TEXT NOT NULL,
+        paused_at TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        entry BLOB NOT NULL
+    ) WITHOUT ROWID""",
+    # ``expires_at`` is wall-clock (``time.time()``): processes share it.
+    LEASES: f"""CREATE TABLE IF NOT EXISTS {LEASES} (
+        thread_id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID""",
+    REQUESTS: f"""CREATE TABLE IF NOT EXISTS {REQUESTS} (
+        thread_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        checkpoint_id TEXT NOT NULL,
+        PRIMARY KEY (thread_id, key)
+    ) WITHOUT ROWID""",
 }
+
+_INDEXES: Sequence[str] = (
+    # list_waiting() pages by (paused_at, thread_id), with or without a graph.
+    f"CREATE INDEX IF NOT EXISTS {WAITING}_by_time ON {WAITING} (paused_at, thread_id)",
+    f"CREATE INDEX IF NOT EXISTS {WAITING}_by_graph ON {WAITING} (graph, paused_at, thread_id)",
+)
 
 TABLES: Mapping[str, tuple[tuple[str, int], ...]] = {
     META: (("key", 1), ("value", 0)),
@@ -98,11 +134,27 @@ TABLES: Mapping[str, tuple[tuple[str, int], ...]] = {
         ("channel", 5),
         ("value", 0),
     ),
+    WAITING: (
+        ("thread_id", 1),
+        ("checkpoint_id", 0),
+        ("graph", 0),
+        ("paused_at", 0),
+        ("metadata", 0),
+        ("entry", 0),
+    ),
+    LEASES: (("thread_id", 1), ("owner", 0), ("expires_at", 0)),
+    REQUESTS: (("thread_id", 1), ("key", 2), ("checkpoint_id", 0)),
 }
 """Each table's columns as ``(name, position in the primary key or 0)``."""
 
-MIGRATIONS: Mapping[int, Sequence[str]] = {}
-"""Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in one transaction."""
+MIGRATIONS: Mapping[int, Sequence[str]] = {
+    1: (_CREATE[WAITING], _CREATE[LEASES], _CREATE[REQUESTS], *_INDEXES),
+}
+"""Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in one transaction.
+
+Schema 1 files have no paused thread in the index: their threads paused before
+the index existed, and are listed again once they pause anew.
+"""
 
 _MIN_SQLITE = (3, 24, 0)  # upsert (ON CONFLICT ... DO UPDATE), row values
 
@@ -135,6 +187,7 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
             f"{sqlite3.sqlite_version}. Use a newer Python build, or another saver."
         )
     try:
+        _require_json(conn)
         version, present = _check(conn, path)  # read-only: refuse foreign files before writing
         _tune(conn, path)
         if version == SCHEMA_VERSION and len(present) == len(_CREATE):
@@ -146,7 +199,7 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                 for from_version in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS.get(from_version, ()):
                         conn.execute(statement)
-            for ddl in _CREATE.values():
+            for ddl in (*_CREATE.values(), *_INDEXES):
                 conn.execute(ddl)
             conn.execute(
                 f"INSERT INTO {META} (key, value) VALUES ('schema_version', ?) "
@@ -161,6 +214,20 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
         if type(exc) is sqlite3.DatabaseError:  # not a database, or damaged
             raise refuse_unreadable(path, exc) from exc
         raise storage_error(path, exc) from exc
+
+
+def _require_json(conn: sqlite3.Connection) -> None:
+    """Refuse a SQLite built without JSON functions (the waiting index filters with them)."""
+    try:
+        conn.execute("SELECT json_extract('{}', '$')").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such function" not in str(exc):
+            raise
+        raise StorageError(
+            "pausegraph's SqliteSaver needs SQLite's JSON functions; this Python links SQLite "
+            f"{sqlite3.sqlite_version} built without them. Use a Python whose SQLite has JSON "
+            "support (every SQLite since 3.38 has it), or another saver."
+        ) from None
 
 
 def _tune(conn: sqlite3.Connection, path: str) -> None:

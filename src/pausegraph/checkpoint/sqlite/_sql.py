@@ -11,20 +11,34 @@ import sqlite3
 from functools import lru_cache
 
 __all__ = [
+    "ACQUIRE_LEASE",
     "BLOBS",
     "CHECKPOINTS",
     "CHECKPOINT_EXISTS",
+    "DELETE_CHECKPOINT",
+    "DELETE_ORPHAN_BLOBS",
     "DELETE_THREAD",
+    "DELETE_WAITING",
+    "DELETE_WRITES_OF",
     "HISTORY",
     "HISTORY_BEFORE",
+    "IDS",
     "INSERT_BLOB",
     "INSERT_CHECKPOINT",
     "LATEST",
+    "LEASES",
     "LIST_THREADS",
     "MAX_PAIRS",
     "META",
+    "NAMESPACES",
     "ONE",
+    "RECALL_REQUEST",
+    "RELEASE_LEASE",
+    "REMEMBER_REQUEST",
+    "REQUESTS",
+    "UPSERT_WAITING",
     "UPSERT_WRITE",
+    "WAITING",
     "WRITES",
     "WRITES_OF",
     "begin",
@@ -37,6 +51,9 @@ META = "pausegraph_meta"
 CHECKPOINTS = "pausegraph_checkpoints"
 BLOBS = "pausegraph_blobs"
 WRITES = "pausegraph_writes"
+WAITING = "pausegraph_waiting"
+LEASES = "pausegraph_leases"
+REQUESTS = "pausegraph_requests"
 
 # -- checkpoints ---------------------------------------------------------------
 
@@ -85,8 +102,50 @@ WRITES_OF = (
     "WHERE thread_id = ? AND ns = ? AND checkpoint_id = ? ORDER BY rowid"
 )
 
+# Leases stay: a run that deletes its own thread still holds the thread's lease.
 DELETE_THREAD = tuple(
-    f"DELETE FROM {table} WHERE thread_id = ?" for table in (WRITES, BLOBS, CHECKPOINTS)
+    f"DELETE FROM {table} WHERE thread_id = ?"
+    for table in (WRITES, BLOBS, CHECKPOINTS, WAITING, REQUESTS)
+)
+
+# -- the waiting index, leases, request log ----------------------------------------
+
+UPSERT_WAITING = (
+    f"INSERT OR REPLACE INTO {WAITING} "
+    "(thread_id, checkpoint_id, graph, paused_at, metadata, entry) VALUES (?, ?, ?, ?, ?, ?)"
+)
+DELETE_WAITING = f"DELETE FROM {WAITING} WHERE thread_id = ?"
+
+# Takes a free or expired lease, or renews the caller's own: the conflict
+# update's WHERE leaves another owner's live lease alone (the statement then
+# changes no row). One statement, so two processes cannot both win.
+ACQUIRE_LEASE = (
+    f"INSERT INTO {LEASES} (thread_id, owner, expires_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+    f"WHERE {LEASES}.owner = excluded.owner OR {LEASES}.expires_at <= ?4"
+)
+RELEASE_LEASE = f"DELETE FROM {LEASES} WHERE thread_id = ? AND owner = ?"
+
+REMEMBER_REQUEST = (
+    f"INSERT INTO {REQUESTS} (thread_id, key, checkpoint_id) VALUES (?, ?, ?) "
+    "ON CONFLICT (thread_id, key) DO NOTHING"
+)
+RECALL_REQUEST = f"SELECT checkpoint_id FROM {REQUESTS} WHERE thread_id = ? AND key = ?"
+
+# -- pruning -------------------------------------------------------------------------
+
+NAMESPACES = f"SELECT DISTINCT ns FROM {CHECKPOINTS} WHERE thread_id = ?"
+IDS = f"SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = ? AND ns = ?"
+DELETE_CHECKPOINT = (
+    f"DELETE FROM {CHECKPOINTS} WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?"
+)
+DELETE_WRITES_OF = f"DELETE FROM {WRITES} WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?"
+# A blob's version is the checkpoint that wrote it (or, for an appended chunk,
+# the snapshot it extends), so blobs whose checkpoint is gone are unreachable.
+DELETE_ORPHAN_BLOBS = (
+    f"DELETE FROM {BLOBS} WHERE thread_id = ?1 AND ns = ?2 AND NOT EXISTS "
+    f"(SELECT 1 FROM {CHECKPOINTS} AS c "
+    f"WHERE c.thread_id = ?1 AND c.ns = ?2 AND c.checkpoint_id = {BLOBS}.version)"
 )
 
 # -- values ----------------------------------------------------------------------
