@@ -1,0 +1,117 @@
+"""Async runs: mixed sync/async nodes, concurrency, cancellation, many paused threads."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import threading
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from pausegraph.checkpoint.memory import InMemorySaver
+from pausegraph.errors import InvalidConfigError
+from pausegraph.graph import END, START, StateGraph
+from pausegraph.types import Command, interrupt
+
+
+class S(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+async def test_sync_and_async_nodes_mix_and_async_routers_work() -> None:
+    sync_threads: list[str] = []
+
+    def sync_node(state: S) -> dict[str, Any]:
+        sync_threads.append(threading.current_thread().name)
+        return {"log": ["sync"]}
+
+    async def async_node(state: S) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"log": ["async"]}
+
+    async def router(state: S) -> str:
+        return END if len(state["log"]) >= 2 else "async_node"
+
+    builder = StateGraph(S).add_node("sync_node", sync_node).add_node("async_node", async_node)
+    builder.add_edge(START, "sync_node").add_conditional_edges("sync_node", router)
+    result = await builder.compile().ainvoke({"log": []})
+    assert result == {"log": ["sync", "async"]}
+    # Sync nodes run in worker threads under asyncio, so they cannot block the loop.
+    assert sync_threads and sync_threads[0] != threading.current_thread().name
+
+
+async def test_parallel_async_branches_overlap() -> None:
+    events: list[str] = []
+    release = asyncio.Event()
+
+    def node(name: str) -> Any:
+        async def run(state: S) -> dict[str, Any]:
+            events.append(f"start {name}")
+            if len(events) == 2:
+                release.set()
+            await release.wait()  # both must have started before either ends
+            events.append(f"end {name}")
+            return {"log": [name]}
+
+        return run
+
+    builder = StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+    graph = builder.add_edge(START, "a").add_edge(START, "b").compile()
+    result = await asyncio.wait_for(graph.ainvoke({"log": []}), timeout=5)
+    assert result == {"log": ["a", "b"]}
+    assert events[:2] == ["start a", "start b"] or events[:2] == ["start b", "start a"]
+
+
+def test_sync_invoke_of_an_async_graph_names_the_fix() -> None:
+    async def node(state: S) -> dict[str, Any]:
+        return {"log": ["x"]}
+
+    graph = StateGraph(S).add_node("node", node).add_edge(START, "node").compile()
+    with pytest.raises(InvalidConfigError, match=r"ainvoke"):
+        graph.invoke({"log": []})
+
+
+async def test_cancelling_the_caller_stops_the_run_and_keeps_committed_steps() -> None:
+    started = asyncio.Event()
+
+    async def slow(state: S) -> dict[str, Any]:
+        started.set()
+        await asyncio.sleep(30)
+        return {"log": ["slow"]}
+
+    saver = InMemorySaver()
+    builder = StateGraph(S).add_node("fast", lambda s: {"log": ["fast"]}).add_node("slow", slow)
+    graph = builder.add_edge(START, "fast").add_edge("fast", "slow").compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "c"}}
+    run = asyncio.create_task(graph.ainvoke({"log": []}, cfg))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    state = await graph.aget_state(cfg)
+    assert (state.values, state.next) == ({"log": ["fast"]}, ("slow",))
+    # The thread is free again (its lease was released) and can run on.
+    replacement = StateGraph(S).add_node("fast", lambda s: {"log": ["fast"]})
+    replacement.add_node("slow", lambda s: {"log": ["slow done"]})
+    replacement.add_edge(START, "fast").add_edge("fast", "slow")
+    again = replacement.compile(checkpointer=saver)
+    assert await again.ainvoke(None, cfg) == {"log": ["fast", "slow done"]}
+
+
+async def test_a_hundred_threads_paused_and_resumed_concurrently(saver: Any) -> None:
+    async def ask(state: S) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"log": [interrupt("ok?")]}
+
+    graph = StateGraph(S).add_node("ask", ask).add_edge(START, "ask").add_edge("ask", END)
+    graph = graph.compile(checkpointer=saver)
+    configs = [{"configurable": {"thread_id": f"t{i}"}} for i in range(100)]
+    paused = await asyncio.gather(*(graph.ainvoke({"log": []}, c) for c in configs))
+    assert all(p["__interrupt__"][0].value == "ok?" for p in paused)
+    assert len(graph.list_waiting(limit=1000).items) == 100
+    done = await asyncio.gather(
+        *(graph.ainvoke(Command(resume=f"yes {i}"), c) for i, c in enumerate(configs))
+    )
+    assert done == [{"log": [f"yes {i}"]} for i in range(100)]
+    assert graph.list_waiting().items == ()
