@@ -65,7 +65,8 @@ def postgres_schema() -> Iterator[str]:
     try:
         admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=2)
     except psycopg.Error as exc:
-        unavailable(f"no PostgreSQL server answers at {POSTGRES_URL} ({' '.join(str(exc).split())})")
+        reason = " ".join(str(exc).split())
+        unavailable(f"no PostgreSQL server answers at {POSTGRES_URL} ({reason})")
     schema = f"pausegraph_test_{uuid.uuid4().hex[:16]}"
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')

@@ -99,5 +99,7 @@ def test_add_messages_replacing_a_message_is_stored_whole(saver: Any) -> None:
     graph.invoke({"messages": [{"role": "user", "content": "hello", "id": "u1"}]}, cfg)
     contents = [m["content"] for m in graph.get_state(cfg).values["messages"]]
     assert contents == ["edited", "hi"]
-    history = [[m["content"] for m in s.values.get("messages", [])] for s in graph.get_state_history(cfg)]
+    history = [
+        [m["content"] for m in s.values.get("messages", [])] for s in graph.get_state_history(cfg)
+    ]
     assert history == [["edited", "hi"], ["hello", "hi"], ["hello"], []]

@@ -34,6 +34,9 @@ PUBLIC = {
     "pausegraph.constants": {"END", "START", "TAG_HIDDEN"},
     "pausegraph.config": {"get_config", "get_stream_writer"},
     "pausegraph.checkpoint.memory": {"InMemorySaver", "MemorySaver"},
+    "pausegraph.checkpoint.sqlite": {"SqliteSaver"},
+    "pausegraph.checkpoint.sqlite.aio": {"AsyncSqliteSaver"},
+    "pausegraph.testing": {"make_checkpoint", "save_chain"},
     "pausegraph.graph.message": {"REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"},
     "pausegraph.graph.state": {"CompiledStateGraph", "StateGraph"},
 }
@@ -45,6 +48,14 @@ def test_all_is_exactly_the_public_names(module: str) -> None:
     assert set(mod.__all__) == PUBLIC[module]
     for name in mod.__all__:
         assert getattr(mod, name) is not None or name in {"All"}
+
+
+def test_the_conformance_suite_exports_only_tests() -> None:
+    from pausegraph.testing import conformance
+
+    assert len(conformance.__all__) >= 40
+    for name in conformance.__all__:
+        assert name.startswith("test_") and callable(getattr(conformance, name)), name
 
 
 def test_errors_module_exports_the_whole_tree() -> None:

@@ -12,6 +12,7 @@ do instead. Catch :class:`PauseGraphError` for all of them, or a subtree::
     │   ├── EmptyInputError (ValueError) ........ no input and nothing to resume
     │   ├── InvalidConfigError (ValueError) ..... missing thread_id, bad config
     │   │   └── MissingCheckpointerError (RuntimeError)  the call needs a checkpointer
+    │   ├── OutsideNodeError (RuntimeError) ..... interrupt() or a @task called outside a run
     │   └── ThreadBusyError ..................... the thread is running elsewhere
     ├── ResumeError (ValueError) ................ a resume or state update was refused
     │   ├── NothingToResumeError ................ the thread waits for nobody
@@ -55,6 +56,7 @@ __all__ = [
     "MissingDependencyError",
     "NodeInterrupt",
     "NothingToResumeError",
+    "OutsideNodeError",
     "ParentCommand",
     "PauseGraphError",
     "ResumeError",
@@ -103,6 +105,15 @@ class MissingCheckpointerError(InvalidConfigError, RuntimeError):
     """The call needs a checkpointer (resuming, reading or changing state), and there is none.
 
     Also a ``RuntimeError``, which is what LangGraph raises when resuming without one.
+    """
+
+
+class OutsideNodeError(GraphRunError, RuntimeError):
+    """A helper that needs a running node was called outside one.
+
+    Raised by ``interrupt()`` and ``get_config()`` outside a node, and by a
+    ``@task`` called outside an ``@entrypoint``, a task or a graph node. Also a
+    ``RuntimeError``, which is what LangGraph raises there.
     """
 
 

@@ -214,8 +214,10 @@ class ThreadMaintenance(Protocol):
     def prune(self, thread_id: str, *, keep_last: int) -> int:
         """Delete all but the newest ``keep_last`` checkpoints of each namespace.
 
-        Never deletes what a kept checkpoint still needs (the values it points
-        to), so the current state and pending interrupts always survive.
+        Never deletes what a kept checkpoint still needs: an older checkpoint
+        whose values it points to is kept too, and so, in turn, is what that
+        one points to. So every checkpoint left loads, and the current state
+        and pending interrupts always survive.
 
         Returns:
             How many checkpoints were deleted.

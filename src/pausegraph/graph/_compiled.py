@@ -378,6 +378,11 @@ class CompiledStateGraph(ThreadStateAPI):
         nested = NestedCall(self, parent, config) if parent is not None else None
         if nested is not None and nested.done:
             return nested.result
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        if request is not None:
+            earlier = request.recall()
+            if earlier is not None:
+                return self._replayed(earlier)
         sink = nested.sink if nested is not None else None
         modes = sink.modes if sink is not None else frozenset()
         loop, run_config, saver = self._prepare(
@@ -395,6 +400,8 @@ class CompiledStateGraph(ThreadStateAPI):
             ):
                 sink.emit(mode, chunk)
         result = self._result(loop)
+        if request is not None and loop.checkpoint is not None:
+            request.remember(loop.checkpoint.id)
         return nested.finish(loop, result) if nested is not None else result
 
     # -- pictures ----------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pausegraph.errors import GraphInterrupt, GraphRunError, InterruptMismatchError
+from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
 if TYPE_CHECKING:
     pass
@@ -36,10 +36,6 @@ T = TypeVar("T")
 
 _current: ContextVar[TaskContext | None] = ContextVar("pausegraph_task", default=None)
 current_task = _current
-
-
-class OutsideNodeError(GraphRunError, RuntimeError):
-    """A helper that needs a running node was called outside one."""
 
 
 class RunScope:

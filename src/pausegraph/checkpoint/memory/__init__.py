@@ -350,9 +350,14 @@ class InMemorySaver(BaseCheckpointSaver):
                     continue
                 ids = sorted(log, reverse=True)
                 keep = set(ids[:keep_last])
-                for cid in list(keep):
+                todo = list(keep)
+                while todo:  # what a kept checkpoint reads is kept, so it must load too
+                    cid = todo.pop()
                     header = self.serde.loads(self.serde.loads(_split(log[cid])[0])[0])
-                    keep.update(v or cid for v in header[5].values())  # versions it reads ("": own)
+                    for version in header[5].values():  # versions it reads ("": its own)
+                        if version and version not in keep and version in log:
+                            keep.add(version)
+                            todo.append(version)
                 for cid in ids[keep_last:]:
                     if cid not in keep:
                         del log[cid]

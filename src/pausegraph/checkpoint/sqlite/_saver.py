@@ -13,10 +13,11 @@ from typing import Any
 from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
+from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.checkpoint.sqlite._capabilities import SqliteCapabilities
 from pausegraph.checkpoint.sqlite._errors import storage_error
-from pausegraph.checkpoint.sqlite._inbox import WaitingRow, apply_waiting, split_waiting
+from pausegraph.checkpoint.sqlite._inbox import apply_waiting, split_waiting
 from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
 from pausegraph.checkpoint.sqlite._sql import (
     CHECKPOINT_EXISTS,
@@ -319,11 +320,15 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             header,
         )
         parent = checkpoint.parent_id
-        writes: list[tuple[str, str, str, str, str, bytes]] = []
-        waiting: list[WaitingRow | None] = []
-        if parent is not None and parent_writes:
-            plain, waiting = split_waiting(thread_id, parent, parent_writes, dumps)
-            writes = [(thread_id, ns, parent, w.task_id, w.channel, dumps(w.value)) for w in plain]
+        writes = (
+            [
+                (thread_id, ns, parent, w.task_id, w.channel, dumps(w.value))
+                for w in parent_writes
+                if w.channel != WAITING  # index entries: the thread moves on (or it is nested)
+            ]
+            if parent is not None
+            else []
+        )
         conn = self.conn
         with self._lock:
             try:
@@ -336,8 +341,6 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
                         conn.executemany(INSERT_BLOB, blobs)
                     if writes:
                         conn.executemany(UPSERT_WRITE, writes)
-                    if waiting:
-                        apply_waiting(conn, thread_id, waiting)
                     if not ns:  # the thread moved on: its old interrupts are gone
                         conn.execute(DELETE_WAITING, (thread_id,))
                 except BaseException:
@@ -353,7 +356,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         if not self._ready:
             self.setup()
         dumps = self.serde.dumps
-        plain, waiting = split_waiting(thread_id, checkpoint_id, writes, dumps)
+        plain, waiting = split_waiting(thread_id, ns, checkpoint_id, writes, dumps)
         rows = [(thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in plain]
         key = (thread_id, ns, checkpoint_id)
         conn = self.conn

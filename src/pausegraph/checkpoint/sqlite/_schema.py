@@ -189,8 +189,8 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
     try:
         _require_json(conn)
         version, present = _check(conn, path)  # read-only: refuse foreign files before writing
-        _tune(conn, path)
         if version == SCHEMA_VERSION and len(present) == len(_CREATE):
+            _tune(conn, path)
             return
         own = begin(conn, "BEGIN IMMEDIATE")
         try:
@@ -201,15 +201,18 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                         conn.execute(statement)
             for ddl in (*_CREATE.values(), *_INDEXES):
                 conn.execute(ddl)
+            for table in _CREATE:  # an older file's tables were not checked before migrating
+                _check_shape(conn, path, table)
             conn.execute(
                 f"INSERT INTO {META} (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
         except BaseException:
-            rollback(conn, own)
+            rollback(conn, own)  # a refused file is left as it was
             raise
         commit(conn, own)
+        _tune(conn, path)
     except sqlite3.Error as exc:
         if type(exc) is sqlite3.DatabaseError:  # not a database, or damaged
             raise refuse_unreadable(path, exc) from exc

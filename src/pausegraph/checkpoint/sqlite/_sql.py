@@ -2,7 +2,9 @@
 
 Statement texts are constants (the blob lookup has one text per number of
 keys), so ``sqlite3``'s per-connection statement cache prepares each once.
-Every lookup is an index search on a primary key; none scans a thread's history.
+Every lookup is an index search on a primary key (the waiting index's on its
+own indexes); none scans a thread's history. Only pruning reads a thread's
+checkpoint ids, once per namespace.
 """
 
 from __future__ import annotations

@@ -1,0 +1,187 @@
+"""Every saver operation as a :data:`~._flow.Flow`: the logic both Postgres savers share.
+
+Each function checks its arguments, builds parameters (``_rows``), yields the
+statement (``_sql``) and turns the rows into the result. The savers only run
+these flows on a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint.postgres import _sql
+from pausegraph.checkpoint.postgres._flow import Flow, Query
+from pausegraph.checkpoint.postgres._inbox import list_waiting
+from pausegraph.checkpoint.postgres._rows import (
+    assemble,
+    matching_ids,
+    save_params,
+    save_writes_params,
+)
+from pausegraph.checkpoint.serde import Serializer
+from pausegraph.errors import CorruptCheckpointError
+
+__all__ = [
+    "PAGE",
+    "HistoryPages",
+    "acquire_lease",
+    "delete_thread",
+    "list_threads",
+    "list_waiting",
+    "load",
+    "prune",
+    "recall_request",
+    "release_lease",
+    "remember_request",
+    "save",
+    "save_writes",
+]
+
+PAGE = 32
+"""Checkpoints read per query by ``history()``: memory stays bounded on long threads."""
+
+
+def load(
+    serde: Serializer, thread_id: str, ns: str, checkpoint_id: str | None
+) -> Flow[StoredCheckpoint | None]:
+    """The checkpoint (newest when ``checkpoint_id`` is ``None``), values and writes: one query."""
+    params = {"thread_id": thread_id, "ns": ns, "checkpoint_id": checkpoint_id}
+    rows = yield Query(_sql.LOAD_LATEST if checkpoint_id is None else _sql.LOAD_ONE, params)
+    found = assemble(rows, serde, thread_id, ns)
+    return found[0] if found else None
+
+
+def save(
+    serde: Serializer, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite]
+) -> Flow[None]:
+    """Store the checkpoint, its changed values and its parent's writes in one statement."""
+    yield Query(_sql.SAVE, save_params(checkpoint, parent_writes, serde))
+
+
+def save_writes(
+    serde: Serializer,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    writes: Sequence[PendingWrite],
+) -> Flow[None]:
+    """Store writes (and keep the waiting index) in one statement.
+
+    Raises:
+        CorruptCheckpointError: The checkpoint does not exist; nothing was written.
+    """
+    params = save_writes_params(thread_id, ns, checkpoint_id, writes, serde)
+    rows = yield Query(_sql.SAVE_WRITES, params)
+    if not rows or rows[0][0] == 0:
+        raise CorruptCheckpointError(
+            f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
+            "it does not exist."
+        )
+
+
+def delete_thread(thread_id: str) -> Flow[None]:
+    """Delete the thread's checkpoints, values, writes, index entry and request log."""
+    yield Query(_sql.DELETE_THREAD, {"thread_id": thread_id})
+
+
+class HistoryPages:
+    """The paging state of one ``history()`` call: each :meth:`next` flow reads one page.
+
+    Without a filter a page is one query (checkpoints, values and writes).
+    With one, a page of headers is decoded first and only the matches are loaded.
+    """
+
+    def __init__(
+        self,
+        serde: Serializer,
+        thread_id: str,
+        ns: str,
+        before: str | None,
+        limit: int | None,
+        filter: Mapping[str, Any] | None,
+    ) -> None:
+        self.serde = serde
+        self.thread_id = thread_id
+        self.ns = ns
+        self.before = before
+        self.left = limit
+        self.filter = filter or None
+        self.done = limit is not None and limit <= 0
+
+    def next(self) -> Flow[list[StoredCheckpoint]] | None:
+        """The flow reading the next page, or ``None`` when history is exhausted."""
+        return None if self.done else self._page()
+
+    def _page(self) -> Flow[list[StoredCheckpoint]]:
+        size = PAGE if self.filter or self.left is None else min(self.left, PAGE)
+        params: dict[str, Any] = {
+            "thread_id": self.thread_id,
+            "ns": self.ns,
+            "before": self.before,
+            "size": size,
+        }
+        first = self.before is None
+        if self.filter is None:
+            rows = yield Query(_sql.LOAD_PAGE if first else _sql.LOAD_PAGE_BEFORE, params)
+            items = assemble(rows, self.serde, self.thread_id, self.ns)
+            seen = [item.checkpoint.id for item in items]
+        else:
+            rows = yield Query(_sql.HEADERS_PAGE if first else _sql.HEADERS_PAGE_BEFORE, params)
+            seen = [row[0] for row in rows]
+            ids = matching_ids(rows, self.serde, self.thread_id, self.ns, self.filter)
+            items = []
+            if ids:
+                params["ids"] = ids
+                found = yield Query(_sql.LOAD_IDS, params)
+                items = assemble(found, self.serde, self.thread_id, self.ns)
+        if seen:
+            self.before = seen[-1]
+        self.done = len(seen) < size
+        if self.left is not None:
+            items = items[: self.left]
+            self.left -= len(items)
+            self.done = self.done or self.left <= 0
+        return items
+
+
+def acquire_lease(thread_id: str, owner: str, ttl: float) -> Flow[bool]:
+    """Take or renew the lease; ``True`` when ``owner`` holds it afterwards."""
+    rows = yield Query(_sql.ACQUIRE_LEASE, {"thread_id": thread_id, "owner": owner, "ttl": ttl})
+    return bool(rows)
+
+
+def release_lease(thread_id: str, owner: str) -> Flow[None]:
+    """Give the lease back if ``owner`` holds it."""
+    yield Query(_sql.RELEASE_LEASE, {"thread_id": thread_id, "owner": owner})
+
+
+def recall_request(thread_id: str, key: str) -> Flow[str | None]:
+    """The checkpoint id stored for the idempotency ``key``, or ``None``."""
+    rows = yield Query(_sql.RECALL_REQUEST, {"thread_id": thread_id, "key": key})
+    return str(rows[0][0]) if rows else None
+
+
+def remember_request(thread_id: str, key: str, checkpoint_id: str) -> Flow[None]:
+    """Store where a request ended; the first one stored wins."""
+    params = {"thread_id": thread_id, "key": key, "checkpoint_id": checkpoint_id}
+    yield Query(_sql.REMEMBER_REQUEST, params)
+
+
+def list_threads() -> Flow[list[str]]:
+    """Every thread id with a checkpoint, sorted by code point."""
+    rows = yield Query(_sql.LIST_THREADS)
+    return [row[0] for row in rows]
+
+
+def prune(thread_id: str, keep_last: int) -> Flow[int]:
+    """Delete all but the newest ``keep_last`` checkpoints per namespace (and not what they read).
+
+    Raises:
+        ValueError: ``keep_last`` is below 1.
+    """
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be at least 1, got {keep_last}.")
+    rows = yield Query(_sql.PRUNE, {"thread_id": thread_id, "keep": keep_last})
+    return int(rows[0][0])

@@ -1,0 +1,182 @@
+"""Records to statement parameters, and result rows back to records: pure, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pausegraph.checkpoint._codec import decode_header, encode_header
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    blob_pairs,
+)
+from pausegraph.checkpoint.base import metadata_matches
+from pausegraph.checkpoint.capabilities import WAITING
+from pausegraph.checkpoint.postgres._inbox import waiting_params
+from pausegraph.checkpoint.serde import Serializer
+from pausegraph.errors import CorruptCheckpointError
+
+__all__ = [
+    "Params",
+    "Row",
+    "assemble",
+    "matching_ids",
+    "save_params",
+    "save_writes_params",
+]
+
+Params = dict[str, Any]
+Row = tuple[Any, ...]
+
+
+def _write_arrays(
+    writes: Sequence[PendingWrite], serde: Serializer
+) -> tuple[list[str], list[str], list[bytes]]:
+    """Three parallel arrays, one entry per ``(task_id, channel)``.
+
+    A later write replaces an earlier one but keeps its position, as the
+    in-memory saver's dict does (one statement cannot upsert a row twice).
+    """
+    table: dict[tuple[str, str], Any] = {}
+    for w in writes:
+        table[(w.task_id, w.channel)] = w.value
+    dumps = serde.dumps
+    values = [dumps(value) for value in table.values()]  # fails before anything is sent
+    return [t for t, _ in table], [c for _, c in table], values
+
+
+def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
+    """Parameters of :data:`~._sql.SAVE`: header, stored blobs, and the parent's writes.
+
+    ``value_keys``/``value_versions`` list every blob the checkpoint reads
+    (``blob_pairs``), so one query loads it with its values. Waiting-index
+    writes among ``parent_writes`` are dropped: saving moves the thread on.
+    """
+    dumps = serde.dumps
+    blobs = cp.stored_blobs()
+    pairs = blob_pairs(cp.versions, cp.chains)
+    kept = [w for w in parent_writes if w.channel != WAITING] if cp.parent_id is not None else []
+    tasks, channels, data = _write_arrays(kept, serde)
+    return {
+        "thread_id": cp.thread_id,
+        "ns": cp.ns,
+        "checkpoint_id": cp.id,
+        "parent_id": cp.parent_id,
+        "step": cp.step,
+        "source": cp.source,
+        "created_at": cp.created_at,
+        "value_keys": list(pairs),
+        "value_versions": list(pairs.values()),
+        "header": encode_header(cp, serde),
+        "blob_keys": [key for key, _, _ in blobs],
+        "blob_versions": [version for _, version, _ in blobs],
+        "blob_values": [dumps(value) for _, _, value in blobs],
+        "target": cp.parent_id,
+        "tasks": tasks,
+        "channels": channels,
+        "values": data,
+    }
+
+
+def save_writes_params(
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    writes: Sequence[PendingWrite],
+    serde: Serializer,
+) -> Params:
+    """Parameters of :data:`~._sql.SAVE_WRITES`: the writes, and the waiting-index change.
+
+    Raises:
+        ValueError: A waiting write does not carry ``encode_waiting(entry)``.
+    """
+    tasks, channels, data = _write_arrays([w for w in writes if w.channel != WAITING], serde)
+    params: Params = {
+        "thread_id": thread_id,
+        "ns": ns,
+        "target": checkpoint_id,
+        "tasks": tasks,
+        "channels": channels,
+        "values": data,
+    }
+    params.update(waiting_params(ns, writes, serde))
+    return params
+
+
+def _values(
+    pairs: Mapping[str, str],
+    blobs: Mapping[tuple[str, str], bytes],
+    serde: Serializer,
+    thread_id: str,
+    cid: str,
+) -> dict[str, Any]:
+    """The blob stored for each ``blob key -> version`` of ``pairs``, decoded."""
+    loads = serde.loads
+    out: dict[str, Any] = {}
+    for key, version in pairs.items():
+        data = blobs.get((key, version))
+        if data is None:
+            raise CorruptCheckpointError(
+                f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} from "
+                f"checkpoint {version!r}, which is missing from the PostgreSQL database. "
+                "Restore it from a backup, or delete the thread."
+            )
+        out[key] = loads(data)
+    return out
+
+
+def assemble(
+    rows: Sequence[Row], serde: Serializer, thread_id: str, ns: str
+) -> list[StoredCheckpoint]:
+    """The checkpoints of a bundle query's rows (see ``_sql._bundle``), newest first.
+
+    Raises:
+        CorruptCheckpointError: A header or value is damaged, or a value is missing.
+    """
+    headers: list[tuple[str, bytes]] = []
+    blobs: dict[tuple[str, str], bytes] = {}
+    writes: dict[str, list[tuple[str, str, bytes]]] = {}
+    for kind, ident, key, channel, value, _seq in rows:
+        if kind == 0:
+            headers.append((ident, value))
+        elif kind == 1:
+            if value is not None:  # missing: reported by _values if a checkpoint needs it
+                blobs[(key, ident)] = value
+        else:
+            writes.setdefault(ident, []).append((key, channel, value))
+    headers.sort(reverse=True)
+    loads = serde.loads
+    out: list[StoredCheckpoint] = []
+    for cid, header in headers:
+
+        def values(pairs: Mapping[str, str], cid: str = cid) -> dict[str, Any]:
+            return _values(pairs, blobs, serde, thread_id, cid)
+
+        checkpoint = decode_header(
+            header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
+        )
+        pending = tuple(PendingWrite(t, c, loads(v)) for t, c, v in writes.get(cid, ()))
+        out.append(StoredCheckpoint(checkpoint, pending))
+    return out
+
+
+def matching_ids(
+    rows: Sequence[Row],
+    serde: Serializer,
+    thread_id: str,
+    ns: str,
+    filter: Mapping[str, Any],
+) -> list[str]:
+    """Ids of the ``(checkpoint_id, header)`` rows whose metadata matches ``filter``."""
+    return [
+        cid
+        for cid, header in rows
+        if metadata_matches(
+            decode_header(
+                header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
+            ),
+            filter,
+        )
+    ]

@@ -1,0 +1,174 @@
+"""The PostgreSQL schema: its tables, its version, and the setup flow that creates or migrates it.
+
+Tables are named ``pausegraph_*`` (in the connection's current schema, the
+first of its ``search_path``), so a database can also hold LangGraph's tables.
+``pausegraph_meta`` records the schema version: a newer pausegraph migrates
+older tables forward (:data:`MIGRATIONS`), an older one refuses newer tables
+instead of misreading them. Setup runs in one transaction under a
+transaction-scoped advisory lock, so two processes may run it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pausegraph.checkpoint.postgres._flow import Flow, Query
+from pausegraph.checkpoint.postgres._sql import (
+    BLOBS,
+    CHECKPOINTS,
+    LEASES,
+    META,
+    REQUESTS,
+    WAITING,
+    WRITES,
+)
+from pausegraph.errors import CorruptCheckpointError
+
+__all__ = ["LOCK_KEY", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "setup_flow"]
+
+SCHEMA_VERSION = 1
+"""Version of the tables below; bump it and add a migration when they change."""
+
+LOCK_KEY = 0x7061_7573_6567_7261  # "pausegra": the advisory lock that serializes setup
+"""Key of the advisory lock :func:`setup_flow` takes for its transaction."""
+
+_KEY = 'text COLLATE "C" NOT NULL'
+
+_CREATE: Mapping[str, Sequence[str]] = {
+    META: (f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value text NOT NULL)",),
+    CHECKPOINTS: (
+        # value_keys/value_versions repeat the header's versions so that one query
+        # can fetch a checkpoint together with the values it reads.
+        f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+            thread_id {_KEY}, ns {_KEY}, checkpoint_id {_KEY}, parent_id text COLLATE "C",
+            step integer NOT NULL, source text NOT NULL, created_at text NOT NULL,
+            value_keys text[] NOT NULL, value_versions text[] NOT NULL, header bytea NOT NULL,
+            PRIMARY KEY (thread_id, ns, checkpoint_id))""",
+    ),
+    BLOBS: (
+        f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
+            thread_id {_KEY}, ns {_KEY}, key {_KEY}, version {_KEY}, value bytea NOT NULL,
+            PRIMARY KEY (thread_id, ns, key, version))""",
+    ),
+    WRITES: (
+        # seq is kept on upsert, so ORDER BY seq is first-write order.
+        f"""CREATE TABLE IF NOT EXISTS {WRITES} (
+            thread_id {_KEY}, ns {_KEY}, checkpoint_id {_KEY}, task_id {_KEY}, channel {_KEY},
+            seq bigint GENERATED ALWAYS AS IDENTITY, value bytea NOT NULL,
+            PRIMARY KEY (thread_id, ns, checkpoint_id, task_id, channel))""",
+    ),
+    WAITING: (
+        f"""CREATE TABLE IF NOT EXISTS {WAITING} (
+            thread_id {_KEY} PRIMARY KEY, checkpoint_id text NOT NULL, graph {_KEY},
+            paused_at {_KEY}, metadata jsonb NOT NULL, entry bytea NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {WAITING}_paused ON {WAITING} (paused_at, thread_id)",
+        f"CREATE INDEX IF NOT EXISTS {WAITING}_graph ON {WAITING} (graph, paused_at, thread_id)",
+    ),
+    # Unlogged: taking a lease commits without waiting for a WAL flush, and a crash of
+    # the server (which ends every run's connection anyway) frees all leases.
+    LEASES: (
+        f"""CREATE UNLOGGED TABLE IF NOT EXISTS {LEASES} (
+            thread_id {_KEY} PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)""",
+    ),
+    REQUESTS: (
+        f"""CREATE TABLE IF NOT EXISTS {REQUESTS} (
+            thread_id {_KEY}, key {_KEY}, checkpoint_id text NOT NULL,
+            PRIMARY KEY (thread_id, key))""",
+    ),
+}
+
+TABLES: Mapping[str, tuple[str, ...]] = {
+    META: ("key", "value"),
+    CHECKPOINTS: (
+        "thread_id",
+        "ns",
+        "checkpoint_id",
+        "parent_id",
+        "step",
+        "source",
+        "created_at",
+        "value_keys",
+        "value_versions",
+        "header",
+    ),
+    BLOBS: ("thread_id", "ns", "key", "version", "value"),
+    WRITES: ("thread_id", "ns", "checkpoint_id", "task_id", "channel", "seq", "value"),
+    WAITING: ("thread_id", "checkpoint_id", "graph", "paused_at", "metadata", "entry"),
+    LEASES: ("thread_id", "owner", "expires_at"),
+    REQUESTS: ("thread_id", "key", "checkpoint_id"),
+}
+"""Each table's columns in order, as this version creates them."""
+
+MIGRATIONS: Mapping[int, Sequence[str]] = {}
+"""Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in setup's transaction."""
+
+_COLUMNS = f"""
+SELECT c.relname::text, array_agg(a.attname::text ORDER BY a.attnum)
+FROM pg_class AS c
+JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.oid IN ({", ".join(f"to_regclass('{name}')" for name in TABLES)})
+GROUP BY c.relname"""
+"""The columns of each pausegraph table visible on the search path."""
+
+
+def setup_flow(where: str) -> Flow[None]:
+    """Check, migrate and create the tables; run it in one transaction.
+
+    Args:
+        where: The database, for messages (a URL without its password).
+
+    Raises:
+        CorruptCheckpointError: A newer pausegraph wrote the tables, or they
+            have a shape this one does not know. Nothing was changed.
+    """
+    yield Query(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+    rows = yield Query(_COLUMNS)
+    present: dict[str, tuple[str, ...]] = {name: tuple(columns) for name, columns in rows}
+    version = None
+    if present:
+        if META not in present:
+            raise _foreign(where, f"it has {', '.join(sorted(present))} but no {META} table")
+        rows = yield Query(f"SELECT value FROM {META} WHERE key = 'schema_version'")
+        version = _version(where, rows[0][0] if rows else None)
+    if version is not None and version > SCHEMA_VERSION:
+        raise CorruptCheckpointError(
+            f"The pausegraph tables in {where} were written by a newer pausegraph (schema "
+            f"{version}, this one reads {SCHEMA_VERSION}): upgrade pausegraph. Nothing was changed."
+        )
+    if version == SCHEMA_VERSION:
+        for name, columns in present.items():
+            if columns != TABLES[name]:
+                raise _foreign(
+                    where, f"its table {name} has columns {columns}, expected {TABLES[name]}"
+                )
+        if len(present) == len(TABLES):
+            return
+    for from_version in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
+        for statement in MIGRATIONS.get(from_version, ()):
+            yield Query(statement)
+    for statements in _CREATE.values():
+        for ddl in statements:
+            yield Query(ddl)
+    yield Query(
+        f"INSERT INTO {META} (key, value) VALUES ('schema_version', %(version)s) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        {"version": str(SCHEMA_VERSION)},
+    )
+
+
+def _version(where: str, value: object) -> int:
+    try:
+        version = int(str(value))
+    except ValueError:
+        raise _foreign(where, f"{META} holds no valid schema_version ({value!r})") from None
+    if version < 1:
+        raise _foreign(where, f"{META} names schema version {version}, which never existed")
+    return version
+
+
+def _foreign(where: str, what: str) -> CorruptCheckpointError:
+    return CorruptCheckpointError(
+        f"{where} does not hold pausegraph tables in a shape this pausegraph knows: {what}. "
+        "They were written by another program or are damaged; nothing was changed. Use "
+        "another database or schema (search_path), or drop the pausegraph_* tables."
+    )

@@ -1,0 +1,327 @@
+"""The saver contract's operations, written once for the sync and the async saver.
+
+Each operation is a generator (a *flow*) that yields :class:`Call`\\ s, one
+round trip each, and is sent their replies. It encodes, decodes and decides;
+the savers in ``_saver`` only run flows (``client.execute_command``, with or
+without ``await``). So the key layout, the scripts and the (de)serialization
+exist once, and the sync and async savers cannot drift apart.
+
+Round trips: ``save`` and ``save_writes`` one each (a script, atomic);
+``load`` two (header and writes, then the values it names), whatever the
+history's length; ``history`` two per page of checkpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    blob_pairs,
+    metadata_matches,
+)
+from pausegraph.checkpoint.capabilities import WAITING, cursor_of, decode_waiting
+from pausegraph.checkpoint.redis import _lua
+from pausegraph.checkpoint.redis._layout import KeyLayout, NsKeys
+from pausegraph.checkpoint.serde import Serializer
+from pausegraph.errors import CorruptCheckpointError
+
+__all__ = [
+    "Call",
+    "Context",
+    "Flow",
+    "HistoryPages",
+    "delete_thread",
+    "load",
+    "save",
+    "save_writes",
+    "text_of",
+]
+
+T = TypeVar("T")
+
+Flow = Generator["Call", Any, T]
+"""An operation: yields calls, receives their replies, returns its result."""
+
+_PAGE = 32  # checkpoints read per round trip by history()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One round trip: a command (``script`` is ``None``) or a Lua script.
+
+    Attributes:
+        args: The command and its arguments; for a script, its keys then its arguments.
+        script: The script to run.
+        keys: How many of ``args`` are keys (scripts only).
+    """
+
+    args: tuple[Any, ...]
+    script: _lua.Script | None = None
+    keys: int = 0
+
+
+class Context(Protocol):
+    """What flows read from the saver running them."""
+
+    @property
+    def serde(self) -> Serializer:
+        """The serializer."""
+        ...
+
+    @property
+    def keys(self) -> KeyLayout:
+        """The key layout."""
+        ...
+
+    @property
+    def ttl_ms(self) -> int | None:
+        """Milliseconds a finished thread's keys live, or ``None`` to keep them."""
+        ...
+
+
+def text_of(data: bytes | str) -> str:
+    """A reply's bytes as ``str`` (ids, members and keys are UTF-8)."""
+    return data.decode() if type(data) is bytes else str(data)
+
+
+# -- reading -------------------------------------------------------------------
+
+
+def _decode(
+    cx: Context, thread_id: str, ns: str, entry: Sequence[Any]
+) -> tuple[Checkpoint, tuple[PendingWrite, ...]]:
+    """A checkpoint (without values) and its writes, from a ``LOAD``-shaped reply."""
+    cid = text_of(entry[0])
+    header = entry[1]
+    if header is None:
+        raise CorruptCheckpointError(
+            f"Checkpoint {cid!r} of thread {thread_id!r} is listed but its header is missing; "
+            "restore the store from a backup or delete the thread."
+        )
+    checkpoint = decode_header(
+        header, cx.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
+    )
+    if len(entry) == 2:
+        return checkpoint, ()
+    loads = cx.serde.loads
+    writes = []
+    for i in range(2, len(entry), 2):
+        task, _, channel = text_of(entry[i]).partition("\x00")
+        data = entry[i + 1]
+        if data is None:
+            raise CorruptCheckpointError(
+                f"Checkpoint {cid!r} of thread {thread_id!r} lists a write of task {task!r} "
+                f"on {channel!r} whose value is missing; delete the thread or restore a backup."
+            )
+        writes.append(PendingWrite(task, channel, loads(data)))
+    return checkpoint, tuple(writes)
+
+
+def _with_values(cx: Context, k: NsKeys, checkpoints: list[Checkpoint]) -> Flow[list[Checkpoint]]:
+    """The checkpoints with their values: one ``HMGET`` for all of them."""
+    wanted = {
+        f"{key}\x00{version}": None
+        for cp in checkpoints
+        for key, version in blob_pairs(cp.versions, cp.chains).items()
+    }
+    if not wanted:
+        return checkpoints
+    fields = list(wanted)
+    found = dict(zip(fields, (yield Call(("HMGET", k.vals, *fields))), strict=True))
+    loads = cx.serde.loads
+    out = []
+    for cp in checkpoints:
+
+        def fetch(pairs: Mapping[str, str], cp: Checkpoint = cp) -> dict[str, Any]:
+            blobs: dict[str, Any] = {}
+            for key, version in pairs.items():
+                data = found.get(f"{key}\x00{version}")
+                if data is None:
+                    raise CorruptCheckpointError(
+                        f"Checkpoint {cp.id!r} of thread {cp.thread_id!r} needs the value of "
+                        f"{key!r} from checkpoint {version!r}, which is missing."
+                    )
+                blobs[key] = loads(data)
+            return blobs
+
+        out.append(replace(cp, values=load_values(cp, fetch)))
+    return out
+
+
+def load(
+    cx: Context, thread_id: str, ns: str, checkpoint_id: str | None
+) -> Flow[StoredCheckpoint | None]:
+    """The checkpoint (the newest when ``checkpoint_id`` is ``None``) and its writes."""
+    k = cx.keys.ns(thread_id, ns)
+    reply = yield Call((k.ids, k.cps, k.writes, k.worder, checkpoint_id or ""), _lua.LOAD, 4)
+    if reply is None:
+        return None
+    checkpoint, writes = _decode(cx, thread_id, ns, reply)
+    (checkpoint,) = yield from _with_values(cx, k, [checkpoint])
+    return StoredCheckpoint(checkpoint, writes)
+
+
+class HistoryPages:
+    """A thread's history as a series of page flows, newest first.
+
+    The savers loop ``while (flow := pages.next()) is not None`` and emit
+    what each flow returns; this object keeps the cursor and the limit.
+    """
+
+    def __init__(
+        self,
+        cx: Context,
+        thread_id: str,
+        ns: str,
+        before: str | None,
+        limit: int | None,
+        filter: Mapping[str, Any] | None,
+    ) -> None:
+        self._cx = cx
+        self._thread_id = thread_id
+        self._ns = ns
+        self._before = before
+        self._left = limit
+        self._filter = filter
+        self._done = limit is not None and limit <= 0
+
+    def next(self) -> Flow[list[StoredCheckpoint]] | None:
+        """The flow reading the next page, or ``None`` when the history is exhausted."""
+        return None if self._done else self._page()
+
+    def _page(self) -> Flow[list[StoredCheckpoint]]:
+        cx, thread_id, ns, filter = self._cx, self._thread_id, self._ns, self._filter
+        size = _PAGE if filter or self._left is None else min(self._left, _PAGE)
+        k = cx.keys.ns(thread_id, ns)
+        args = (k.ids, k.cps, k.writes, k.worder, self._before or "", size)
+        entries = yield Call(args, _lua.HISTORY_PAGE, 4)
+        if len(entries) < size:
+            self._done = True
+        if entries:
+            self._before = text_of(entries[-1][0])
+        decoded = [_decode(cx, thread_id, ns, entry) for entry in entries]
+        if filter:
+            decoded = [item for item in decoded if metadata_matches(item[0], filter)]
+        if self._left is not None:
+            decoded = decoded[: self._left]
+            self._left -= len(decoded)
+            self._done = self._done or self._left <= 0
+        checkpoints = yield from _with_values(cx, k, [cp for cp, _ in decoded])
+        return [StoredCheckpoint(cp, w) for cp, (_, w) in zip(checkpoints, decoded, strict=True)]
+
+
+# -- writing -------------------------------------------------------------------
+
+
+def _write_args(cx: Context, writes: Sequence[PendingWrite]) -> list[Any]:
+    dumps = cx.serde.dumps
+    args: list[Any] = []
+    for w in writes:
+        args += (w.task_id, w.channel, dumps(w.value))
+    return args
+
+
+def save(cx: Context, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite]) -> Flow[None]:
+    """Store the header, the blobs it adds and the parent's writes in one script.
+
+    A root checkpoint also drops the thread's waiting-index entry and settles
+    its expiry: with a ``ttl``, a checkpoint with nothing left to run (the run
+    ended) starts the countdown; any other root checkpoint stops it.
+    """
+    dumps = cx.serde.dumps
+    thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
+    k = cx.keys.ns(thread_id, ns)
+    blobs: list[Any] = []
+    for key, version, value in checkpoint.stored_blobs():
+        blobs += (f"{key}\x00{version}", dumps(value))
+    ttl = cx.ttl_ms
+    mode = "" if ns else "f" if ttl is not None and not checkpoint.frontier else "r"
+    parent = checkpoint.parent_id
+    args = [
+        k.meta,
+        k.requests,
+        k.ids,
+        k.cps,
+        k.vals,
+        k.writes,
+        k.worder,
+        cx.keys.threads,
+        cx.keys.waiting,
+        cx.keys.waiting_entries,
+        thread_id,
+        k.field,
+        k.base,
+        cid,
+        encode_header(checkpoint, cx.serde),
+        mode,
+        ttl or 0,
+        parent or "",
+        len(blobs),
+        *blobs,
+    ]
+    if parent is not None and parent_writes:
+        # As in the memory saver, an index write here is no write (and sets no index).
+        args += _write_args(cx, [w for w in parent_writes if w.channel != WAITING])
+    yield Call(tuple(args), _lua.SAVE, 10)
+
+
+def save_writes(
+    cx: Context, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+) -> Flow[None]:
+    """Store writes against a checkpoint; a :data:`WAITING` write updates the index instead.
+
+    Raises:
+        CorruptCheckpointError: The checkpoint does not exist (nothing was written).
+    """
+    k = cx.keys.ns(thread_id, ns)
+    plain = [w for w in writes if w.channel != WAITING]
+    waiting = [w for w in writes if w.channel == WAITING]
+    graph_index, op, member, entry = cx.keys.waiting, "", "", b""
+    if waiting:
+        value = waiting[-1].value  # applied in order, the last one decides
+        if value is None:
+            op = "del"
+        elif not ns:  # only a root namespace pauses the thread (as in the memory saver)
+            found = decode_waiting(value)
+            graph_index = cx.keys.waiting_graph(found.graph)
+            op, member, entry = "set", cursor_of(found), cx.serde.dumps(value)
+    args = (
+        k.meta,
+        k.ids,
+        k.writes,
+        k.worder,
+        cx.keys.waiting,
+        cx.keys.waiting_entries,
+        graph_index,
+        thread_id,
+        checkpoint_id,
+        op,
+        member,
+        entry,
+        *_write_args(cx, plain),
+    )
+    if not (yield Call(args, _lua.SAVE_WRITES, 7)):
+        raise CorruptCheckpointError(
+            f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
+            "it does not exist."
+        )
+
+
+def delete_thread(cx: Context, thread_id: str) -> Flow[None]:
+    """Delete every key of the thread and its waiting-index entry, in one script."""
+    keys = cx.keys
+    args = (
+        keys.meta(thread_id),
+        keys.requests(thread_id),
+        keys.threads,
+        keys.waiting,
+        keys.waiting_entries,
+        thread_id,
+    )
+    yield Call(args, _lua.DELETE_THREAD, 5)

@@ -1,0 +1,409 @@
+"""The Postgres saver's own behaviour: connecting, setup, errors, storage and plans.
+
+Behaviour and conformance tests run on Postgres through the ``saver`` registry;
+these check what is Postgres's own. Each test gets a schema of its own (see
+``postgres_schema`` in ``tests/_savers.py``); without a server they skip
+(locally) or fail (CI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip(
+    "psycopg", reason="psycopg is not installed (pip install 'pausegraph[postgres]')"
+)
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from _savers import postgres_schema
+from pausegraph.checkpoint._records import PendingWrite
+from pausegraph.checkpoint.capabilities import (
+    INBOX_TASK,
+    WAITING,
+    RequestLog,
+    ThreadLeases,
+    ThreadMaintenance,
+    WaitingIndex,
+    WaitingThread,
+    encode_waiting,
+)
+from pausegraph.checkpoint.memory import InMemorySaver
+from pausegraph.checkpoint.postgres import PostgresSaver, _sql
+from pausegraph.checkpoint.postgres._conn import connect_kwargs, mask
+from pausegraph.errors import CorruptCheckpointError, MissingDependencyError, StorageError
+from pausegraph.testing import make_checkpoint, save_chain
+from pausegraph.testing._factories import ask_graph, config
+from pausegraph.types import Command
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    with postgres_schema() as conninfo:
+        yield conninfo
+
+
+@pytest.fixture
+def cp(url: str) -> Iterator[PostgresSaver]:
+    with PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        yield saver
+
+
+def _meta(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT value FROM pausegraph_meta").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_public_names_and_capabilities() -> None:
+    import pausegraph.checkpoint.postgres as pg
+    import pausegraph.checkpoint.postgres.aio as aio
+
+    assert pg.__all__ == ["PostgresSaver"] and aio.__all__ == ["AsyncPostgresSaver"]
+    for cls in (pg.PostgresSaver, aio.AsyncPostgresSaver):
+        unconnected = cls.__new__(cls)  # runtime protocols check only the methods
+        for capability in (WaitingIndex, ThreadLeases, RequestLog, ThreadMaintenance):
+            assert isinstance(unconnected, capability), (cls, capability)
+
+
+# -- connecting -------------------------------------------------------------------
+
+
+def test_a_graph_pauses_on_one_saver_and_resumes_on_a_new_one(url: str) -> None:
+    with PostgresSaver.from_conn_string(url) as first:
+        first.setup()
+        paused = ask_graph(first).invoke({"question": "q"}, config("t"))
+        assert [i.value for i in paused["__interrupt__"]] == [{"ask": "q"}]
+    with PostgresSaver.from_conn_string(url) as second:  # no setup(): first use sets up
+        graph = ask_graph(second)
+        assert graph.invoke(Command(resume="yes"), config("t")) == {
+            "question": "q",
+            "answer": "yes",
+        }
+        assert [s.next for s in graph.get_state_history(config("t"))] == [
+            (),
+            ("ask",),
+            ("__start__",),
+        ]
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_an_existing_connection_in_either_commit_mode(url: str, autocommit: bool) -> None:
+    # dict_row, as LangGraph's docs ask for: the saver reads tuples anyway.
+    with psycopg.connect(url, autocommit=autocommit, row_factory=dict_row) as conn:
+        saver = PostgresSaver(conn)
+        saver.setup()
+        first = make_checkpoint({"a": 1})
+        saver.save(first)
+        saver.save_writes("t", "", first.id, [PendingWrite("task", "c", 1)])
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with PostgresSaver.from_conn_string(url) as other:  # committed: others see it
+            stored = other.load("t")
+            assert stored is not None and stored.checkpoint == first
+            assert stored.writes == (PendingWrite("task", "c", 1),)
+        assert "postgresql://" in saver._where and "password" not in saver._where
+
+
+def test_a_pool_serves_parallel_runs(url: str) -> None:
+    with ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True}) as pool:
+        saver = PostgresSaver(pool)
+        saver.setup()
+        graph = ask_graph(saver)
+        threads = [
+            threading.Thread(target=graph.invoke, args=({"question": str(i)}, config(f"t{i}")))
+            for i in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(saver.list_waiting().items) == 8
+        assert graph.invoke(Command(resume="a"), config("t3")) == {"question": "3", "answer": "a"}
+        assert saver.list_threads() == [f"t{i}" for i in range(8)]
+
+
+def test_connect_timeout_is_bounded_unless_the_url_sets_one() -> None:
+    assert connect_kwargs("postgresql://u@h/db") == {"autocommit": True, "connect_timeout": 5}
+    assert connect_kwargs("postgresql://u@h/db?connect_timeout=2") == {"autocommit": True}
+
+
+@pytest.mark.parametrize(
+    ("conn_string", "shown"),
+    [
+        (
+            "postgresql://alice:s3cret-pw@127.0.0.1:1/test",
+            "postgresql://alice:***@127.0.0.1:1/test",
+        ),
+        ("host=127.0.0.1 port=1 user=alice password=s3cret-pw", "password=***"),
+        ("postgresql://alice:s3cret-pw@127.0.0.1:notaport/test", "alice:***@"),
+        ("postgresql://alice@127.0.0.1:1/test?password=s3cret-pw", "password=***"),
+    ],
+)
+def test_a_bad_url_or_a_down_server_fails_fast_without_the_password(
+    conn_string: str, shown: str
+) -> None:
+    start = time.monotonic()
+    with pytest.raises(StorageError) as err, PostgresSaver.from_conn_string(conn_string):
+        pass
+    assert time.monotonic() - start < 5
+    message = str(err.value)
+    assert shown in message and "s3cret" not in message and "\n" not in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no chained password
+
+
+def test_a_lost_connection_is_a_storage_error_naming_the_database(
+    url: str, cp: PostgresSaver
+) -> None:
+    conn = cp.conn
+    assert isinstance(conn, psycopg.Connection)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    with pytest.raises(StorageError, match=r"PostgreSQL at .* failed: .*server may be down"):
+        cp.load("t")
+
+
+def test_mask_hides_passwords_in_every_form() -> None:
+    assert mask("postgresql://u:p%40ss@h:5/d?sslmode=require") == (
+        "postgresql://u:***@h:5/d?sslmode=require"
+    )
+    assert mask("postgres://u@h/d") == "postgres://u@h/d"
+    assert mask("dbname=d password='a b' host=h") == "dbname=d password=*** host=h"
+
+
+def test_a_missing_extra_names_the_pip_install() -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "try:\n    import pausegraph.checkpoint.postgres\n"
+        "except ImportError as e:\n    print(type(e).__name__, e, sep='|')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    name, message = out.stdout.strip().split("|")
+    assert name == MissingDependencyError.__name__
+    assert "pip install 'pausegraph[postgres]'" in message and "\n" not in message
+
+
+# -- setup ------------------------------------------------------------------------
+
+
+def test_setup_twice_and_at_once_from_threads_and_processes(url: str) -> None:
+    errors: list[BaseException] = []
+
+    def set_up() -> None:
+        try:
+            with PostgresSaver.from_conn_string(url) as saver:
+                saver.setup()
+                saver.setup()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=set_up) for _ in range(4)]
+    script = f"from pausegraph.checkpoint.postgres import PostgresSaver\nwith PostgresSaver.from_conn_string({url!r}) as s: s.setup()"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    procs = [subprocess.Popen([sys.executable, "-c", script], env=env) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and [p.wait(timeout=60) for p in procs] == [0, 0]
+    assert _meta(url) == "1"
+
+
+def test_a_newer_schema_is_refused_and_left_alone(url: str, cp: PostgresSaver) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE pausegraph_meta SET value = '99'")
+    with PostgresSaver.from_conn_string(url) as saver:
+        with pytest.raises(CorruptCheckpointError, match="written by a newer pausegraph"):
+            saver.setup()
+        with pytest.raises(CorruptCheckpointError, match=r"schema 99, this one reads 1"):
+            saver.load("t")  # first use checks too
+    assert _meta(url) == "99"
+
+
+def test_foreign_tables_are_refused(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE pausegraph_checkpoints (id int)")
+    with (
+        PostgresSaver.from_conn_string(url) as saver,
+        pytest.raises(CorruptCheckpointError, match="no pausegraph_meta table"),
+    ):
+        saver.setup()
+
+
+def test_dropped_tables_say_to_run_setup(url: str, cp: PostgresSaver) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE pausegraph_checkpoints CASCADE")
+    with pytest.raises(StorageError, match=r"Call saver.setup\(\) again"):
+        cp.load("t")
+    cp.setup()
+    assert cp.load("t") is None
+
+
+# -- storage ----------------------------------------------------------------------
+
+
+def test_missing_checkpoints_load_as_none_and_refuse_writes(cp: PostgresSaver) -> None:
+    first = make_checkpoint({"a": 1})
+    cp.save(first)
+    assert cp.load("t", "", "nope") is None and cp.load("other") is None
+    with pytest.raises(CorruptCheckpointError, match="does not exist"):
+        cp.save_writes("t", "", "nope", [PendingWrite("task", "c", 1)])
+    stored = cp.load("t", "", first.id)
+    assert stored is not None and stored.writes == ()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE pausegraph_checkpoints SET header = '\\x00ff'",
+        "UPDATE pausegraph_blobs SET value = '\\xc1'",
+        "UPDATE pausegraph_writes SET value = '\\xc1'",
+        "DELETE FROM pausegraph_blobs WHERE key = 'a'",
+    ],
+)
+def test_damaged_rows_raise_corrupt_checkpoint(url: str, cp: PostgresSaver, damage: str) -> None:
+    first = make_checkpoint({"a": 1, "b": 2})
+    cp.save(first)
+    cp.save_writes("t", "", first.id, [PendingWrite("task", "c", 1)])
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(damage)
+    with pytest.raises(CorruptCheckpointError):
+        cp.load("t")
+
+
+def test_history_pages_match_the_memory_saver(cp: PostgresSaver) -> None:
+    memory = InMemorySaver()
+    for saver in (cp, memory):
+        save_chain(saver, 0)
+    chain = save_chain(memory, 75)
+    for c in chain:
+        cp.save(c)
+        for saver in (cp, memory):
+            saver.save_writes("t", "", c.id, [PendingWrite("task", "w", c.step)])
+    cases: list[dict[str, Any]] = [
+        {},
+        {"limit": 40},
+        {"before": chain[50].id},
+        {"before": chain[50].id, "limit": 33},
+        {"filter": {"step": 10}},
+        {"filter": {"source": "loop"}, "limit": 70},
+        {"limit": 0},
+    ]
+    for kwargs in cases:
+        assert list(cp.history("t", **kwargs)) == list(memory.history("t", **kwargs)), kwargs
+
+
+def test_prune_matches_the_memory_saver(cp: PostgresSaver) -> None:
+    memory = InMemorySaver()
+    for n, thread in ((40, "t"), (7, "u")):
+        for c in save_chain(memory, n, thread=thread):
+            cp.save(c)
+    for thread, keep in (("t", 5), ("u", 1), ("t", 1)):
+        assert cp.prune(thread, keep_last=keep) == memory.prune(thread, keep_last=keep)
+        assert list(cp.history(thread)) == list(memory.history(thread))
+
+
+def test_loading_looks_values_and_writes_up_by_key_not_by_thread(cp: PostgresSaver) -> None:
+    """A join here once made the planner scan every value of the thread on each load."""
+    for c in save_chain(cp, 300):
+        cp.save_writes("t", "", c.id, [PendingWrite("task", "w", c.step)])
+    conn = cp.conn
+    assert isinstance(conn, psycopg.Connection)
+    conn.execute("ANALYZE")
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    params = {"thread_id": "t", "ns": "", "checkpoint_id": None}
+    for _ in range(2):
+        rows = conn.execute("EXPLAIN " + _sql.LOAD_LATEST, params, prepare=True).fetchall()
+    plan = "\n".join(row[0] for row in rows)
+    assert "Seq Scan" not in plan and "Bitmap" not in plan and "Hash Join" not in plan, plan
+    assert "(version = need.version)" in plan, plan
+
+
+# -- capabilities ------------------------------------------------------------------
+
+
+def test_leases_follow_the_server_clock(cp: PostgresSaver) -> None:
+    assert cp.acquire_lease("t", "a", 30) and cp.acquire_lease("t", "a", 30)
+    assert not cp.acquire_lease("t", "b", 30)
+    cp.release_lease("t", "b")  # not b's: nothing happens
+    assert not cp.acquire_lease("t", "b", 30)
+    cp.release_lease("t", "a")
+    assert cp.acquire_lease("t", "b", 0.05)
+    time.sleep(0.1)
+    assert cp.acquire_lease("t", "a", 30)  # b's expired
+
+
+def _pause(savers: tuple[Any, ...], thread: str, at: str, graph: str, **meta: Any) -> None:
+    c = make_checkpoint({"a": 1}, thread=thread)
+    entry = WaitingThread(thread, c.id, graph, at, (), meta)
+    for saver in savers:
+        saver.save(c)
+        write = PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry))
+        saver.save_writes(thread, "", c.id, [write])
+
+
+def test_waiting_filters_page_as_the_memory_saver_does(cp: PostgresSaver) -> None:
+    memory = InMemorySaver()
+    metas: list[dict[str, Any]] = [
+        {"user": "ann", "n": 1},
+        {"user": "bob", "n": True, "tags": ["x", "y"]},
+        {"user": "ann", "n": 2.0, "tags": ("x", "y")},
+        {"n": 0, "when": (1, 2), "deep": {"a": [1]}},
+        {"user": None, "n": False, "day": dt.date(2025, 1, 2)},  # a date has no JSON form
+        {},
+    ]
+    for i, meta in enumerate(metas * 3):
+        at = f"2025-01-01T00:00:{i % 4:02d}+00:00"  # equal times: thread ids break ties
+        _pause((cp, memory), f"t{i:02d}", at, "g" if i % 2 else "h", **meta)
+    filters: list[dict[str, Any]] = [
+        {},
+        {"user": "ann"},
+        {"n": 1},
+        {"n": 1.0},
+        {"n": 0},
+        {"n": 2},
+        {"user": None},
+        {"tags": ["x", "y"]},
+        {"tags": ("x", "y")},
+        {"deep": {"a": [1]}},
+        {"when": (1, 2)},
+        {"missing": None, "user": "bob"},
+        {"day": dt.date(2025, 1, 2)},
+        {"n": float("nan")},
+    ]
+    for metadata in filters:
+        for graph in (None, "g"):
+            for limit in (1, 4, 100):
+                pages = []
+                for saver in (cp, memory):
+                    after, items = None, []
+                    while True:
+                        page = saver.list_waiting(
+                            graph=graph, metadata=metadata, limit=limit, after=after
+                        )
+                        items.append(page.items)
+                        if page.next_cursor is None:
+                            break
+                        after = page.next_cursor
+                    pages.append(items)
+                assert pages[0] == pages[1], (metadata, graph, limit)

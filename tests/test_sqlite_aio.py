@@ -1,0 +1,158 @@
+"""AsyncSqliteSaver: graphs under ainvoke/astream, its async methods, and the conformance suite.
+
+The module's ``saver`` fixture runs the whole conformance suite on an
+``AsyncSqliteSaver`` too (its sync methods call the wrapped ``SqliteSaver``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pausegraph.checkpoint._records import PendingWrite
+from pausegraph.checkpoint.base import BaseCheckpointSaver
+from pausegraph.checkpoint.capabilities import (
+    RequestLog,
+    ThreadLeases,
+    ThreadMaintenance,
+    WaitingIndex,
+)
+from pausegraph.checkpoint.sqlite import SqliteSaver
+from pausegraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from pausegraph.errors import ThreadBusyError
+from pausegraph.testing import make_checkpoint, save_chain
+from pausegraph.testing._factories import ask_graph, config
+from pausegraph.testing.conformance import *  # noqa: F403
+from pausegraph.types import Command
+
+
+@pytest.fixture
+def saver(tmp_path: Path) -> Iterator[AsyncSqliteSaver]:
+    """The conformance suite's saver: an AsyncSqliteSaver on a fresh file."""
+    conn = sqlite3.connect(tmp_path / "aio.db", check_same_thread=False, isolation_level=None)
+    cp = AsyncSqliteSaver(conn)
+    cp.sync.setup()
+    yield cp
+    conn.close()
+
+
+@pytest.fixture
+async def aio(tmp_path: Path) -> AsyncIterator[AsyncSqliteSaver]:
+    async with AsyncSqliteSaver.from_conn_string(tmp_path / "cp.db") as cp:
+        await cp.setup()
+        yield cp
+
+
+def test_it_offers_every_capability(saver: AsyncSqliteSaver) -> None:
+    assert isinstance(saver, BaseCheckpointSaver)
+    for capability in (WaitingIndex, ThreadLeases, RequestLog, ThreadMaintenance):
+        assert isinstance(saver, capability), capability.__name__
+    assert saver.serde is saver.sync.serde  # one serializer: graphs register their types once
+
+
+async def test_from_conn_string_sets_up_and_closes(tmp_path: Path) -> None:
+    db = tmp_path / "cp.db"
+    async with AsyncSqliteSaver.from_conn_string(db) as cp:
+        await cp.setup()
+        await cp.setup()  # twice is fine
+        version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
+        assert cp.conn.execute(version).fetchone() == ("2",)
+        await cp.asave(make_checkpoint({"a": 1}))
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        cp.conn.execute("SELECT 1")
+    with SqliteSaver.from_conn_string(db) as sync:  # the same file, read by the sync saver
+        stored = sync.load("t")
+        assert stored is not None and stored.checkpoint.values == {"a": 1}
+
+
+async def test_calls_run_on_the_savers_worker_thread(aio: AsyncSqliteSaver) -> None:
+    seen: list[str] = []
+    load = aio.sync.load
+
+    def spy(*args: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return load(*args)
+
+    aio.sync.load = spy  # type: ignore[method-assign]
+    await aio.aload("t")
+    assert len(seen) == 1 and seen[0].startswith("pausegraph-sqlite")
+    assert seen[0] != threading.current_thread().name
+
+
+async def test_ahistory_pages_through_long_histories(aio: AsyncSqliteSaver) -> None:
+    cps = save_chain(aio, 75)
+    ids = [s.checkpoint.id async for s in aio.ahistory("t")]
+    assert ids == [c.id for c in reversed(cps)]
+    limited = [s.checkpoint.id async for s in aio.ahistory("t", before=cps[50].id, limit=40)]
+    assert limited == [c.id for c in reversed(cps[10:50])]
+    inputs = [s async for s in aio.ahistory("t", filter={"step": 3})]
+    assert [s.checkpoint for s in inputs] == [cps[4]]
+
+
+async def test_async_capability_methods(aio: AsyncSqliteSaver) -> None:
+    graph = ask_graph(aio, name="inbox")
+    await graph.ainvoke({"question": "q1"}, config("t1", team="x"))
+    await graph.ainvoke({"question": "q2"}, config("t2", team="y"))
+    page = await aio.alist_waiting(metadata={"team": "y"})
+    assert [(e.thread_id, e.graph) for e in page.items] == [("t2", "inbox")]
+    assert await aio.aacquire_lease("t1", "ann", 30) is True
+    assert await aio.aacquire_lease("t1", "bob", 30) is False
+    await aio.arelease_lease("t1", "ann")
+    assert await aio.aacquire_lease("t1", "bob", 30) is True
+    await aio.arelease_lease("t1", "bob")
+    assert await aio.arecall_request("t1", "k") is None
+    await aio.aremember_request("t1", "k", "cp-1")
+    await aio.aremember_request("t1", "k", "cp-2")
+    assert await aio.arecall_request("t1", "k") == "cp-1"
+    assert await aio.alist_threads() == ["t1", "t2"]
+    await graph.ainvoke(Command(resume="a1"), config("t1"))
+    assert len([s async for s in graph.aget_state_history(config("t1"))]) == 3
+    assert await aio.aprune("t1", keep_last=1) == 1  # the input checkpoint holds the question
+    assert len([s async for s in graph.aget_state_history(config("t1"))]) == 2
+    assert (await graph.aget_state(config("t1"))).values == {"question": "q1", "answer": "a1"}
+
+
+async def test_a_graph_pauses_under_astream_and_resumes_on_a_new_saver(tmp_path: Path) -> None:
+    db = tmp_path / "cp.db"
+    cfg = config("t1")
+    async with AsyncSqliteSaver.from_conn_string(db) as cp:
+        await cp.setup()
+        graph = ask_graph(cp)
+        chunks = [c async for c in graph.astream({"question": "ship?"}, cfg)]
+        assert chunks[-1]["__interrupt__"][0].value == {"ask": "ship?"}
+    async with AsyncSqliteSaver.from_conn_string(db) as cp:  # another process, say
+        graph = ask_graph(cp)
+        (waiting,) = (await graph.alist_waiting()).items
+        assert waiting.thread_id == "t1" and waiting.interrupts[0].value == {"ask": "ship?"}
+        assert (await graph.aget_state(cfg)).next == ("ask",)
+        result = await graph.ainvoke(Command(resume="yes"), cfg)
+        assert result == {"question": "ship?", "answer": "yes"}
+        assert (await graph.alist_waiting()).items == ()
+        sources = [(s.metadata or {}).get("source") async for s in graph.aget_state_history(cfg)]
+        assert sources == ["loop", "loop", "input"]
+
+
+async def test_a_run_holds_the_threads_lease(aio: AsyncSqliteSaver) -> None:
+    graph = ask_graph(aio)
+    assert aio.acquire_lease("t1", "someone-else", 30) is True
+    with pytest.raises(ThreadBusyError, match="Thread 't1' is already running"):
+        await graph.ainvoke({"question": "q"}, config("t1"))
+    aio.release_lease("t1", "someone-else")
+    result = await graph.ainvoke({"question": "q"}, config("t1"))
+    assert [i.value for i in result["__interrupt__"]] == [{"ask": "q"}]
+    assert aio.acquire_lease("t1", "someone-else", 30) is True  # the run gave it back
+
+
+async def test_async_writes_loads_and_deletes(aio: AsyncSqliteSaver) -> None:
+    cp = make_checkpoint({"a": 1})
+    await aio.asave(cp)
+    await aio.asave_writes("t", "", cp.id, [PendingWrite("task", "c", 1)])
+    stored = await aio.aload("t")
+    assert stored is not None and stored.writes == (PendingWrite("task", "c", 1),)
+    await aio.adelete_thread("t")
+    assert await aio.aload("t") is None
