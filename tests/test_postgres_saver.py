@@ -138,6 +138,15 @@ def test_a_pool_serves_parallel_runs(url: str) -> None:
         assert saver.list_threads() == [f"t{i}" for i in range(8)]
 
 
+def test_a_url_or_an_async_connection_is_refused_with_what_to_use(url: str) -> None:
+    with pytest.raises(TypeError, match=r"got builtins.str\. .*PostgresSaver.from_conn_string"):
+        PostgresSaver(url)  # type: ignore[arg-type]
+    from pausegraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    with psycopg.connect(url) as conn, pytest.raises(TypeError, match="Use PostgresSaver with it"):
+        AsyncPostgresSaver(conn)  # type: ignore[arg-type]
+
+
 def test_connect_timeout_is_bounded_unless_the_url_sets_one() -> None:
     assert connect_kwargs("postgresql://u@h/db") == {"autocommit": True, "connect_timeout": 5}
     assert connect_kwargs("postgresql://u@h/db?connect_timeout=2") == {"autocommit": True}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from _tool_agents import CFG, agent_graph, ai, call
+from pausegraph.errors import GraphBuildError
 from pausegraph.prebuilt import ToolInvocationError, ToolNode, ToolNodeError, tools_condition
 from pausegraph.types import Command, interrupt
 
@@ -192,11 +193,11 @@ def test_tool_errors_not_handled_are_raised(handle: Any) -> None:
 
 
 def test_bad_tools_are_refused_when_the_node_is_built() -> None:
-    with pytest.raises(ToolNodeError, match="Two tools are named 'add'"):
+    with pytest.raises(GraphBuildError, match="Two tools are named 'add'"):
         ToolNode([add, add])
-    with pytest.raises(ToolNodeError, match="no usable name"):
+    with pytest.raises(GraphBuildError, match="no usable name"):
         ToolNode([lambda: 1])
-    with pytest.raises(ToolNodeError, match="is not a tool"):
+    with pytest.raises(GraphBuildError, match="is not a tool"):
         ToolNode([42])
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from _tool_agents import CFG, agent_graph, ai, call
-from pausegraph.errors import ResumeValidationError
+from pausegraph.errors import GraphBuildError, ResumeValidationError
 from pausegraph.prebuilt import with_human_review
 from pausegraph.types import Command
 
@@ -174,7 +174,7 @@ def test_a_single_allowed_answer_gives_precise_problems() -> None:
     ],
 )
 def test_bad_configs_are_refused(config: dict[str, bool], message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(GraphBuildError, match=re.escape(message)):
         with_human_review(Outbox().tool, config)
 
 

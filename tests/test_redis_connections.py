@@ -264,3 +264,10 @@ def test_an_async_saver_used_from_another_event_loop_says_so(prefix):
     assert asyncio.run(saver.aload("t")) is None
     with pytest.raises(StorageError, match="belongs to another event loop"):
         asyncio.run(saver.aload("t"))
+
+
+def test_the_public_names():
+    import pausegraph.checkpoint.redis as module
+
+    assert module.__all__ == ["AsyncRedisSaver", "RedisSaver"]
+    assert module.RedisSaver is RedisSaver and module.AsyncRedisSaver is AsyncRedisSaver

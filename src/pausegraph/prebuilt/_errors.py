@@ -6,7 +6,9 @@
             └── ToolInvocationError ............ a tool call's arguments do not fit the tool
 
 With ``handle_tool_errors=True`` (the default) a :class:`ToolInvocationError` is
-not raised: the model gets it as an error tool message instead.
+not raised: the model gets it as an error tool message instead. Mistakes made
+while building (two tools with one name, a bad review config) are
+``GraphBuildError`` errors.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ __all__ = ["ToolInvocationError", "ToolNodeError"]
 
 
 class ToolNodeError(GraphRunError, ValueError):
-    """A ``ToolNode`` got input it cannot run, or a tool it cannot use."""
+    """A ``ToolNode`` got input it cannot run, or a tool returned what it cannot use."""
 
 
 class ToolInvocationError(ToolNodeError):

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pausegraph.errors import GraphBuildError
 from pausegraph.prebuilt._agent_inbox import HumanInterrupt, HumanInterruptConfig
 from pausegraph.prebuilt._tools import Tool, as_tool, is_langchain_tool
 from pausegraph.types import interrupt
@@ -68,7 +69,7 @@ def with_human_review(
         LangChain tool with the same name and arguments).
 
     Raises:
-        ValueError: ``config`` names an unknown key or allows no answer at all.
+        GraphBuildError: ``config`` names an unknown key or allows no answer at all.
     """
     spec = as_tool(tool)
     review = _Review(spec, _config(config), description)
@@ -105,7 +106,7 @@ class _Review:
         """The interrupt payload for a call with ``args``."""
         return {
             "action_request": {"action": self.name, "args": dict(args)},
-            "config": self.config,
+            "config": self.config.copy(),
             "description": self.description,
         }
 
@@ -169,7 +170,7 @@ def _config(config: Mapping[str, bool] | None) -> HumanInterruptConfig:
     given = dict(config or {})
     unknown = sorted(set(given) - set(_KINDS))
     if unknown:
-        raise ValueError(
+        raise GraphBuildError(
             f"Unknown review config key(s) {', '.join(map(repr, unknown))}; the keys are "
             f"{', '.join(_KINDS)}."
         )
@@ -180,7 +181,7 @@ def _config(config: Mapping[str, bool] | None) -> HumanInterruptConfig:
         "allow_ignore": bool(given.get("allow_ignore", True)),
     }
     if not any(full.values()):
-        raise ValueError("A review config must allow at least one answer; all four are False.")
+        raise GraphBuildError("A review config must allow at least one answer; all four are False.")
     return full
 
 

@@ -20,6 +20,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
+from pausegraph.errors import GraphBuildError
 from pausegraph.prebuilt._errors import ToolInvocationError, ToolNodeError
 from pausegraph.prebuilt._messages import (
     ToolCall,
@@ -69,7 +70,7 @@ class ToolNode:
         messages_key: The state key holding the chat history.
 
     Raises:
-        ToolNodeError: A tool is neither a function nor a LangChain tool, or
+        GraphBuildError: A tool is neither a function nor a LangChain tool, or
             two tools share a name.
     """
 
@@ -94,7 +95,7 @@ class ToolNode:
         for original in tools:
             tool = as_tool(original)
             if tool.name in self._tools:
-                raise ToolNodeError(
+                raise GraphBuildError(
                     f"Two tools are named {tool.name!r}; the model calls tools by name, so "
                     "give each a unique one."
                 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from pausegraph.prebuilt._errors import ToolNodeError
+from pausegraph.errors import GraphBuildError
 from pausegraph.prebuilt._messages import ToolCall
 from pausegraph.runtime._validate import schema_to_json, validate_answer
 
@@ -75,7 +75,7 @@ class FunctionTool(Tool):
     def __init__(self, fn: Callable[..., Any]) -> None:
         name = getattr(fn, "__name__", None)
         if not isinstance(name, str) or name == "<lambda>":
-            raise ToolNodeError(
+            raise GraphBuildError(
                 f"Tool {fn!r} has no usable name: define it with `def`, or set its "
                 "__name__ (the model calls tools by name)."
             )
@@ -129,7 +129,7 @@ def as_tool(obj: Any) -> Tool:
     """Wrap a function or a LangChain tool.
 
     Raises:
-        ToolNodeError: ``obj`` is neither.
+        GraphBuildError: ``obj`` is neither, or a function without a usable name.
     """
     if isinstance(obj, Tool):
         return obj
@@ -137,7 +137,7 @@ def as_tool(obj: Any) -> Tool:
         return LangChainTool(obj)
     if callable(obj):
         return FunctionTool(obj)
-    raise ToolNodeError(
+    raise GraphBuildError(
         f"{obj!r} is not a tool: pass plain functions or LangChain tools (objects with "
         ".name and .invoke)."
     )

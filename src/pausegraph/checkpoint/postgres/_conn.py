@@ -16,6 +16,7 @@ from pausegraph.errors import StorageError
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "check_connection",
     "connect_error",
     "connect_kwargs",
     "describe",
@@ -87,6 +88,38 @@ def connect_error(conninfo: str, exc: Exception) -> StorageError:
         f"Cannot connect to PostgreSQL at {mask(conninfo)}: {_scrub(str(exc), conninfo)}. "
         "Check that the server is running and that host, port, database, user and "
         "password are right."
+    )
+
+
+def check_connection(conn: object, *, asynchronous: bool) -> None:
+    """Refuse what the saver cannot run on, saying what to pass instead.
+
+    Raises:
+        TypeError: ``conn`` is not a connection or pool of the saver's kind.
+    """
+    kinds: list[type] = [psycopg.AsyncConnection if asynchronous else psycopg.Connection]
+    try:
+        import psycopg_pool
+
+        kinds.append(
+            psycopg_pool.AsyncConnectionPool if asynchronous else psycopg_pool.ConnectionPool
+        )
+    except ImportError:  # pragma: no cover - the extra brings it
+        pass
+    if isinstance(conn, tuple(kinds)):
+        return
+    name, other = ("PostgresSaver", "AsyncPostgresSaver")[:: -1 if asynchronous else 1]
+    expected = " or ".join(f"{k.__module__.split('.')[0]}.{k.__name__}" for k in kinds)
+    if isinstance(conn, str):
+        hint = f"For a connection string use {name}.from_conn_string(...)."
+    elif isinstance(conn, (psycopg.Connection, psycopg.AsyncConnection)) or "Pool" in repr(
+        type(conn)
+    ):
+        hint = f"Use {other} with it."
+    else:
+        hint = "Connect with psycopg first, or use from_conn_string(...)."
+    raise TypeError(
+        f"{name} runs on {expected}, got {type(conn).__module__}.{type(conn).__qualname__}. {hint}"
     )
 
 

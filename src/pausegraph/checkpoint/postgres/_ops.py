@@ -56,8 +56,16 @@ def load(
 def save(
     serde: Serializer, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite]
 ) -> Flow[None]:
-    """Store the checkpoint, its changed values and its parent's writes in one statement."""
-    yield Query(_sql.SAVE, save_params(checkpoint, parent_writes, serde))
+    """Store the checkpoint, its changed values and its parent's writes in one statement.
+
+    Serializes now, before the flow runs, so no connection (or its lock) is
+    held meanwhile, and an unstorable value fails before anything is sent.
+    """
+    return _run_once(Query(_sql.SAVE, save_params(checkpoint, parent_writes, serde)))
+
+
+def _run_once(query: Query) -> Flow[None]:
+    yield query
 
 
 def save_writes(
@@ -67,13 +75,17 @@ def save_writes(
     checkpoint_id: str,
     writes: Sequence[PendingWrite],
 ) -> Flow[None]:
-    """Store writes (and keep the waiting index) in one statement.
+    """Store writes (and keep the waiting index) in one statement; serializes first, as :func:`save`.
 
     Raises:
         CorruptCheckpointError: The checkpoint does not exist; nothing was written.
     """
     params = save_writes_params(thread_id, ns, checkpoint_id, writes, serde)
-    rows = yield Query(_sql.SAVE_WRITES, params)
+    return _save_writes(Query(_sql.SAVE_WRITES, params), thread_id, checkpoint_id)
+
+
+def _save_writes(query: Query, thread_id: str, checkpoint_id: str) -> Flow[None]:
+    rows = yield query
     if not rows or rows[0][0] == 0:
         raise CorruptCheckpointError(
             f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "

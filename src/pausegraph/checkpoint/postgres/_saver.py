@@ -14,6 +14,7 @@ from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import WaitingPage
 from pausegraph.checkpoint.postgres import _ops
 from pausegraph.checkpoint.postgres._conn import (
+    check_connection,
     connect_error,
     connect_kwargs,
     describe,
@@ -66,6 +67,7 @@ class PostgresSaver(BaseCheckpointSaver):
         *,
         serde: Serializer | None = None,
     ) -> None:
+        check_connection(conn, asynchronous=False)
         super().__init__(serde=serde)
         self.conn = conn
         self._lock = threading.Lock()

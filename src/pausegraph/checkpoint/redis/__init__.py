@@ -30,7 +30,12 @@ its answer; delete it with ``delete_thread`` to drop it. A thread whose run
 failed is kept too (it can be retried).
 
 Keys start with ``prefix=`` (default ``"pausegraph:"``); the layout is
-described in ``pausegraph.checkpoint.redis._layout``.
+described in ``pausegraph.checkpoint.redis._layout``. Redis keeps data in
+memory: for threads that must survive a server restart turn on persistence
+(``appendonly yes``), and keep a ``maxmemory-policy`` that never evicts
+these keys (``noeviction``, the default), since an evicted key would leave a
+thread half-stored. A cluster is not supported (the waiting index spans
+threads); use one primary, with replicas if you like.
 """
 
 try:
