@@ -163,18 +163,30 @@ def drive_sync(
 
 
 def _run_parallel_sync(flows: list[tuple[Task, TaskFlow]], finish: Callable[[Task], None]) -> None:
+    """Run a step's tasks on the shared pool, the calling thread taking what no worker has.
+
+    The caller never waits on a task that has not started: it runs such tasks
+    itself. So a node that invokes a graph with parallel steps, itself running
+    on a pool worker, cannot deadlock the pool however many runs share it.
+    """
     from concurrent.futures import FIRST_COMPLETED, wait
 
     pool = executor()
-    futures: dict[Future[None], Task] = {
-        pool.submit(contextvars.copy_context().run, run_flow_sync, flow): t for t, flow in flows
+    futures: dict[Future[None], tuple[Task, TaskFlow]] = {
+        pool.submit(contextvars.copy_context().run, run_flow_sync, flow): (t, flow)
+        for t, flow in flows
     }
     pending = set(futures)
+    for fut, (task, flow) in futures.items():
+        if fut.cancel():  # not started: run it here
+            pending.discard(fut)
+            run_flow_sync(flow)
+            finish(task)
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
             fut.result()
-            finish(futures[fut])
+            finish(futures[fut][0])
 
 
 # -- small effect programs (update_state) -------------------------------------

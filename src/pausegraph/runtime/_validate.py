@@ -107,9 +107,10 @@ def _check(
 ) -> None:
     schema = _resolve(schema, root)
     if "anyOf" in schema:
-        options = schema["anyOf"]
-        if not any(not validate_answer_in(value, opt, root) for opt in options):
-            out.append(f"{where}: {value!r} matches none of the allowed forms")
+        options = [_resolve(opt, root) for opt in schema["anyOf"]]
+        if any(not validate_answer_in(value, opt, root) for opt in options):
+            return
+        out.extend(_closest_problems(value, options, where, root))
         return
     expected = schema.get("type")
     if expected is not None:
@@ -151,6 +152,36 @@ def _check(
     if isinstance(value, list | tuple) and isinstance(schema.get("items"), Mapping):
         for i, item in enumerate(value):
             _check(item, schema["items"], f"{where}[{i}]", out, root)
+
+
+def _discriminator(options: list[Mapping[str, Any]]) -> str | None:
+    """A property every option pins with ``const`` (like an answer's ``type``), if any."""
+    common: set[str] | None = None
+    for opt in options:
+        pinned = {
+            k
+            for k, v in opt.get("properties", {}).items()
+            if isinstance(v, Mapping) and "const" in v
+        }
+        common = pinned if common is None else common & pinned
+    return sorted(common)[0] if common else None
+
+
+def _closest_problems(
+    value: Any, options: list[Mapping[str, Any]], where: str, root: Mapping[str, Any]
+) -> list[str]:
+    """Why ``value`` fits no option: by the options' shared tag when they have one."""
+    tag = _discriminator(options)
+    if tag is not None and isinstance(value, dict):
+        allowed = [opt["properties"][tag]["const"] for opt in options]
+        chosen = value.get(tag)
+        for opt in options:
+            if opt["properties"][tag]["const"] == chosen:
+                return validate_answer_in(value, opt, root) and [
+                    p.replace("answer", where, 1) for p in validate_answer_in(value, opt, root)
+                ]
+        return [f"{where}.{tag}: {chosen!r} is not one of {allowed!r}"]
+    return [f"{where}: {value!r} matches none of the allowed forms"]
 
 
 def validate_answer_in(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
