@@ -28,13 +28,29 @@ class RefundState(TypedDict, total=False):
 
 
 ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "action": {"enum": ["approve", "edit", "reject"]},
-        "amount": {"type": "number", "minimum": 0.01},
-    },
-    "required": ["action"],
-    "additionalProperties": False,
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {"action": {"const": "approve"}},
+            "required": ["action"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"action": {"const": "reject"}},
+            "required": ["action"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "action": {"const": "edit"},
+                "amount": {"type": "number", "minimum": 0.01},
+            },
+            "required": ["action", "amount"],
+            "additionalProperties": False,
+        },
+    ]
 }
 """The answers the review step accepts; anything else is refused before it is stored."""
 
