@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import (
+    CHUNK_MARK,
     Checkpoint,
     TaskRef,
     blob_pairs,
@@ -23,9 +24,9 @@ from pausegraph.checkpoint._records import (
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.serde import Serializer
-from pausegraph.errors import CorruptCheckpointError
+from pausegraph.errors import CorruptCheckpointError, SerializationError
 
-__all__ = ["FORMAT", "decode_header", "encode_header", "load_values"]
+__all__ = ["FORMAT", "decode_header", "dump_blobs", "encode_header", "load_values"]
 
 FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
@@ -126,6 +127,25 @@ def decode_header(
         writers=tuple(writers),
         chains=chains,
     )
+
+
+def dump_blobs(cp: Checkpoint, serde: Serializer) -> list[tuple[str, str, bytes]]:
+    """``(blob key, version, bytes)`` for every blob ``cp`` stores (see ``stored_blobs``).
+
+    Raises:
+        SerializationError: A value cannot be stored; the message names the
+            state key, its type and how to register it.
+    """
+    out = []
+    for key, version, value in cp.stored_blobs():
+        try:
+            out.append((key, version, serde.dumps(value)))
+        except SerializationError as exc:
+            raise SerializationError(
+                f"State key {key.split(CHUNK_MARK)[0]!r} of thread {cp.thread_id!r} holds a "
+                f"value that cannot be stored: {exc}"
+            ) from None
+    return out
 
 
 def load_values(

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, encode_header
+from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
@@ -89,13 +89,13 @@ class InMemorySaver(BaseCheckpointSaver):
     def _encode(self, checkpoint: Checkpoint) -> tuple[bytes, dict[tuple[str, str], bytes]]:
         # Whole values live in the entry of the checkpoint that wrote them;
         # appended chunks (whose version is an older snapshot) in ``_chunks``.
-        own: dict[str, Any] = {}
+        own: dict[str, bytes] = {}
         chunks: dict[tuple[str, str], bytes] = {}
-        for key, version, value in checkpoint.stored_blobs():
+        for key, version, data in dump_blobs(checkpoint, self.serde):
             if version == checkpoint.id:
-                own[key] = value
+                own[key] = data
             else:
-                chunks[(key, version)] = self.serde.dumps(value)
+                chunks[(key, version)] = data
         return self.serde.dumps([encode_header(checkpoint, self.serde), own]), chunks
 
     def _writes_bytes(self, old: bytes | None, writes: Sequence[PendingWrite]) -> bytes:
@@ -133,7 +133,7 @@ class InMemorySaver(BaseCheckpointSaver):
                             f"{key!r} from checkpoint {version!r}, which is missing."
                         )
                     vals = decoded[version] = loads(_split(entry)[0])[1]
-                out[key] = vals[key]
+                out[key] = loads(vals[key])
             return out
 
         checkpoint = decode_header(

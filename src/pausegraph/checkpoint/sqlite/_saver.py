@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
+from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
@@ -306,8 +306,8 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         header = encode_header(checkpoint, self.serde)
         dumps = self.serde.dumps
         blobs = [
-            (thread_id, ns, key, version, dumps(value))
-            for key, version, value in checkpoint.stored_blobs()
+            (thread_id, ns, key, version, data)
+            for key, version, data in dump_blobs(checkpoint, self.serde)
         ]
         row = (
             thread_id,
