@@ -18,9 +18,9 @@ from fnmatch import fnmatch
 from importlib import metadata
 from pathlib import Path
 
-from bench.report import IMPLS, Row, failures, table
+from bench.report import IMPLS, Row, failures, growth_table, table
 from bench.results import Outcome
-from bench.targets import TARGETS
+from bench.targets import TARGETS, Target
 from bench.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,39 @@ def spawn(prefix: str, name: str, quick: bool) -> Outcome:
     return Outcome.from_json(json.loads(lines[-1]))
 
 
+class Runner:
+    """Spawns workers, each (implementation, workload) pair at most once per benchmark run.
+
+    A row whose target names a ``baseline`` compares against LangGraph on that
+    workload (e.g. the Redis rows against its Postgres saver); the outcome is
+    shared with that workload's own row.
+    """
+
+    def __init__(self, quick: bool) -> None:
+        """Remembers the repetition setting; nothing is run yet."""
+        self.quick = quick
+        self.done: dict[tuple[str, str], Outcome] = {}
+
+    def outcome(self, impl: str, name: str, target: Target) -> Outcome:
+        """Returns ``impl``'s outcome for the row ``name``, running its worker if needed."""
+        if impl == "langgraph" and not target.compared:
+            return Outcome("not_applicable", target.note)
+        run = target.baseline if impl == "langgraph" and target.baseline else name
+        if (impl, run) not in self.done:
+            self.done[impl, run] = spawn(impl, run, self.quick)
+        return self.done[impl, run]
+
+
+def check_registry() -> None:
+    """Exits unless workloads and targets agree and every baseline is a workload."""
+    missing = sorted(set(WORKLOADS) ^ set(TARGETS))
+    if missing:
+        raise SystemExit(f"workloads and targets disagree on: {', '.join(missing)}")
+    for name, target in TARGETS.items():
+        if target.baseline is not None and target.baseline not in WORKLOADS:
+            raise SystemExit(f"{name}: baseline {target.baseline!r} is not a workload")
+
+
 def select(patterns: list[str] | None) -> list[str]:
     """Returns workload names matching any pattern (exact, prefix, or glob), in TARGETS order.
 
@@ -108,7 +141,7 @@ def progress(index: int, total: int, row: Row, seconds: float) -> None:
     """Writes one progress line for a finished workload to stderr."""
     cells = "  ".join(f"{impl} {row.cell(impl)}" for impl in row.outcomes)
     print(
-        f"[{index:>2}/{total}] {row.workload:<24} {cells}  ({seconds:.1f} s)",
+        f"[{index:>2}/{total}] {row.workload:<26} {cells}  ({seconds:.1f} s)",
         file=sys.stderr,
         flush=True,
     )
@@ -117,21 +150,23 @@ def progress(index: int, total: int, row: Row, seconds: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark; returns the process exit status."""
     args = parse_args(argv)
-    missing = sorted(set(WORKLOADS) ^ set(TARGETS))
-    if missing:
-        raise SystemExit(f"workloads and targets disagree on: {', '.join(missing)}")
+    check_registry()
     names = select(args.only)
     impls = list(IMPLS)
     if version("langgraph") is None:
         print(HINT, file=sys.stderr)
         impls.remove("langgraph")
+    runner = Runner(args.quick)
     rows = []
     for index, name in enumerate(names, 1):
         start = time.perf_counter()
-        outcomes = {impl: spawn(impl, name, args.quick) for impl in impls}
+        outcomes = {impl: runner.outcome(impl, name, TARGETS[name]) for impl in impls}
         rows.append(Row(name, TARGETS[name], outcomes))
         progress(index, len(names), rows[-1], time.perf_counter() - start)
     print(table(rows))
+    growth = growth_table(rows)
+    if growth:
+        print(f"\n{growth}")
     for line in failures(rows):
         print(line)
     if args.json:

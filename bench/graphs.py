@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib
 import itertools
 import operator
-import tempfile
+import random
+import string
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypedDict
+from functools import cache
+from typing import Annotated, Any, TypedDict
 
-Saver = Literal["none", "memory", "sqlite"]
 LINEAR_STEPS = 10
+ITEM_CHARS = 1000
 
 
 class Lib:
@@ -57,6 +57,13 @@ class Answer(TypedDict):
     answer: str
 
 
+class Log(TypedDict):
+    """State of the appending graph: one item per step, and the step count."""
+
+    items: Annotated[list[str], operator.add]
+    n: int
+
+
 def _inc(state: Counter) -> dict[str, int]:
     return {"x": state["x"] + 1}
 
@@ -77,31 +84,23 @@ def _noop(state: Answer) -> dict[str, str]:
     return {}
 
 
+@cache
+def item(i: int) -> str:
+    """The ``i``-th item of the appending graph: ``ITEM_CHARS`` pseudo-random letters/digits.
+
+    The same on every run; they neither deduplicate nor compress much.
+    """
+    return "".join(random.Random(i).choices(string.ascii_letters + string.digits, k=ITEM_CHARS))
+
+
+def _append(state: Log) -> dict[str, Any]:
+    return {"items": [item(state["n"])], "n": state["n"] + 1}
+
+
 def threads(prefix: str = "t") -> Iterator[dict[str, Any]]:
     """Yields run configs, each with a new ``thread_id``."""
     for i in itertools.count():
         yield {"configurable": {"thread_id": f"{prefix}{i}"}}
-
-
-@contextmanager
-def checkpointer(lib: Lib, kind: Saver) -> Iterator[Any]:
-    """Yields a fresh checkpointer: ``None``, an InMemorySaver, or a SqliteSaver.
-
-    The SQLite database is a file in a temporary directory, removed on exit.
-    """
-    if kind == "none":
-        yield None
-    elif kind == "memory":
-        yield lib.get("checkpoint.memory", "InMemorySaver")()
-    else:
-        sqlite_saver = lib.get("checkpoint.sqlite", "SqliteSaver")
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            sqlite_saver.from_conn_string(str(Path(tmp) / "bench.db")) as saver,
-        ):
-            if callable(getattr(saver, "setup", None)):
-                saver.setup()
-            yield saver
 
 
 def linear_graph(lib: Lib, saver: Any = None, steps: int = LINEAR_STEPS) -> Any:
@@ -130,7 +129,23 @@ def fanout_graph(lib: Lib, width: int) -> Any:
     return builder.compile()
 
 
-def ask_graph(lib: Lib, saver: Any, *, breakpoint: bool = False) -> Any:
+def appending_graph(lib: Lib, saver: Any, steps: int) -> Any:
+    """START -> step, looping back to ``step`` (conditional edge) ``steps`` times, -> END.
+
+    Step ``n`` appends :func:`item` ``(n)`` to ``items`` and sets ``n`` to ``n + 1``.
+    Run it with a ``recursion_limit`` above ``steps``.
+    """
+    end = lib.get("graph", "END")
+    builder = lib.get("graph", "StateGraph")(Log)
+    builder.add_node("step", _append)
+    builder.add_edge(lib.get("graph", "START"), "step")
+    builder.add_conditional_edges(
+        "step", lambda state: "step" if state["n"] < steps else end, ["step", end]
+    )
+    return builder.compile(checkpointer=saver)
+
+
+def ask_graph(lib: Lib, saver: Any, *, breakpoint: bool = False, asynchronous: bool = False) -> Any:
     """A graph that pauses at node ``ask``.
 
     Args:
@@ -140,11 +155,17 @@ def ask_graph(lib: Lib, saver: Any, *, breakpoint: bool = False) -> Any:
             ``interrupt("q?")`` and stores the resume value in ``answer``. If true,
             START -> ask -> END with a plain ``ask``, compiled with
             ``interrupt_before=["ask"]``.
+        asynchronous: Make ``ask`` an ``async def`` (the ``interrupt`` graph only).
     """
     interrupt = lib.get("types", "interrupt")
 
-    def ask(state: Answer) -> dict[str, str]:
+    def ask_sync(state: Answer) -> dict[str, str]:
         return {"answer": interrupt("q?")}
+
+    async def ask_async(state: Answer) -> dict[str, str]:
+        return {"answer": interrupt("q?")}
+
+    ask = ask_async if asynchronous else ask_sync
 
     start, end = lib.get("graph", "START"), lib.get("graph", "END")
     builder = lib.get("graph", "StateGraph")(Answer)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "import_failed", "error", "skipped"]
+Status = Literal["ok", "import_failed", "error", "skipped", "not_applicable"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class Measurement:
 
     Attributes:
         value: The median of ``samples``, the figure that is compared.
-        unit: ``"ns"`` for times, ``"B"`` for bytes.
+        unit: ``"ns"`` for times, ``"B"`` for bytes, ``"x"`` for a ratio (e.g. bytes
+            stored over raw bytes).
         samples: Every sample, each already divided per operation.
         inner: Operations timed together in each sample.
         extra: Secondary figures, reported in the JSON only.
@@ -48,7 +49,8 @@ class Outcome:
         status: ``"ok"`` when ``measurement`` is set; ``"import_failed"`` when the
             implementation (or part of it) could not be imported; ``"error"`` when
             the workload raised or the worker died; ``"skipped"`` when the workload
-            cannot run here (e.g. a missing service).
+            cannot run here (e.g. a missing service); ``"not_applicable"`` when
+            LangGraph has nothing comparable (no worker ran).
         message: Why the status is not ``"ok"``.
         measurement: The result, when ``status`` is ``"ok"``.
     """

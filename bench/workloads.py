@@ -1,9 +1,9 @@
 """The workloads, written once and parametrized by the implementation.
 
-A workload is a function ``(lib, opts) -> Measurement`` registered under its
-name with :func:`workload`; its target lives in :data:`bench.targets.TARGETS`.
-It should check once, untimed, that the implementation computes the right
-result, so a fast but wrong implementation cannot pass.
+This module holds the timing workloads on the in-process and SQLite savers and
+their PostgreSQL and Redis variants; :mod:`bench.workloads_storage` and
+:mod:`bench.workloads_async` add theirs to the same registry
+(:mod:`bench.registry`), which importing this module fills.
 """
 
 from __future__ import annotations
@@ -19,49 +19,18 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import Any
 
-from bench.graphs import (
-    LINEAR_STEPS,
-    Lib,
-    Saver,
-    ask_graph,
-    checkpointer,
-    fanout_graph,
-    linear_graph,
-    threads,
-)
+from bench import workloads_async, workloads_storage
+from bench.graphs import LINEAR_STEPS, Lib, ask_graph, fanout_graph, linear_graph, threads
+from bench.registry import WORKLOADS, Skip, WrongResult, expect, workload
 from bench.results import Measurement
+from bench.stores import Saver, checkpointer
 from bench.timing import Opts, loop, per_op
 
-Workload = Callable[[Lib, Opts], Measurement]
-WORKLOADS: dict[str, Workload] = {}
+__all__ = ["WORKLOADS", "Skip", "WrongResult", "workloads_async", "workloads_storage"]
 
 FANOUT_WIDTH = 50
 UPDATES_PER_THREAD = 20
 PAUSE_WARMUP = 50
-
-
-class WrongResult(AssertionError):
-    """The implementation returned something other than what LangGraph returns."""
-
-
-class Skip(Exception):
-    """Raised by a workload that cannot run here (e.g. a service is missing)."""
-
-
-def workload(name: str) -> Callable[[Workload], Workload]:
-    """Registers the decorated function as the workload ``name``."""
-
-    def register(fn: Workload) -> Workload:
-        WORKLOADS[name] = fn
-        return fn
-
-    return register
-
-
-def expect(ok: bool, what: str) -> None:
-    """Raises :class:`WrongResult` describing ``what`` unless ``ok``."""
-    if not ok:
-        raise WrongResult(f"wrong result: expected {what}")
 
 
 def _node_step(lib: Lib, opts: Opts, saver_kind: Saver) -> Measurement:
@@ -90,6 +59,18 @@ def node_step_memory(lib: Lib, opts: Opts) -> Measurement:
 def node_step_sqlite(lib: Lib, opts: Opts) -> Measurement:
     """Time per node step of the linear graph with a file SqliteSaver, new thread per invoke."""
     return _node_step(lib, opts, "sqlite")
+
+
+@workload("node_step_postgres")
+def node_step_postgres(lib: Lib, opts: Opts) -> Measurement:
+    """Time per node step of the linear graph with PostgresSaver, new thread per invoke."""
+    return _node_step(lib, opts, "postgres")
+
+
+@workload("node_step_redis")
+def node_step_redis(lib: Lib, opts: Opts) -> Measurement:
+    """Time per node step of the linear graph with RedisSaver, new thread per invoke."""
+    return _node_step(lib, opts, "redis")
 
 
 @workload("fanout_50")
@@ -167,6 +148,18 @@ def interrupt_cycle_memory(lib: Lib, opts: Opts) -> Measurement:
 def interrupt_cycle_sqlite(lib: Lib, opts: Opts) -> Measurement:
     """One ``interrupt()`` pause + ``Command(resume=...)`` on a new thread, SqliteSaver."""
     return _cycle(lib, opts, "sqlite", breakpoint=False)
+
+
+@workload("interrupt_cycle_postgres")
+def interrupt_cycle_postgres(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt()`` pause + ``Command(resume=...)`` on a new thread, PostgresSaver."""
+    return _cycle(lib, opts, "postgres", breakpoint=False)
+
+
+@workload("interrupt_cycle_redis")
+def interrupt_cycle_redis(lib: Lib, opts: Opts) -> Measurement:
+    """One ``interrupt()`` pause + ``Command(resume=...)`` on a new thread, RedisSaver."""
+    return _cycle(lib, opts, "redis", breakpoint=False)
 
 
 @workload("breakpoint_cycle_memory")

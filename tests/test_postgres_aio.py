@@ -17,6 +17,7 @@ pytest.importorskip(
 )
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from _savers import postgres_schema
@@ -116,20 +117,48 @@ async def test_paused_async_resumed_sync_on_a_new_saver(url: str) -> None:
     assert await asyncio.to_thread(resume) == {"question": "q", "answer": "sync"}
 
 
-async def test_sync_methods_work_from_other_threads_only(acp: AsyncPostgresSaver) -> None:
-    first = make_checkpoint({"a": 1})
-    await acp.asave(first)
-    with pytest.raises(StorageError, match=r"await aload\(\)"):
-        acp.load("t")
-    stored = await asyncio.to_thread(acp.load, "t")
-    assert stored is not None and stored.checkpoint == first
-    assert await asyncio.to_thread(acp.acquire_lease, "t", "me", 30)
-    assert not await acp.aacquire_lease("t", "you", 30)
-    await asyncio.to_thread(acp.release_lease, "t", "me")
-    assert await acp.aacquire_lease("t", "you", 30)
+async def test_sync_methods_run_on_a_second_connection(url: str) -> None:
+    async with AsyncPostgresSaver.from_conn_string(url) as acp:
+        first = make_checkpoint({"a": 1})
+        await acp.asave(first)
+        stored = acp.load("t")  # on the loop's own thread: the sync connection serves it
+        assert stored is not None and stored.checkpoint == first
+        assert await asyncio.to_thread(acp.acquire_lease, "t", "me", 30)
+        assert not await acp.aacquire_lease("t", "you", 30)
+        acp.release_lease("t", "me")
+        assert await acp.aacquire_lease("t", "you", 30)
+        state = await asyncio.to_thread(ask_graph(acp).get_state, config("t"))
+        assert state.config["configurable"]["checkpoint_id"] == first.id
+        twin = acp._twin
+        assert twin is not None and isinstance(twin.conn, psycopg.Connection)
+        main = acp.conn
+        assert isinstance(main, psycopg.AsyncConnection)
+    assert twin.conn.closed and main.closed
+
+
+async def test_sync_methods_of_a_saver_on_a_given_connection_or_pool(url: str) -> None:
+    with_password = make_conninfo(url, password="pw")  # trust auth ignores it
+    async with await psycopg.AsyncConnection.connect(with_password, autocommit=True) as conn:
+        saver = AsyncPostgresSaver(conn)
+        assert "password=pw" in saver._sync_args[0]
+        await saver.asave(make_checkpoint({"a": 1}))
+        assert saver.list_threads() == ["t"]  # same database and schema
+        saver.close_sync()
+    pool = AsyncConnectionPool(url, min_size=1, kwargs={"autocommit": True}, open=False)
+    async with pool:
+        saver = AsyncPostgresSaver(pool)
+        assert saver.list_threads() == ["t"]
+        saver.close_sync()
+
+
+async def test_an_idempotency_key_runs_an_async_resume_once(acp: AsyncPostgresSaver) -> None:
     graph = ask_graph(acp)
-    state = await asyncio.to_thread(graph.get_state, config("t"))
-    assert state.config["configurable"]["checkpoint_id"] == first.id
+    await graph.ainvoke({"question": "q"}, config("t"))
+    keyed = {"configurable": {"thread_id": "t", "idempotency_key": "answer-1"}}
+    assert await graph.ainvoke(Command(resume="yes"), keyed) == {"question": "q", "answer": "yes"}
+    head = (await graph.aget_state(config("t"))).config["configurable"]["checkpoint_id"]
+    assert await acp.arecall_request("t", "answer-1") == head
+    assert await graph.ainvoke(Command(resume="no"), keyed) == {"question": "q", "answer": "yes"}
 
 
 async def test_request_log_and_pruning(acp: AsyncPostgresSaver) -> None:

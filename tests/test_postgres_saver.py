@@ -1,4 +1,4 @@
-"""The Postgres saver's own behaviour: connecting, setup, errors, storage and plans.
+"""The Postgres saver's own behaviour: connecting, pools, setup, and errors.
 
 Behaviour and conformance tests run on Postgres through the ``saver`` registry;
 these check what is Postgres's own. Each test gets a schema of its own (see
@@ -8,7 +8,6 @@ these check what is Postgres's own. Each test gets a schema of its own (see
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,20 +29,15 @@ from psycopg_pool import ConnectionPool
 from _savers import postgres_schema
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.capabilities import (
-    INBOX_TASK,
-    WAITING,
     RequestLog,
     ThreadLeases,
     ThreadMaintenance,
     WaitingIndex,
-    WaitingThread,
-    encode_waiting,
 )
-from pausegraph.checkpoint.memory import InMemorySaver
-from pausegraph.checkpoint.postgres import PostgresSaver, _sql
+from pausegraph.checkpoint.postgres import PostgresSaver
 from pausegraph.checkpoint.postgres._conn import connect_kwargs, mask
 from pausegraph.errors import CorruptCheckpointError, MissingDependencyError, StorageError
-from pausegraph.testing import make_checkpoint, save_chain
+from pausegraph.testing import make_checkpoint
 from pausegraph.testing._factories import ask_graph, config
 from pausegraph.types import Command
 
@@ -266,153 +259,3 @@ def test_dropped_tables_say_to_run_setup(url: str, cp: PostgresSaver) -> None:
         cp.load("t")
     cp.setup()
     assert cp.load("t") is None
-
-
-# -- storage ----------------------------------------------------------------------
-
-
-def test_missing_checkpoints_load_as_none_and_refuse_writes(cp: PostgresSaver) -> None:
-    first = make_checkpoint({"a": 1})
-    cp.save(first)
-    assert cp.load("t", "", "nope") is None and cp.load("other") is None
-    with pytest.raises(CorruptCheckpointError, match="does not exist"):
-        cp.save_writes("t", "", "nope", [PendingWrite("task", "c", 1)])
-    stored = cp.load("t", "", first.id)
-    assert stored is not None and stored.writes == ()
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "UPDATE pausegraph_checkpoints SET header = '\\x00ff'",
-        "UPDATE pausegraph_blobs SET value = '\\xc1'",
-        "UPDATE pausegraph_writes SET value = '\\xc1'",
-        "DELETE FROM pausegraph_blobs WHERE key = 'a'",
-    ],
-)
-def test_damaged_rows_raise_corrupt_checkpoint(url: str, cp: PostgresSaver, damage: str) -> None:
-    first = make_checkpoint({"a": 1, "b": 2})
-    cp.save(first)
-    cp.save_writes("t", "", first.id, [PendingWrite("task", "c", 1)])
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(damage)
-    with pytest.raises(CorruptCheckpointError):
-        cp.load("t")
-
-
-def test_history_pages_match_the_memory_saver(cp: PostgresSaver) -> None:
-    memory = InMemorySaver()
-    for saver in (cp, memory):
-        save_chain(saver, 0)
-    chain = save_chain(memory, 75)
-    for c in chain:
-        cp.save(c)
-        for saver in (cp, memory):
-            saver.save_writes("t", "", c.id, [PendingWrite("task", "w", c.step)])
-    cases: list[dict[str, Any]] = [
-        {},
-        {"limit": 40},
-        {"before": chain[50].id},
-        {"before": chain[50].id, "limit": 33},
-        {"filter": {"step": 10}},
-        {"filter": {"source": "loop"}, "limit": 70},
-        {"limit": 0},
-    ]
-    for kwargs in cases:
-        assert list(cp.history("t", **kwargs)) == list(memory.history("t", **kwargs)), kwargs
-
-
-def test_prune_matches_the_memory_saver(cp: PostgresSaver) -> None:
-    memory = InMemorySaver()
-    for n, thread in ((40, "t"), (7, "u")):
-        for c in save_chain(memory, n, thread=thread):
-            cp.save(c)
-    for thread, keep in (("t", 5), ("u", 1), ("t", 1)):
-        assert cp.prune(thread, keep_last=keep) == memory.prune(thread, keep_last=keep)
-        assert list(cp.history(thread)) == list(memory.history(thread))
-
-
-def test_loading_looks_values_and_writes_up_by_key_not_by_thread(cp: PostgresSaver) -> None:
-    """A join here once made the planner scan every value of the thread on each load."""
-    for c in save_chain(cp, 300):
-        cp.save_writes("t", "", c.id, [PendingWrite("task", "w", c.step)])
-    conn = cp.conn
-    assert isinstance(conn, psycopg.Connection)
-    conn.execute("ANALYZE")
-    conn.execute("SET plan_cache_mode = force_generic_plan")
-    params = {"thread_id": "t", "ns": "", "checkpoint_id": None}
-    for _ in range(2):
-        rows = conn.execute("EXPLAIN " + _sql.LOAD_LATEST, params, prepare=True).fetchall()
-    plan = "\n".join(row[0] for row in rows)
-    assert "Seq Scan" not in plan and "Bitmap" not in plan and "Hash Join" not in plan, plan
-    assert "(version = need.version)" in plan, plan
-
-
-# -- capabilities ------------------------------------------------------------------
-
-
-def test_leases_follow_the_server_clock(cp: PostgresSaver) -> None:
-    assert cp.acquire_lease("t", "a", 30) and cp.acquire_lease("t", "a", 30)
-    assert not cp.acquire_lease("t", "b", 30)
-    cp.release_lease("t", "b")  # not b's: nothing happens
-    assert not cp.acquire_lease("t", "b", 30)
-    cp.release_lease("t", "a")
-    assert cp.acquire_lease("t", "b", 0.05)
-    time.sleep(0.1)
-    assert cp.acquire_lease("t", "a", 30)  # b's expired
-
-
-def _pause(savers: tuple[Any, ...], thread: str, at: str, graph: str, **meta: Any) -> None:
-    c = make_checkpoint({"a": 1}, thread=thread)
-    entry = WaitingThread(thread, c.id, graph, at, (), meta)
-    for saver in savers:
-        saver.save(c)
-        write = PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry))
-        saver.save_writes(thread, "", c.id, [write])
-
-
-def test_waiting_filters_page_as_the_memory_saver_does(cp: PostgresSaver) -> None:
-    memory = InMemorySaver()
-    metas: list[dict[str, Any]] = [
-        {"user": "ann", "n": 1},
-        {"user": "bob", "n": True, "tags": ["x", "y"]},
-        {"user": "ann", "n": 2.0, "tags": ("x", "y")},
-        {"n": 0, "when": (1, 2), "deep": {"a": [1]}},
-        {"user": None, "n": False, "day": dt.date(2025, 1, 2)},  # a date has no JSON form
-        {},
-    ]
-    for i, meta in enumerate(metas * 3):
-        at = f"2025-01-01T00:00:{i % 4:02d}+00:00"  # equal times: thread ids break ties
-        _pause((cp, memory), f"t{i:02d}", at, "g" if i % 2 else "h", **meta)
-    filters: list[dict[str, Any]] = [
-        {},
-        {"user": "ann"},
-        {"n": 1},
-        {"n": 1.0},
-        {"n": 0},
-        {"n": 2},
-        {"user": None},
-        {"tags": ["x", "y"]},
-        {"tags": ("x", "y")},
-        {"deep": {"a": [1]}},
-        {"when": (1, 2)},
-        {"missing": None, "user": "bob"},
-        {"day": dt.date(2025, 1, 2)},
-        {"n": float("nan")},
-    ]
-    for metadata in filters:
-        for graph in (None, "g"):
-            for limit in (1, 4, 100):
-                pages = []
-                for saver in (cp, memory):
-                    after, items = None, []
-                    while True:
-                        page = saver.list_waiting(
-                            graph=graph, metadata=metadata, limit=limit, after=after
-                        )
-                        items.append(page.items)
-                        if page.next_cursor is None:
-                            break
-                        after = page.next_cursor
-                    pages.append(items)
-                assert pages[0] == pages[1], (metadata, graph, limit)

@@ -22,7 +22,7 @@ from pausegraph.checkpoint.capabilities import (
     ThreadMaintenance,
     WaitingIndex,
 )
-from pausegraph.checkpoint.sqlite import SqliteSaver
+from pausegraph.checkpoint.sqlite import SqliteSaver, _schema
 from pausegraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pausegraph.errors import ThreadBusyError
 from pausegraph.testing import make_checkpoint, save_chain
@@ -61,7 +61,7 @@ async def test_from_conn_string_sets_up_and_closes(tmp_path: Path) -> None:
         await cp.setup()
         await cp.setup()  # twice is fine
         version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
-        assert cp.conn.execute(version).fetchone() == ("2",)
+        assert cp.conn.execute(version).fetchone() == (str(_schema.SCHEMA_VERSION),)
         await cp.asave(make_checkpoint({"a": 1}))
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         cp.conn.execute("SELECT 1")

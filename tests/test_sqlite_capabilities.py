@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.capabilities import INBOX_TASK, WAITING, WaitingThread, encode_waiting
 from pausegraph.checkpoint.memory import InMemorySaver
-from pausegraph.checkpoint.sqlite import SqliteSaver
+from pausegraph.checkpoint.sqlite import SqliteSaver, _schema
 from pausegraph.checkpoint.sqlite._inbox import _query
 from pausegraph.errors import CorruptCheckpointError, StorageError
 from pausegraph.graph import END, START, StateGraph
@@ -53,7 +53,7 @@ def _downgrade_to_schema_1(db: Path) -> None:
     conn.close()
 
 
-def test_schema_1_files_are_migrated_to_2(db: Path) -> None:
+def test_schema_1_files_are_migrated_to_the_current_schema(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
         cps = save_chain(saver, 4)
         saver.save_writes("t", "", cps[-1].id, [PendingWrite("task", "c", 1)])
@@ -66,7 +66,7 @@ def test_schema_1_files_are_migrated_to_2(db: Path) -> None:
             "pausegraph_waiting_by_graph",
         }
         version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
-        assert saver.conn.execute(version).fetchone() == ("2",)
+        assert saver.conn.execute(version).fetchone() == (str(_schema.SCHEMA_VERSION),)
         stored = saver.load("t")
         assert stored is not None and stored.checkpoint == cps[-1]
         assert stored.writes == (PendingWrite("task", "c", 1),)

@@ -47,11 +47,13 @@ def test_loads_are_primary_key_searches_not_history_scans(db: Path) -> None:
         plan = saver.conn.execute(f"EXPLAIN QUERY PLAN {blob_query(2)}", ["k"] * 6).fetchall()
         details = " | ".join(row[3] for row in plan)
         assert (
-            "SEARCH b USING PRIMARY KEY (thread_id=? AND ns=? AND key=? AND version=?)" in details
+            "SEARCH b USING INDEX sqlite_autoindex_pausegraph_blobs_1 "
+            "(thread_id=? AND ns=? AND key=? AND version=?)" in details
         )
         plan = saver.conn.execute(f"EXPLAIN QUERY PLAN {LATEST}", ["t", ""]).fetchall()
         assert [row[3] for row in plan] == [
-            "SEARCH pausegraph_checkpoints USING PRIMARY KEY (thread_id=? AND ns=?)"
+            "SEARCH pausegraph_checkpoints USING INDEX sqlite_autoindex_pausegraph_checkpoints_1 "
+            "(thread_id=? AND ns=?)"
         ]
 
 
@@ -128,7 +130,7 @@ def test_setup_is_idempotent_and_uses_wal(db: Path) -> None:
         assert saver.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert saver.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
-        assert saver.conn.execute(version).fetchone() == ("2",)
+        assert saver.conn.execute(version).fetchone() == (str(_schema.SCHEMA_VERSION),)
 
 
 def test_in_memory_database() -> None:
@@ -177,15 +179,16 @@ def test_an_older_schema_is_migrated(db: Path, monkeypatch: pytest.MonkeyPatch) 
     with SqliteSaver.from_conn_string(db) as saver:
         cp = make({"a": 1})
         saver.save(cp)
-    monkeypatch.setattr(_schema, "SCHEMA_VERSION", 3)
+    current = _schema.SCHEMA_VERSION
+    monkeypatch.setattr(_schema, "SCHEMA_VERSION", current + 1)
     add = "ALTER TABLE pausegraph_checkpoints ADD COLUMN label TEXT"
-    monkeypatch.setattr(_schema, "MIGRATIONS", {**_schema.MIGRATIONS, 2: [add]})
+    monkeypatch.setattr(_schema, "MIGRATIONS", {**_schema.MIGRATIONS, current: [add]})
     table = _schema.TABLES["pausegraph_checkpoints"]
     monkeypatch.setitem(_schema.TABLES, "pausegraph_checkpoints", (*table, ("label", 0)))
     with SqliteSaver.from_conn_string(db) as saver:
         assert saver.load("t").checkpoint == cp  # type: ignore[union-attr]
         version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
-        assert saver.conn.execute(version).fetchone() == ("3",)
+        assert saver.conn.execute(version).fetchone() == (str(current + 1),)
         columns = saver.conn.execute("PRAGMA table_info(pausegraph_checkpoints)").fetchall()
         assert columns[-1][1] == "label"
 
@@ -222,7 +225,10 @@ def test_a_newer_schema_is_refused_untouched(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
         saver.setup()
         saver.conn.execute("UPDATE pausegraph_meta SET value = '99'")
-    _refused(db, "written by a newer pausegraph (schema 99, this one reads 2): upgrade pausegraph")
+    _refused(
+        db,
+        f"written by a newer pausegraph (schema 99, this one reads {_schema.SCHEMA_VERSION}): upgrade pausegraph",
+    )
 
 
 def test_other_tables_such_as_langgraphs_are_left_alone(db: Path) -> None:

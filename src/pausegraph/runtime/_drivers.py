@@ -24,7 +24,7 @@ from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
 
 __all__ = [
@@ -165,28 +165,30 @@ def drive_sync(
 def _run_parallel_sync(flows: list[tuple[Task, TaskFlow]], finish: Callable[[Task], None]) -> None:
     """Run a step's tasks on the shared pool, the calling thread taking what no worker has.
 
-    The caller never waits on a task that has not started: it runs such tasks
-    itself. So a node that invokes a graph with parallel steps, itself running
-    on a pool worker, cannot deadlock the pool however many runs share it.
+    Each task is finished (its writes saved, its chunks queued) by whichever
+    thread ran it, as soon as it ends, so a slow sibling never holds back what
+    is already done. The caller never waits on a task that has not started: it
+    runs such tasks itself, so a node that invokes a graph with parallel steps,
+    itself on a pool worker, cannot deadlock the pool.
     """
-    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures import wait
+
+    def run(task: Task, flow: TaskFlow) -> None:
+        run_flow_sync(flow)
+        finish(task)
 
     pool = executor()
-    futures: dict[Future[None], tuple[Task, TaskFlow]] = {
-        pool.submit(contextvars.copy_context().run, run_flow_sync, flow): (t, flow)
-        for t, flow in flows
+    futures = {
+        pool.submit(contextvars.copy_context().run, run, t, flow): (t, flow) for t, flow in flows
     }
-    pending = set(futures)
+    started = []
     for fut, (task, flow) in futures.items():
         if fut.cancel():  # not started: run it here
-            pending.discard(fut)
-            run_flow_sync(flow)
-            finish(task)
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for fut in done:
-            fut.result()
-            finish(futures[fut][0])
+            run(task, flow)
+        else:
+            started.append(fut)
+    for fut in wait(started).done:
+        fut.result()
 
 
 # -- small effect programs (update_state) -------------------------------------

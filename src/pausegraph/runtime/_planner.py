@@ -275,7 +275,7 @@ def apply_writes(
     return new, list(grouped)
 
 
-MAX_CHAIN = 256
+MAX_CHAIN = 1024
 """Appended chunks a list key may collect before it is stored whole again (bounds reads)."""
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,11 +22,12 @@ from pausegraph.checkpoint.postgres._conn import (
     describe,
     mask,
     storage_error,
+    sync_connect_args,
 )
 from pausegraph.checkpoint.postgres._flow import Flow, arun
+from pausegraph.checkpoint.postgres._saver import PostgresSaver
 from pausegraph.checkpoint.postgres._schema import setup_flow
 from pausegraph.checkpoint.serde import Serializer
-from pausegraph.errors import StorageError
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -41,10 +44,12 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     With one connection, concurrent calls take turns; pass a
     ``psycopg_pool.AsyncConnectionPool`` to let them run at once.
 
-    The sync methods (``load``, ``acquire_lease``...) work from other threads
-    while the saver's event loop runs (the lease heartbeat uses them); called
-    on the loop itself they raise :class:`~pausegraph.errors.StorageError`
-    naming the async method to await instead.
+    The sync methods (``load``, ``acquire_lease``...) work anywhere, on or off
+    the event loop: they run on a second, sync connection to the same
+    database, opened on first use (the lease heartbeat renews leases through
+    it, so a busy loop cannot make a lease lapse) and closed by
+    :meth:`close_sync`, at the end of the ``from_conn_string`` block, or when
+    the saver is garbage-collected.
 
     Args:
         conn: A ``psycopg.AsyncConnection`` or a ``psycopg_pool.AsyncConnectionPool``;
@@ -70,7 +75,9 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         self._lock = asyncio.Lock()
         self._ready = False
         self._where = describe(conn)
-        self.loop: asyncio.AbstractEventLoop | None = _running_loop()
+        self._sync_args = sync_connect_args(conn)
+        self._twin: PostgresSaver | None = None
+        self._twin_lock = threading.Lock()
 
     @classmethod
     @asynccontextmanager
@@ -93,11 +100,13 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             conn = await psycopg.AsyncConnection.connect(conn_string, **kwargs)
         except psycopg.Error as exc:
             raise connect_error(conn_string, exc) from None
+        saver = cls(conn, serde=serde)
+        saver._where = mask(conn_string)
+        saver._sync_args = (conn_string, kwargs)
         try:
-            saver = cls(conn, serde=serde)
-            saver._where = mask(conn_string)
             yield saver
         finally:
+            saver.close_sync()
             await conn.close()
 
     async def __aenter__(self) -> AsyncPostgresSaver:
@@ -120,8 +129,6 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     # -- running flows -----------------------------------------------------------
 
     async def _execute(self, flow: Flow[T], *, atomic: bool = False) -> T:
-        if self.loop is None:
-            self.loop = asyncio.get_running_loop()
         conn = self.conn
         try:
             if isinstance(conn, psycopg.AsyncConnection):
@@ -137,17 +144,28 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             await self.setup()
         return await self._execute(flow)
 
-    def _sync(self, call: Coroutine[Any, Any, T], name: str) -> T:
-        """Run ``call`` on the saver's loop from another thread and wait for it."""
-        loop = self.loop
-        if loop is None or not loop.is_running() or _running_loop() is loop:
-            call.close()
-            raise StorageError(
-                f"AsyncPostgresSaver.{name}() was called on its event loop (or with no loop "
-                f"running); await a{name}() there instead, e.g. `await graph.ainvoke(...)`. "
-                "For sync code use PostgresSaver."
-            )
-        return asyncio.run_coroutine_threadsafe(call, loop).result()
+    def _sync(self) -> PostgresSaver:
+        """The sync saver the sync methods use: same database, its own connection."""
+        with self._twin_lock:
+            if self._twin is None:
+                conninfo, kwargs = self._sync_args
+                try:
+                    conn = psycopg.connect(conninfo, **{**kwargs, "autocommit": True})
+                except psycopg.Error as exc:
+                    raise connect_error(conninfo, exc) from None
+                self._twin = PostgresSaver(conn, serde=self.serde)
+                self._twin._where = self._where
+                self._twin._ready = self._ready
+                weakref.finalize(self, conn.close)
+            self._twin.serde = self.serde
+            return self._twin
+
+    def close_sync(self) -> None:
+        """Close the connection the sync methods opened, if any (they reopen it when needed)."""
+        with self._twin_lock:
+            twin, self._twin = self._twin, None
+        if twin is not None and isinstance(twin.conn, psycopg.Connection):
+            twin.conn.close()
 
     # -- the base contract -------------------------------------------------------
 
@@ -186,15 +204,15 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     def load(
         self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
     ) -> StoredCheckpoint | None:
-        return self._sync(self.aload(thread_id, ns, checkpoint_id), "load")
+        return self._sync().load(thread_id, ns, checkpoint_id)
 
     def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        self._sync(self.asave(checkpoint, parent_writes), "save")
+        self._sync().save(checkpoint, parent_writes)
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
-        self._sync(self.asave_writes(thread_id, ns, checkpoint_id, writes), "save_writes")
+        self._sync().save_writes(thread_id, ns, checkpoint_id, writes)
 
     def history(
         self,
@@ -205,12 +223,10 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         limit: int | None = None,
         filter: Mapping[str, Any] | None = None,
     ) -> Iterator[StoredCheckpoint]:
-        pages = _ops.HistoryPages(self.serde, thread_id, ns, before, limit, filter)
-        while (flow := pages.next()) is not None:
-            yield from self._sync(self._arun(flow), "history")
+        return self._sync().history(thread_id, ns, before=before, limit=limit, filter=filter)
 
     def delete_thread(self, thread_id: str) -> None:
-        self._sync(self.adelete_thread(thread_id), "delete_thread")
+        self._sync().delete_thread(thread_id)
 
     # -- capabilities ------------------------------------------------------------
 
@@ -233,9 +249,8 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         limit: int = 100,
         after: str | None = None,
     ) -> WaitingPage:
-        """Sync :meth:`alist_waiting`, from another thread."""
-        call = self.alist_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
-        return self._sync(call, "list_waiting")
+        """Sync :meth:`alist_waiting` (on the second connection)."""
+        return self._sync().list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
 
     async def aacquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
         """Take or renew the thread's lease (see ``ThreadLeases``)."""
@@ -246,12 +261,12 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         await self._arun(_ops.release_lease(thread_id, owner))
 
     def acquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
-        """Sync :meth:`aacquire_lease`, from another thread (the lease heartbeat)."""
-        return self._sync(self.aacquire_lease(thread_id, owner, ttl), "acquire_lease")
+        """Sync :meth:`aacquire_lease` (on the second connection; the lease heartbeat uses it)."""
+        return self._sync().acquire_lease(thread_id, owner, ttl)
 
     def release_lease(self, thread_id: str, owner: str) -> None:
-        """Sync :meth:`arelease_lease`, from another thread."""
-        self._sync(self.arelease_lease(thread_id, owner), "release_lease")
+        """Sync :meth:`arelease_lease` (on the second connection)."""
+        self._sync().release_lease(thread_id, owner)
 
     async def arecall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""
@@ -262,12 +277,12 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         await self._arun(_ops.remember_request(thread_id, key, checkpoint_id))
 
     def recall_request(self, thread_id: str, key: str) -> str | None:
-        """Sync :meth:`arecall_request`, from another thread."""
-        return self._sync(self.arecall_request(thread_id, key), "recall_request")
+        """Sync :meth:`arecall_request` (on the second connection)."""
+        return self._sync().recall_request(thread_id, key)
 
     def remember_request(self, thread_id: str, key: str, checkpoint_id: str) -> None:
-        """Sync :meth:`aremember_request`, from another thread."""
-        self._sync(self.aremember_request(thread_id, key, checkpoint_id), "remember_request")
+        """Sync :meth:`aremember_request` (on the second connection)."""
+        self._sync().remember_request(thread_id, key, checkpoint_id)
 
     async def alist_threads(self) -> list[str]:
         """Every thread id with at least one checkpoint, sorted."""
@@ -278,12 +293,12 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         return await self._arun(_ops.prune(thread_id, keep_last))
 
     def list_threads(self) -> list[str]:
-        """Sync :meth:`alist_threads`, from another thread."""
-        return self._sync(self.alist_threads(), "list_threads")
+        """Sync :meth:`alist_threads` (on the second connection)."""
+        return self._sync().list_threads()
 
     def prune(self, thread_id: str, *, keep_last: int) -> int:
-        """Sync :meth:`aprune`, from another thread."""
-        return self._sync(self.aprune(thread_id, keep_last=keep_last), "prune")
+        """Sync :meth:`aprune` (on the second connection)."""
+        return self._sync().prune(thread_id, keep_last=keep_last)
 
 
 async def _in(conn: psycopg.AsyncConnection[Any], flow: Flow[T], atomic: bool) -> T:
@@ -292,10 +307,3 @@ async def _in(conn: psycopg.AsyncConnection[Any], flow: Flow[T], atomic: bool) -
         async with conn.transaction():
             return await arun(conn, flow)
     return await arun(conn, flow)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

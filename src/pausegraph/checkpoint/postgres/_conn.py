@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pausegraph.errors import StorageError
 
@@ -22,6 +22,7 @@ __all__ = [
     "describe",
     "mask",
     "storage_error",
+    "sync_connect_args",
 ]
 
 CONNECT_TIMEOUT = 5
@@ -121,6 +122,18 @@ def check_connection(conn: object, *, asynchronous: bool) -> None:
     raise TypeError(
         f"{name} runs on {expected}, got {type(conn).__module__}.{type(conn).__qualname__}. {hint}"
     )
+
+
+def sync_connect_args(conn: Any) -> tuple[str, dict[str, Any]]:
+    """How to open a sync connection to the database of an async connection or pool."""
+    conninfo = getattr(conn, "conninfo", None)  # a pool
+    if isinstance(conninfo, str):
+        return conninfo, {**(getattr(conn, "kwargs", None) or {})}
+    params: dict[str, Any] = dict(conn.info.get_parameters())
+    if conn.info.password:
+        params["password"] = conn.info.password
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    return make_conninfo("", **params), {}
 
 
 def describe(conn: Any) -> str:

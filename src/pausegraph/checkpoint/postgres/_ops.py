@@ -19,6 +19,7 @@ from pausegraph.checkpoint.postgres._rows import (
     matching_ids,
     save_params,
     save_writes_params,
+    text_array,
 )
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
@@ -145,7 +146,7 @@ class HistoryPages:
             ids = matching_ids(rows, self.serde, self.thread_id, self.ns, self.filter)
             items = []
             if ids:
-                params["ids"] = ids
+                params["ids"] = text_array(ids)
                 found = yield Query(_sql.LOAD_IDS, params)
                 items = assemble(found, self.serde, self.thread_id, self.ns)
         if seen:
