@@ -274,9 +274,12 @@ def test_prune_keeps_the_snapshot_a_chained_list_reads(rs: RedisSaver):
         prev = cps[-1]
         cid = new_checkpoint_id()
         nxt = make({}, prev)
-        nxt = type(nxt)(**{**{f: getattr(nxt, f) for f in nxt.__dataclass_fields__}, "id": cid,
-                           "values": {"items": [*prev.values["items"], str(i)]},
-                           "chains": {"items": i + 1}, "appended": {"items": [str(i)]}})  # fmt: skip
+        nxt = nxt._replace(
+            id=cid,
+            values={"items": [*prev.values["items"], str(i)]},
+            chains={"items": i + 1},
+            appended={"items": [str(i)]},
+        )
         rs.save(nxt)
         cps.append(nxt)
     assert rs.prune("t", keep_last=1) == 4  # the first (the snapshot) stays

@@ -133,6 +133,8 @@ class RunLoop:
         self.checkpoint: Checkpoint | None = None
         self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
         self._unsaved: set[str] = set()
+        self._counter = 0
+        self._run_key = f"run-{id(self):x}"
         self._last_saved: str | None = None
         self._parallel = False
         self._step_values: Mapping[str, Any] = {}
@@ -364,8 +366,21 @@ class RunLoop:
 
     # -- checkpoints -----------------------------------------------------------
 
+    def _new_id(self) -> str:
+        """A checkpoint id: time-ordered when it is stored; a cheap counter when nothing is."""
+        if self.saver is not None or self._checkpoints_mode:
+            return new_checkpoint_id()
+        self._counter += 1
+        return f"{self._run_key}-{self._counter:08x}"
+
+    def _stamp(self, checkpoint_id: str) -> str:
+        """When a checkpoint was made (only worked out for checkpoints someone will see)."""
+        if self.saver is not None or self._checkpoints_mode:
+            return created_at_of(checkpoint_id)
+        return ""
+
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
-        new_id = new_checkpoint_id()
+        new_id = self._new_id()
         if prev is None:
             values = P.initial_values(self.spec)
             versions = dict.fromkeys(values, new_id)
@@ -381,7 +396,7 @@ class RunLoop:
             parent_id=prev.id if prev is not None else None,
             step=step,
             source="input",
-            created_at=created_at_of(new_id),
+            created_at=self._stamp(new_id),
             values=values,
             versions=versions,
             frontier=(TaskRef(START, False, inp),),
@@ -401,7 +416,7 @@ class RunLoop:
         if extra:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
-        new_id = new_checkpoint_id()
+        new_id = self._new_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
         return Checkpoint(
@@ -411,7 +426,7 @@ class RunLoop:
             parent_id=cp.id,
             step=cp.step + 1,
             source="loop",
-            created_at=created_at_of(new_id),
+            created_at=self._stamp(new_id),
             values=values,
             versions=versions,
             frontier=frontier,
@@ -663,6 +678,4 @@ def materialized(cp: Checkpoint) -> Checkpoint:
 
 
 def _replace(cp: Checkpoint, **changes: Any) -> Checkpoint:
-    import dataclasses
-
-    return dataclasses.replace(cp, **changes)
+    return cp._replace(**changes)

@@ -14,7 +14,7 @@ history's length; ``history`` two per page of checkpoints.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
@@ -150,7 +150,7 @@ def _with_values(cx: Context, k: NsKeys, checkpoints: list[Checkpoint]) -> Flow[
                 blobs[key] = loads(data)
             return blobs
 
-        out.append(replace(cp, values=load_values(cp, fetch)))
+        out.append(cp._replace(values=load_values(cp, fetch)))
     return out
 
 

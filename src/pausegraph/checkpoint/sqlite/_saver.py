@@ -7,7 +7,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
@@ -256,7 +255,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             )
             if not metadata_matches(checkpoint, filter):
                 return None
-            checkpoint = replace(checkpoint, values=load_values(checkpoint, values))
+            checkpoint = checkpoint._replace(values=load_values(checkpoint, values))
         else:
             checkpoint = decode_header(
                 header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
