@@ -26,33 +26,44 @@ if TYPE_CHECKING:
     from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError, SerializationError
 
-__all__ = ["FORMAT", "decode_header", "dump_blobs", "encode_header", "load_values"]
+__all__ = [
+    "FORMAT",
+    "checkpoint_from_fields",
+    "decode_header",
+    "dump_blobs",
+    "encode_header",
+    "header_fields",
+    "load_values",
+]
 
 FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
 
 
-def encode_header(cp: Checkpoint, serde: Serializer) -> bytes:
-    """Encode everything of ``cp`` except its values."""
+def header_fields(cp: Checkpoint) -> list[Any]:
+    """Everything of ``cp`` except its values, as plain data (what :func:`encode_header` encodes)."""
     frontier = [
         (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
         for t in cp.frontier
     ]
-    return serde.dumps(
-        [
-            FORMAT,
-            cp.parent_id,
-            cp.step,
-            cp.source,
-            None if cp.created_at == created_at_of(cp.id) else cp.created_at,
-            {k: "" if v == cp.id else v for k, v in cp.versions.items()},  # "": this checkpoint
-            frontier,
-            {k: list(v) for k, v in cp.barriers.items()},
-            dict(cp.metadata),
-            list(cp.writers),
-            dict(cp.chains),
-        ]
-    )
+    return [
+        FORMAT,
+        cp.parent_id,
+        cp.step,
+        cp.source,
+        None if not cp.created_at or cp.created_at == created_at_of(cp.id) else cp.created_at,
+        {k: "" if v == cp.id else v for k, v in cp.versions.items()},  # "": this checkpoint
+        frontier,
+        {k: list(v) for k, v in cp.barriers.items()} if cp.barriers else {},
+        dict(cp.metadata) if cp.metadata else {},
+        list(cp.writers),
+        dict(cp.chains) if cp.chains else {},
+    ]
+
+
+def encode_header(cp: Checkpoint, serde: Serializer) -> bytes:
+    """Encode everything of ``cp`` except its values."""
+    return serde.dumps(header_fields(cp))
 
 
 def decode_header(
@@ -73,6 +84,37 @@ def decode_header(
         CorruptCheckpointError: The header is damaged, foreign or from a newer format.
     """
     try:
+        fields = serde.loads(data)
+    except CorruptCheckpointError:
+        raise
+    except Exception as exc:
+        raise _damaged(thread_id, checkpoint_id) from exc
+    return checkpoint_from_fields(
+        fields, thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, values=values
+    )
+
+
+def _damaged(thread_id: str, checkpoint_id: str) -> CorruptCheckpointError:
+    return CorruptCheckpointError(
+        f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} is damaged or was not written "
+        "by pausegraph; restore it from a backup or delete the thread."
+    )
+
+
+def checkpoint_from_fields(
+    fields: Any,
+    *,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    values: Callable[[Mapping[str, str]], Mapping[str, Any]] | None,
+) -> Checkpoint:
+    """Inverse of :func:`header_fields` (see :func:`decode_header`).
+
+    Raises:
+        CorruptCheckpointError: The fields are damaged, foreign or from a newer format.
+    """
+    try:
         (
             fmt,
             parent_id,
@@ -85,14 +127,9 @@ def decode_header(
             metadata,
             writers,
             chains,
-        ) = serde.loads(data)
-    except CorruptCheckpointError:
-        raise
-    except Exception as exc:
-        raise CorruptCheckpointError(
-            f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} is damaged or was not written "
-            "by pausegraph; restore it from a backup or delete the thread."
-        ) from exc
+        ) = fields
+    except (TypeError, ValueError) as exc:
+        raise _damaged(thread_id, checkpoint_id) from exc
     if fmt != FORMAT:
         raise CorruptCheckpointError(
             f"Checkpoint {checkpoint_id!r} uses storage format {fmt}; this pausegraph reads "
@@ -114,7 +151,7 @@ def decode_header(
         parent_id=parent_id,
         step=step,
         source=source,
-        created_at=created_at if created_at is not None else created_at_of(checkpoint_id),
+        created_at=created_at or "",  # "": derived from the id when someone asks
         values=(
             _assemble(versions, chains, values(blob_pairs(versions, chains)))
             if values is not None

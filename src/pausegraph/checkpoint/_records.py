@@ -61,7 +61,8 @@ class Checkpoint(NamedTuple):
         parent_id: The checkpoint this one follows, ``None`` for the first.
         step: ``-1`` for a run's first input, then one more per step.
         source: Why it was written.
-        created_at: ISO 8601 time in UTC.
+        created_at: ISO 8601 time in UTC; ``""`` when it is the time in the id
+            (read it with :func:`created_at_of`).
         values: The full state, key to value (keys without a value are absent).
         versions: Key to the id of the checkpoint that last changed it; savers
             store a value only in the checkpoint that changed it.
@@ -210,8 +211,15 @@ def created_at_of(checkpoint_id: str) -> str:
 
     Returns ``""`` for ids made otherwise.
     """
+    if _last_stamp[0] == checkpoint_id:  # the id just made is asked about again at once
+        return _last_stamp[1]
     try:
         tick = int(checkpoint_id[0:8] + checkpoint_id[9:13] + checkpoint_id[15:18], 16)
     except (ValueError, IndexError):
         return ""
-    return iso_from_micros(tick // 10)
+    stamp = iso_from_micros(tick // 10)
+    _last_stamp[0], _last_stamp[1] = checkpoint_id, stamp
+    return stamp
+
+
+_last_stamp: list[str] = ["", ""]

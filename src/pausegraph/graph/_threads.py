@@ -176,10 +176,12 @@ class ThreadStateAPI:
 
     def _update_flow(
         self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
-    ) -> Any:
+    ) -> tuple[Any, Any]:
+        """The update's effect program, and the lease it must run under."""
         address = address_of(config)
         thread_id, _ = require_thread(address, self.checkpointer, what)
-        return update_flow(
+        lease = lease_for(self.checkpointer, thread_id, nested=False)
+        return lease, update_flow(
             self._graph_for(address.ns).spec,
             thread_id=thread_id,
             ns=address.ns,
@@ -210,13 +212,11 @@ class ThreadStateAPI:
             InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
             InvalidConfigError: No checkpointer or no thread_id.
         """
-        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        lease, flow = self._update_flow(config, values, as_node, "update_state()")
         if lease is not None:
             lease.acquire()
         try:
-            new_config: dict[str, Any] = run_effects_sync(
-                self.checkpointer, self._update_flow(config, values, as_node, "update_state()")
-            )
+            new_config: dict[str, Any] = run_effects_sync(self.checkpointer, flow)
         finally:
             if lease is not None:
                 lease.release()
@@ -232,13 +232,11 @@ class ThreadStateAPI:
         """Async :meth:`update_state`."""
         from pausegraph.runtime._drivers_async import run_effects_async
 
-        lease = lease_for(self.checkpointer, address_of(config).thread_id, nested=False)
+        lease, flow = self._update_flow(config, values, as_node, "aupdate_state()")
         if lease is not None:
             await lease.aacquire()
         try:
-            new_config: dict[str, Any] = await run_effects_async(
-                self.checkpointer, self._update_flow(config, values, as_node, "aupdate_state()")
-            )
+            new_config: dict[str, Any] = await run_effects_async(self.checkpointer, flow)
         finally:
             if lease is not None:
                 await lease.arelease()

@@ -9,6 +9,7 @@ dies simply stops renewing: its lease expires and the thread is free again.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -22,7 +23,8 @@ __all__ = ["LEASE_SECONDS", "Lease", "lease_for"]
 LEASE_SECONDS = float(os.environ.get("PAUSEGRAPH_LEASE_SECONDS", "30"))
 """How long a lease lives without renewal: how soon a crashed run's thread is free again."""
 
-_OWNER_PREFIX = uuid.uuid4().hex[:12]
+_OWNER_PREFIX = uuid.uuid4().hex[:12]  # this process; a counter tells its runs apart
+_owners = itertools.count()
 
 
 class Lease:
@@ -34,7 +36,7 @@ class Lease:
         self.saver = saver
         self.thread_id = thread_id
         self.ttl = ttl
-        self.owner = f"{_OWNER_PREFIX}-{uuid.uuid4().hex[:12]}"
+        self.owner = f"{_OWNER_PREFIX}-{next(_owners)}"
         self._next_renewal = 0.0
 
     def _busy(self) -> ThreadBusyError:
@@ -125,8 +127,20 @@ def lease_for(saver: Any, thread_id: str | None, *, nested: bool) -> Lease | Non
     """The lease a run must hold, or ``None`` (no saver leases, no thread, or a nested run)."""
     if nested or thread_id is None or saver is None:
         return None
-    from pausegraph.checkpoint.capabilities import ThreadLeases
-
-    if not isinstance(saver, ThreadLeases):
+    if not _offers_leases(type(saver)):
         return None
     return Lease(saver, thread_id, LEASE_SECONDS)
+
+
+_capable: dict[type, bool] = {}
+
+
+def _offers_leases(cls: type) -> bool:
+    # isinstance() against a runtime-checkable Protocol walks its attributes
+    # (~10 us); the answer only depends on the class, so it is asked once.
+    known = _capable.get(cls)
+    if known is None:
+        from pausegraph.checkpoint.capabilities import ThreadLeases
+
+        known = _capable[cls] = issubclass(cls, ThreadLeases)
+    return known

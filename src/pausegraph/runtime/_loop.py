@@ -200,7 +200,7 @@ class RunLoop:
                 "debug",
                 {
                     "step": cp.step,
-                    "timestamp": cp.created_at,
+                    "timestamp": cp.created_at or created_at_of(cp.id),
                     "type": "checkpoint",
                     "payload": payload,
                 },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._records import Checkpoint, PendingWrite, metadata_of
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, created_at_of, metadata_of
 from pausegraph.runtime._planner import DERIVED, INPUT_TASK, Task, apply_writes, plan, write_order
 from pausegraph.types import Interrupt, PregelTask, StateSnapshot
 
@@ -167,7 +167,7 @@ def snapshot(
         next=next_,
         config=checkpoint_config(cp),
         metadata=metadata_of(cp),
-        created_at=cp.created_at,
+        created_at=cp.created_at or created_at_of(cp.id),
         parent_config=parent_config(cp),
         tasks=pregel_tasks,
         interrupts=interrupts_of(tasks),

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header
+from pausegraph.checkpoint._codec import checkpoint_from_fields, dump_blobs, header_fields
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
@@ -30,7 +30,7 @@ from pausegraph.checkpoint.capabilities import (
     page_waiting,
 )
 from pausegraph.checkpoint.serde import Serializer
-from pausegraph.errors import CorruptCheckpointError
+from pausegraph.errors import CorruptCheckpointError, SerializationError
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
@@ -87,16 +87,25 @@ class InMemorySaver(BaseCheckpointSaver):
     # -- encoding ------------------------------------------------------------
 
     def _encode(self, checkpoint: Checkpoint) -> tuple[bytes, dict[tuple[str, str], bytes]]:
-        # Whole values live in the entry of the checkpoint that wrote them;
-        # appended chunks (whose version is an older snapshot) in ``_chunks``.
-        own: dict[str, bytes] = {}
+        """One msgpack of ``[header fields, {key: value}]`` (one unpack reads both back).
+
+        Whole values live in the entry of the checkpoint that wrote them;
+        appended chunks (whose version is an older snapshot) in ``_chunks``.
+        """
+        own: dict[str, Any] = {}
         chunks: dict[tuple[str, str], bytes] = {}
-        for key, version, data in dump_blobs(checkpoint, self.serde):
-            if version == checkpoint.id:
-                own[key] = data
+        cid = checkpoint.id
+        for key, version, value in checkpoint.stored_blobs():
+            if version == cid:
+                own[key] = value
             else:
-                chunks[(key, version)] = data
-        return self.serde.dumps([encode_header(checkpoint, self.serde), own]), chunks
+                chunks[(key, version)] = self.serde.dumps(value)
+        try:
+            data = self.serde.dumps([header_fields(checkpoint), own])
+        except SerializationError:
+            dump_blobs(checkpoint, self.serde)  # names the key that cannot be stored
+            raise
+        return data, chunks
 
     def _writes_bytes(self, old: bytes | None, writes: Sequence[PendingWrite]) -> bytes:
         table: dict[str, Any] = self.serde.loads(old) if old is not None else {}
@@ -114,8 +123,8 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> StoredCheckpoint:
         data, writes = _split(log[cid])
         loads = self.serde.loads
-        header, _ = loads(data)
-        decoded: dict[str, Mapping[str, Any]] = {}
+        fields, own = loads(data)
+        decoded: dict[str, Mapping[str, Any]] = {cid: own}
 
         def values(versions: Mapping[str, str]) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -133,11 +142,11 @@ class InMemorySaver(BaseCheckpointSaver):
                             f"{key!r} from checkpoint {version!r}, which is missing."
                         )
                     vals = decoded[version] = loads(_split(entry)[0])[1]
-                out[key] = loads(vals[key])
+                out[key] = vals[key]
             return out
 
-        checkpoint = decode_header(
-            header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
+        checkpoint = checkpoint_from_fields(
+            fields, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
         )
         pending: tuple[PendingWrite, ...] = ()
         if writes is not None:
@@ -353,7 +362,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 todo = list(keep)
                 while todo:  # what a kept checkpoint reads is kept, so it must load too
                     cid = todo.pop()
-                    header = self.serde.loads(self.serde.loads(_split(log[cid])[0])[0])
+                    header = self.serde.loads(_split(log[cid])[0])[0]
                     for version in header[5].values():  # versions it reads ("": its own)
                         if version and version not in keep and version in log:
                             keep.add(version)

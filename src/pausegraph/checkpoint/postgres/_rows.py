@@ -11,6 +11,7 @@ from pausegraph.checkpoint._records import (
     PendingWrite,
     StoredCheckpoint,
     blob_pairs,
+    created_at_of,
 )
 from pausegraph.checkpoint.base import metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
@@ -82,7 +83,7 @@ def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Se
         "parent_id": cp.parent_id,
         "step": cp.step,
         "source": cp.source,
-        "created_at": cp.created_at,
+        "created_at": cp.created_at or created_at_of(cp.id),
         "value_keys": text_array(pairs),
         "value_versions": text_array(pairs.values()),
         "header": encode_header(cp, serde),

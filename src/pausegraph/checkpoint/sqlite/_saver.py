@@ -10,7 +10,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
-from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    created_at_of,
+)
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.serde import Serializer
@@ -315,7 +320,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             checkpoint.parent_id,
             checkpoint.step,
             checkpoint.source,
-            checkpoint.created_at,
+            checkpoint.created_at or created_at_of(checkpoint.id),
             header,
         )
         parent = checkpoint.parent_id
