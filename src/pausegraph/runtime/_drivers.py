@@ -13,18 +13,33 @@ import contextvars
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.errors import InvalidConfigError
+from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
 from pausegraph.runtime._planner import Task
-from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
+from pausegraph.runtime._tasks import (
+    Call,
+    Sleep,
+    TaskFlow,
+    failed,
+    finish_plain,
+    is_plain,
+    keep_answers,
+    kwargs_for,
+    node_input,
+    paused,
+    task_context,
+    task_flow,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+
+    from pausegraph.graph._spec import GraphSpec
 
 
 __all__ = [
@@ -147,11 +162,10 @@ def drive_sync(
                 tasks: list[Task] = effect[1]
                 values = effect[2]
                 if len(tasks) == 1:
-                    run_flow_sync(task_flow(spec, tasks[0], values, scope))
+                    run_task_sync(spec, tasks[0], values, scope)
                     finish(tasks[0])
                 else:
-                    flows = [(t, task_flow(spec, t, values, scope)) for t in tasks]
-                    _run_parallel_sync(flows, finish)
+                    _run_parallel_sync(spec, tasks, values, scope, finish)
             else:
                 result = perform_sync(saver, effect)
     finally:
@@ -162,7 +176,37 @@ def drive_sync(
         yield out.popleft()
 
 
-def _run_parallel_sync(flows: list[tuple[Task, TaskFlow]], finish: Callable[[Task], None]) -> None:
+def run_task_sync(spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope) -> None:
+    """Run one task in this thread: directly when it is plain, else through its flow."""
+    node = spec.nodes.get(task.name)
+    if node is None or not is_plain(spec, node):
+        run_flow_sync(task_flow(spec, task, values, scope))
+        return
+    task.error = None
+    task.interrupts = []
+    ctx = task_context(task, scope)
+    kwargs = kwargs_for(node.kwargs, scope.config, scope.writer) if node.kwargs else {}
+    try:
+        output = call_sync(Call(node.fn, node_input(node, task, values), kwargs, ctx, False))
+    except ParentCommand as pc:  # a subgraph this node runs routed this graph
+        output = pc.command
+    except GraphInterrupt as gi:
+        paused(task, ctx, gi)
+        return
+    except Exception as exc:
+        failed(task, ctx, exc)
+        return
+    keep_answers(task, ctx)
+    finish_plain(spec, task, output)
+
+
+def _run_parallel_sync(
+    spec: GraphSpec,
+    tasks: list[Task],
+    values: Mapping[str, Any],
+    scope: RunScope,
+    finish: Callable[[Task], None],
+) -> None:
     """Run a step's tasks on the shared pool, the calling thread taking what no worker has.
 
     Each task is finished (its writes saved, its chunks queued) by whichever
@@ -173,18 +217,16 @@ def _run_parallel_sync(flows: list[tuple[Task, TaskFlow]], finish: Callable[[Tas
     """
     from concurrent.futures import wait
 
-    def run(task: Task, flow: TaskFlow) -> None:
-        run_flow_sync(flow)
+    def run(task: Task) -> None:
+        run_task_sync(spec, task, values, scope)
         finish(task)
 
     pool = executor()
-    futures = {
-        pool.submit(contextvars.copy_context().run, run, t, flow): (t, flow) for t, flow in flows
-    }
+    futures = {pool.submit(contextvars.copy_context().run, run, t): t for t in tasks}
     started = []
-    for fut, (task, flow) in futures.items():
+    for fut, task in futures.items():
         if fut.cancel():  # not started: run it here
-            run(task, flow)
+            run(task)
         else:
             started.append(fut)
     for fut in wait(started).done:

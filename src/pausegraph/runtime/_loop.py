@@ -419,24 +419,26 @@ class RunLoop:
         new_id = self._new_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
+        writers = (
+            (ordered[0].name,) if len(ordered) == 1 else tuple(dict.fromkeys(t.name for t in ordered))
+        )
+        # Positional: this runs once per step, and keywords cost a NamedTuple more.
         return Checkpoint(
-            thread_id=cp.thread_id,
-            ns=cp.ns,
-            id=new_id,
-            parent_id=cp.id,
-            step=cp.step + 1,
-            source="loop",
-            created_at=self._stamp(new_id),
-            values=values,
-            versions=versions,
-            frontier=frontier,
-            barriers=barriers,
-            metadata=self.opts.metadata or cp.metadata,
-            writers=(ordered[0].name,)
-            if len(ordered) == 1
-            else tuple(dict.fromkeys(t.name for t in ordered)),
-            chains=chains,
-            appended=appended,
+            cp.thread_id,
+            cp.ns,
+            new_id,
+            cp.id,  # parent_id
+            cp.step + 1,
+            "loop",
+            self._stamp(new_id),
+            values,
+            versions,
+            frontier,
+            barriers,
+            self.opts.metadata or cp.metadata,
+            writers,
+            chains,
+            appended,
         )
 
     def _finished_writes(self, task: Task, child: Checkpoint) -> tuple[PendingWrite, ...]:

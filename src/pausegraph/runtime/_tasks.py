@@ -24,7 +24,7 @@ from pausegraph.runtime._context import RunScope, TaskContext, interrupt_id
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
 
 if TYPE_CHECKING:
-    from pausegraph.graph._spec import Branch, GraphSpec
+    from pausegraph.graph._spec import Branch, GraphSpec, NodeSpec
 
 
 __all__ = ["Call", "Sleep", "add_note", "task_flow"]
@@ -72,7 +72,7 @@ def add_note(exc: BaseException, note: str) -> None:
         exc.__notes__ = notes  # type: ignore[attr-defined]
 
 
-def _kwargs(names: frozenset[str], config: dict[str, Any], writer: Any) -> dict[str, Any]:
+def kwargs_for(names: frozenset[str], config: dict[str, Any], writer: Any) -> dict[str, Any]:
     if not names:
         return {}
     out: dict[str, Any] = {}
@@ -201,56 +201,107 @@ def task_flow(
         output: Any = task.ref.arg
     else:
         assert node is not None
-        arg = task.ref.arg if task.ref.push else node.input.view(values)
-        kwargs = _kwargs(node.kwargs, scope.config, scope.writer)
+        arg = node_input(node, task, values)
+        kwargs = kwargs_for(node.kwargs, scope.config, scope.writer)
         attempt = 0
         while True:
             attempt += 1
-            ctx = TaskContext(
-                task,
-                answers=[list(a) for a in task.answers] if task.answers else [],
-                new_answer=task.new_answer,
-                has_new_answer=task.has_new_answer,
-                new_answer_site=task.new_answer_site,
-                journal=task.journal,
-                writer=scope.writer,
-                config=scope.config,
-                on_journal=scope.on_journal,
-                saver=scope.saver,
-                sink=scope.sink,
-            )
+            ctx = task_context(task, scope)
             try:
                 output = yield Call(node.fn, arg, kwargs, ctx, node.is_async)
             except ParentCommand as pc:  # a subgraph this node runs routed this graph
                 output = pc.command
-                _keep_answers(task, ctx)
-                break
-            except NodeInterrupt as ni:
-                task.interrupts = [{"value": ni.value, "id": ni.given_id or "placeholder-id"}]
-                _keep_answers(task, ctx)
-                return
             except GraphInterrupt as gi:
-                records = getattr(gi, "records", None)
-                if records is not None:  # from a graph this node invoked: keep its records
-                    task.interrupts = [dict(r, nested=True) for r in records]
-                else:
-                    schema = _schema_record(getattr(gi, "response_schema", None))
-                    site = getattr(gi, "site", None)
-                    task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
-                _keep_answers(task, ctx)
+                paused(task, ctx, gi)
                 return
             except Exception as exc:
                 policy = next((p for p in node.retry if p.should_retry(exc)), None)
                 if policy is not None and attempt < policy.max_attempts:
                     yield Sleep(policy.delay(attempt))
                     continue
-                add_note(exc, f"During task with name {name!r} and id {task.id!r}")
-                task.error = exc
-                _keep_answers(task, ctx)
+                failed(task, ctx, exc)
                 return
-            _keep_answers(task, ctx)
+            keep_answers(task, ctx)
             break
     yield from finish_flow(spec, task, values, output, config=scope.config, writer=scope.writer)
+
+
+def is_plain(spec: GraphSpec, node: NodeSpec | None) -> bool:
+    """Whether a node's task needs no flow: a sync node without retries or routers.
+
+    Such tasks (most of them) run through :func:`finish_plain` directly, which
+    saves the generator round trips of :func:`task_flow`.
+    """
+    return (
+        node is not None and not node.is_async and not node.retry and node.name not in spec.branches
+    )
+
+
+def node_input(node: NodeSpec, task: Task, values: Mapping[str, Any]) -> Any:
+    """What ``node`` receives: a ``Send``'s argument, or its view of the state."""
+    return task.ref.arg if task.ref.push else node.input.view(values)
+
+
+def task_context(task: Task, scope: RunScope) -> TaskContext:
+    """The context a task's node runs in (its answers, journal, writer, saver)."""
+    return TaskContext(
+        task,
+        answers=[list(a) for a in task.answers] if task.answers else [],
+        new_answer=task.new_answer,
+        has_new_answer=task.has_new_answer,
+        new_answer_site=task.new_answer_site,
+        journal=task.journal,
+        writer=scope.writer,
+        config=scope.config,
+        on_journal=scope.on_journal,
+        saver=scope.saver,
+        sink=scope.sink,
+    )
+
+
+def paused(task: Task, ctx: TaskContext, gi: GraphInterrupt) -> None:
+    """Record that the node stopped on ``interrupt()`` (or a ``NodeInterrupt``)."""
+    if isinstance(gi, NodeInterrupt):
+        task.interrupts = [{"value": gi.value, "id": gi.given_id or "placeholder-id"}]
+    else:
+        records = getattr(gi, "records", None)
+        if records is not None:  # from a graph this node invoked: keep its records
+            task.interrupts = [dict(r, nested=True) for r in records]
+        else:
+            schema = _schema_record(getattr(gi, "response_schema", None))
+            site = getattr(gi, "site", None)
+            task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
+    keep_answers(task, ctx)
+
+
+def failed(task: Task, ctx: TaskContext, exc: Exception) -> None:
+    """Record that the node raised (after its retries)."""
+    add_note(exc, f"During task with name {task.name!r} and id {task.id!r}")
+    task.error = exc
+    keep_answers(task, ctx)
+
+
+def finish_plain(spec: GraphSpec, task: Task, output: Any) -> None:
+    """:func:`finish_flow` for a node without routers (nothing to call)."""
+    name = task.name
+    try:
+        writes, gotos = interpret_output(spec, name, output)
+        check_keys(spec, name, writes)
+        successors = spec.successors.get(name, ())
+        if gotos:
+            targets = [
+                *successors,
+                *resolve_targets(spec, name, gotos, f"Command(goto=...) from node {name!r}"),
+            ]
+        else:
+            targets = list(successors)
+    except Exception as exc:
+        add_note(exc, f"During task with name {name!r} and id {task.id!r}")
+        task.error = exc
+        return
+    task.output = output
+    task.writes = writes
+    task.next = targets
 
 
 def finish_flow(
@@ -282,7 +333,11 @@ def finish_flow(
             view = spec.state.view(local)
             for branch in branches:
                 result = yield Call(
-                    branch.path, view, _kwargs(branch.kwargs, config, writer), None, branch.is_async
+                    branch.path,
+                    view,
+                    kwargs_for(branch.kwargs, config, writer),
+                    None,
+                    branch.is_async,
                 )
                 targets.extend(
                     resolve_targets(
@@ -314,7 +369,7 @@ def _record(value: Any, iid: str, site: Any, schema: Any) -> dict[str, Any]:
     return record
 
 
-def _keep_answers(task: Task, ctx: TaskContext) -> None:
+def keep_answers(task: Task, ctx: TaskContext) -> None:
     task.answers = ctx.answers
     task.journal = ctx.journal
     task.has_new_answer = False
