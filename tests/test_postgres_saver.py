@@ -36,6 +36,7 @@ from pausegraph.checkpoint.capabilities import (
 )
 from pausegraph.checkpoint.postgres import PostgresSaver
 from pausegraph.checkpoint.postgres._conn import connect_kwargs, mask
+from pausegraph.checkpoint.postgres._schema import SCHEMA_VERSION
 from pausegraph.errors import CorruptCheckpointError, MissingDependencyError, StorageError
 from pausegraph.testing import make_checkpoint
 from pausegraph.testing._factories import ask_graph, config
@@ -228,7 +229,7 @@ def test_setup_twice_and_at_once_from_threads_and_processes(url: str) -> None:
     for t in threads:
         t.join()
     assert errors == [] and [p.wait(timeout=60) for p in procs] == [0, 0]
-    assert _meta(url) == "1"
+    assert _meta(url) == str(SCHEMA_VERSION)
 
 
 def test_a_newer_schema_is_refused_and_left_alone(url: str, cp: PostgresSaver) -> None:
@@ -237,7 +238,9 @@ def test_a_newer_schema_is_refused_and_left_alone(url: str, cp: PostgresSaver) -
     with PostgresSaver.from_conn_string(url) as saver:
         with pytest.raises(CorruptCheckpointError, match="written by a newer pausegraph"):
             saver.setup()
-        with pytest.raises(CorruptCheckpointError, match=r"schema 99, this one reads 1"):
+        with pytest.raises(
+            CorruptCheckpointError, match=rf"schema 99, this one reads {SCHEMA_VERSION}"
+        ):
             saver.load("t")  # first use checks too
     assert _meta(url) == "99"
 

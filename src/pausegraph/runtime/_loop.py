@@ -420,7 +420,9 @@ class RunLoop:
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
         writers = (
-            (ordered[0].name,) if len(ordered) == 1 else tuple(dict.fromkeys(t.name for t in ordered))
+            (ordered[0].name,)
+            if len(ordered) == 1
+            else tuple(dict.fromkeys(t.name for t in ordered))
         )
         # Positional: this runs once per step, and keywords cost a NamedTuple more.
         return Checkpoint(

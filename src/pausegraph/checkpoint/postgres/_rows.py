@@ -10,7 +10,6 @@ from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
-    blob_pairs,
     created_at_of,
 )
 from pausegraph.checkpoint.base import metadata_matches
@@ -67,13 +66,14 @@ def _write_arrays(
 def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
     """Parameters of :data:`~._sql.SAVE`: header, stored blobs, and the parent's writes.
 
-    ``value_keys``/``value_versions`` list every blob the checkpoint reads
-    (``blob_pairs``), so one query loads it with its values. Waiting-index
-    writes among ``parent_writes`` are dropped: saving moves the thread on.
+    ``value_keys``/``value_versions``/``value_chains`` list the versions the
+    checkpoint reads and how many appended chunks follow each, so one query
+    loads it with its values (expanding the chunks). Waiting-index writes among
+    ``parent_writes`` are dropped: saving moves the thread on.
     """
     dumps = serde.dumps
     blobs = cp.stored_blobs()
-    pairs = blob_pairs(cp.versions, cp.chains)
+    chains = cp.chains
     kept = [w for w in parent_writes if w.channel != WAITING] if cp.parent_id is not None else []
     tasks, channels, data = _write_arrays(kept, serde)
     return {
@@ -84,8 +84,9 @@ def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Se
         "step": cp.step,
         "source": cp.source,
         "created_at": cp.created_at or created_at_of(cp.id),
-        "value_keys": text_array(pairs),
-        "value_versions": text_array(pairs.values()),
+        "value_keys": text_array(cp.versions),
+        "value_versions": text_array(cp.versions.values()),
+        "value_chains": "{" + ",".join(str(chains.get(k, 0)) for k in cp.versions) + "}",
         "header": encode_header(cp, serde),
         "blob_keys": text_array([key for key, _, _ in blobs]),
         "blob_versions": text_array([version for _, version, _ in blobs]),

@@ -26,8 +26,14 @@ from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["LOCK_KEY", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "setup_flow"]
 
-SCHEMA_VERSION = 1
-"""Version of the tables below; bump it and add a migration when they change."""
+SCHEMA_VERSION = 2
+"""Version of the tables below; bump it and add a migration when they change.
+
+1. Checkpoints, values, writes, the waiting index, leases and requests.
+2. ``value_chains``: a list key stored as a snapshot plus appended chunks is
+   listed once with its chunk count (expanded by the load query), instead of
+   one entry per chunk, which grew each row with the length of the list.
+"""
 
 LOCK_KEY = 0x7061_7573_6567_7261  # "pausegra": the advisory lock that serializes setup
 """Key of the advisory lock :func:`setup_flow` takes for its transaction."""
@@ -37,12 +43,13 @@ _KEY = 'text COLLATE "C" NOT NULL'
 _CREATE: Mapping[str, Sequence[str]] = {
     META: (f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value text NOT NULL)",),
     CHECKPOINTS: (
-        # value_keys/value_versions repeat the header's versions so that one query
-        # can fetch a checkpoint together with the values it reads.
+        # value_keys/value_versions/value_chains repeat the header's versions (and
+        # chunk counts) so that one query can fetch a checkpoint with its values.
         f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
             thread_id {_KEY}, ns {_KEY}, checkpoint_id {_KEY}, parent_id text COLLATE "C",
             step integer NOT NULL, source text NOT NULL, created_at text NOT NULL,
             value_keys text[] NOT NULL, value_versions text[] NOT NULL, header bytea NOT NULL,
+            value_chains integer[],
             PRIMARY KEY (thread_id, ns, checkpoint_id))""",
     ),
     BLOBS: (
@@ -90,6 +97,7 @@ TABLES: Mapping[str, tuple[str, ...]] = {
         "value_keys",
         "value_versions",
         "header",
+        "value_chains",
     ),
     BLOBS: ("thread_id", "ns", "key", "version", "value"),
     WRITES: ("thread_id", "ns", "checkpoint_id", "task_id", "channel", "seq", "value"),
@@ -99,7 +107,11 @@ TABLES: Mapping[str, tuple[str, ...]] = {
 }
 """Each table's columns in order, as this version creates them."""
 
-MIGRATIONS: Mapping[int, Sequence[str]] = {}
+MIGRATIONS: Mapping[int, Sequence[str]] = {
+    # Rows written by schema 1 list every chunk in value_keys; a NULL count
+    # expands to just those entries, so they load unchanged.
+    1: (f"ALTER TABLE {CHECKPOINTS} ADD COLUMN IF NOT EXISTS value_chains integer[]",),
+}
 """Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in setup's transaction."""
 
 _COLUMNS = f"""

@@ -62,13 +62,15 @@ _UPSERT_WRITES = f"""
 SAVE = f"""
 WITH saved AS (
     INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
-        created_at, value_keys, value_versions, header)
+        created_at, value_keys, value_versions, value_chains, header)
     VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(step)s, %(source)s,
-        %(created_at)s, %(value_keys)s::text[], %(value_versions)s::text[], %(header)s)
+        %(created_at)s, %(value_keys)s::text[], %(value_versions)s::text[],
+        %(value_chains)s::integer[], %(header)s)
     ON CONFLICT (thread_id, ns, checkpoint_id) DO UPDATE SET
         parent_id = excluded.parent_id, step = excluded.step, source = excluded.source,
         created_at = excluded.created_at, value_keys = excluded.value_keys,
-        value_versions = excluded.value_versions, header = excluded.header
+        value_versions = excluded.value_versions, value_chains = excluded.value_chains,
+        header = excluded.header
 ), changed AS (
     INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
     SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
@@ -132,7 +134,7 @@ def _bundle(where: str, limit: str) -> str:
     """
     return f"""
 WITH cp AS (
-    SELECT checkpoint_id, header, value_keys, value_versions FROM {CHECKPOINTS}
+    SELECT checkpoint_id, header, value_keys, value_versions, value_chains FROM {CHECKPOINTS}
     WHERE thread_id = %(thread_id)s AND ns = %(ns)s{where}
     ORDER BY checkpoint_id DESC LIMIT {limit}
 )
@@ -142,8 +144,11 @@ UNION ALL
 SELECT 1, need.version, need.key, NULL,
     (SELECT b.value FROM {BLOBS} AS b WHERE b.thread_id = %(thread_id)s AND b.ns = %(ns)s
      AND b.key = need.key AND b.version = need.version), 0
-FROM (SELECT DISTINCT u.key, u.version
-      FROM cp, unnest(cp.value_keys, cp.value_versions) AS u(key, version)) AS need
+FROM (SELECT DISTINCT
+          CASE WHEN g.i = 0 THEN u.key ELSE u.key || chr(31) || g.i END AS key, u.version
+      FROM cp, unnest(cp.value_keys, cp.value_versions, cp.value_chains)
+          AS u(key, version, chain),
+          generate_series(0, coalesce(u.chain, 0)) AS g(i)) AS need
 UNION ALL
 SELECT 2, cp.checkpoint_id, w.task_id, w.channel, w.value, w.seq
 FROM cp CROSS JOIN LATERAL (
