@@ -59,6 +59,55 @@ def _checkpoint(stored: Any) -> Any:
     return stored.checkpoint if stored is not None else None
 
 
+class _Invocation:
+    """What ``invoke`` and ``ainvoke`` share around their drive loop.
+
+    A nested call that already finished, or a request whose idempotency key
+    was seen, is answered without running (``answered``/``result``);
+    otherwise ``loop`` is ready to drive, and :meth:`finish` turns it into
+    the result.
+    """
+
+    def __init__(
+        self,
+        graph: CompiledStateGraph,
+        inp: Any,
+        config: Mapping[str, Any] | None,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+    ) -> None:
+        self.graph = graph
+        parent = nested_parent(config)
+        self.nested = NestedCall(graph, parent, config) if parent is not None else None
+        self.request = Request.of(graph.checkpointer, config) if self.nested is None else None
+        self.answered = False
+        self.result: Any = None
+        if self.nested is not None and self.nested.done:  # finished in an earlier run
+            self.answered, self.result = True, self.nested.result
+            return
+        earlier = self.request.recall() if self.request is not None else None
+        if earlier is not None:
+            self.answered, self.result = True, graph._replayed(earlier)
+            return
+        self.sink = self.nested.sink if self.nested is not None else None
+        modes = self.sink.modes if self.sink is not None else frozenset()
+        self.loop, self.run_config, self.saver = graph._prepare(
+            inp, config, modes, interrupt_before, interrupt_after, durability, self.nested
+        )
+        if self.sink is not None:
+            self.loop.sink = self.sink
+        self.writer = graph._writer(self.loop, modes)
+
+    def finish(self) -> Any:
+        """The run's result; records the idempotency key, pauses a nested run's parent."""
+        loop = self.loop
+        result = self.graph._result(loop)
+        if self.request is not None and loop.checkpoint is not None:
+            self.request.remember(loop.checkpoint.id)
+        return self.nested.finish(loop, result) if self.nested is not None else result
+
+
 def _discard(chunk: Any) -> None:
     """The stream writer of runs that do not stream ``custom`` chunks."""
 
@@ -323,31 +372,17 @@ class CompiledStateGraph(ThreadStateAPI):
                     durability=durability,
                 )
             )
-        parent = nested_parent(config)
-        nested = NestedCall(self, parent, config) if parent is not None else None
-        if nested is not None and nested.done:
-            return nested.result  # it finished in an earlier run of the calling node
-        request = Request.of(self.checkpointer, config) if nested is None else None
-        if request is not None:
-            earlier = request.recall()
-            if earlier is not None:
-                return self._replayed(earlier)
-        sink = nested.sink if nested is not None else None
-        modes = sink.modes if sink is not None else frozenset()
-        loop, run_config, saver = self._prepare(
-            input, config, modes, interrupt_before, interrupt_after, durability, nested
-        )
-        if sink is None:
-            for _ in drive_sync(loop, saver, run_config, _discard):
+        call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
+        if call.answered:
+            return call.result
+        loop = call.loop
+        if call.sink is None:
+            for _ in drive_sync(loop, call.saver, call.run_config, _discard):
                 pass
         else:  # the caller streams subgraphs: pass this run's chunks up
-            loop.sink = sink
-            for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
-                sink.emit(mode, chunk)
-        result = self._result(loop)
-        if request is not None and loop.checkpoint is not None:
-            request.remember(loop.checkpoint.id)
-        return nested.finish(loop, result) if nested is not None else result
+            for mode, chunk in drive_sync(loop, call.saver, call.run_config, call.writer):
+                call.sink.emit(mode, chunk)
+        return call.finish()
 
     async def ainvoke(
         self,
@@ -374,35 +409,19 @@ class CompiledStateGraph(ThreadStateAPI):
                     durability=durability,
                 )
             ]
-        parent = nested_parent(config)
-        nested = NestedCall(self, parent, config) if parent is not None else None
-        if nested is not None and nested.done:
-            return nested.result
-        request = Request.of(self.checkpointer, config) if nested is None else None
-        if request is not None:
-            earlier = request.recall()
-            if earlier is not None:
-                return self._replayed(earlier)
-        sink = nested.sink if nested is not None else None
-        modes = sink.modes if sink is not None else frozenset()
-        loop, run_config, saver = self._prepare(
-            input, config, modes, interrupt_before, interrupt_after, durability, nested
-        )
+        call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
+        if call.answered:
+            return call.result
         from pausegraph.runtime._drivers_async import drive_async
 
-        if sink is None:
-            async for _ in drive_async(loop, saver, run_config, _discard):
+        loop = call.loop
+        if call.sink is None:
+            async for _ in drive_async(loop, call.saver, call.run_config, _discard):
                 pass
         else:
-            loop.sink = sink
-            async for mode, chunk in drive_async(
-                loop, saver, run_config, self._writer(loop, modes)
-            ):
-                sink.emit(mode, chunk)
-        result = self._result(loop)
-        if request is not None and loop.checkpoint is not None:
-            request.remember(loop.checkpoint.id)
-        return nested.finish(loop, result) if nested is not None else result
+            async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
+                call.sink.emit(mode, chunk)
+        return call.finish()
 
     # -- pictures ----------------------------------------------------------------
 
