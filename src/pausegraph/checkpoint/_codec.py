@@ -198,6 +198,8 @@ def _assemble(
 ) -> dict[str, Any]:
     """Full values from fetched blobs: snapshots, plus their appended chunks in order."""
     if not chains:
+        if type(blobs) is dict and len(blobs) == len(versions):
+            return blobs  # the fetch made this dict for us: no copy needed
         return {key: blobs[key] for key in versions}
     out: dict[str, Any] = {}
     for key in versions:

@@ -33,9 +33,8 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 """An empty mapping no one can change, shared as a default."""
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRef:
-    """A task the next step will run.
+class TaskRef(NamedTuple):
+    """A task the next step will run (a ``NamedTuple``: one is made per task read).
 
     Attributes:
         node: The node to run.
@@ -146,6 +145,8 @@ def blob_pairs(versions: Mapping[str, str], chains: Mapping[str, int]) -> dict[s
     Savers fetch exactly these to load a checkpoint, and must keep them when
     pruning older checkpoints.
     """
+    if not chains:
+        return versions  # type: ignore[return-value]  # read only by callers
     pairs = dict(versions)
     for key, count in chains.items():
         base = versions[key]

@@ -150,27 +150,29 @@ def snapshot(
     else:
         values = dict(cp.values)
         next_ = tuple(t.name for t in tasks)
+    alone = len(tasks) == 1
+    # Positional arguments: NamedTuples build several times faster without keywords.
     pregel_tasks = tuple(
         PregelTask(
-            id=t.id,
-            name=t.name,
-            path=t.path,
-            error=_error_text(t.error) if not t.done or live is False else None,
-            interrupts=tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),
-            state=None,
-            result=_task_result(spec, t, cp, child, len(tasks) == 1),
+            t.id,
+            t.name,
+            t.path,
+            _error_text(t.error) if not t.done or live is False else None,  # error
+            tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),  # interrupts
+            None,  # state: filled in for subgraph nodes by get_state
+            _task_result(spec, t, cp, child, alone),  # result
         )
         for t in tasks
     )
     return StateSnapshot(
-        values=state_values(spec, values),
-        next=next_,
-        config=checkpoint_config(cp),
-        metadata=metadata_of(cp),
-        created_at=cp.created_at or created_at_of(cp.id),
-        parent_config=parent_config(cp),
-        tasks=pregel_tasks,
-        interrupts=interrupts_of(tasks),
+        state_values(spec, values),
+        next_,
+        checkpoint_config(cp),
+        metadata_of(cp),
+        cp.created_at or created_at_of(cp.id),
+        parent_config(cp),
+        pregel_tasks,
+        interrupts_of(tasks),
     )
 
 

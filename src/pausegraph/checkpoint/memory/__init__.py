@@ -129,7 +129,7 @@ class InMemorySaver(BaseCheckpointSaver):
         def values(versions: Mapping[str, str]) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for key, version in versions.items():
-                chunk = chunks.get((key, version))
+                chunk = chunks.get((key, version)) if chunks else None
                 if chunk is not None:
                     out[key] = loads(chunk)
                     continue
