@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import (
     CHUNK_MARK,
+    EMPTY,
     Checkpoint,
     TaskRef,
     blob_pairs,
@@ -144,25 +145,25 @@ def checkpoint_from_fields(
             tasks.append(TaskRef(item[0], True, item[1]))
         else:
             tasks.append(TaskRef(item[0], False, item[1]))
-    return Checkpoint(
-        thread_id=thread_id,
-        ns=ns,
-        id=checkpoint_id,
-        parent_id=parent_id,
-        step=step,
-        source=source,
-        created_at=created_at or "",  # "": derived from the id when someone asks
-        values=(
+    return Checkpoint(  # positional: keywords make a NamedTuple several times slower
+        thread_id,
+        ns,
+        checkpoint_id,
+        parent_id,
+        step,
+        source,
+        created_at or "",  # "": derived from the id when someone asks
+        (
             _assemble(versions, chains, values(blob_pairs(versions, chains)))
             if values is not None
             else {}
         ),
-        versions=versions,
-        frontier=tuple(tasks),
-        barriers={k: tuple(v) for k, v in barriers.items()},
-        metadata=metadata,
-        writers=tuple(writers),
-        chains=chains,
+        versions,
+        tuple(tasks),
+        {k: tuple(v) for k, v in barriers.items()} if barriers else EMPTY,
+        metadata,
+        tuple(writers),
+        chains,
     )
 
 
