@@ -134,27 +134,30 @@ class Command(Generic[N]):
         return f"Command({shown})"
 
 
+_PROGRAMMING_ERRORS = (
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    ImportError,
+    LookupError,
+    NameError,
+    SyntaxError,
+    RuntimeError,
+    ReferenceError,
+    StopIteration,
+    StopAsyncIteration,
+    OSError,
+)
+
+
 def default_retry_on(exc: Exception) -> bool:
-    """Retry on anything but programming errors (the default of :class:`RetryPolicy`)."""
-    return not isinstance(
-        exc,
-        ValueError
-        | TypeError
-        | ArithmeticError
-        | ImportError
-        | LookupError
-        | NameError
-        | SyntaxError
-        | RuntimeError
-        | ReferenceError
-        | StopIteration
-        | StopAsyncIteration
-        | OSError,
-    ) or _is_transient_os_error(exc)
+    """Retry on anything but programming errors (the default of :class:`RetryPolicy`).
 
-
-def _is_transient_os_error(exc: Exception) -> bool:
-    return isinstance(exc, ConnectionError | TimeoutError)
+    Connection failures and timeouts are retried although they are ``OSError``\\ s.
+    """
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    return not isinstance(exc, _PROGRAMMING_ERRORS)
 
 
 class RetryPolicy(NamedTuple):

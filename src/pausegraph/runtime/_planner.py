@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import MISSING, Channel, LastValue
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, TaskRef
-from pausegraph.constants import END, START
+from pausegraph.constants import END
 from pausegraph.errors import InvalidRouteError, InvalidUpdateError
 
 if TYPE_CHECKING:
-    from pausegraph.graph._spec import GraphSpec, NodeSpec
+    from pausegraph.graph._spec import GraphSpec
 
 
 __all__ = [
@@ -447,18 +447,3 @@ def next_frontier(
     frontier = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
     frontier.extend(pushes)
     return tuple(frontier), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
-
-
-def static_targets(spec: GraphSpec, node: str) -> tuple[str, ...]:
-    """The nodes plain edges lead to from ``node``."""
-    return spec.edges.get(node, ())
-
-
-def node_spec(spec: GraphSpec, name: str) -> NodeSpec | None:
-    """The node called ``name`` (``None`` for START)."""
-    return spec.nodes.get(name)
-
-
-def is_start(name: str) -> bool:
-    """Whether ``name`` is the START pseudo-node."""
-    return name == START

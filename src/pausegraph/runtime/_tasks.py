@@ -9,7 +9,7 @@ in one place for both.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.constants import START
@@ -20,7 +20,7 @@ from pausegraph.errors import (
     NodeInterrupt,
     ParentCommand,
 )
-from pausegraph.runtime._context import RunScope, TaskContext, interrupt_id
+from pausegraph.runtime._context import RunScope, TaskContext
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
 
 if TYPE_CHECKING:
@@ -381,13 +381,3 @@ def _schema_record(schema: Any) -> Any:
     from pausegraph.runtime._validate import schema_to_json
 
     return schema_to_json(schema)
-
-
-def new_interrupt_id(task: Task, index: int) -> str:
-    """The id the ``index``-th interrupt of ``task`` gets."""
-    return interrupt_id(task.id, index)
-
-
-def unanswered(tasks: Sequence[Task]) -> list[Task]:
-    """Tasks that are paused on an interrupt."""
-    return [t for t in tasks if t.interrupts and not t.done]
