@@ -69,12 +69,21 @@ class BaseCheckpointSaver(ABC):
         """
 
     @abstractmethod
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
         """Store ``checkpoint`` atomically, keeping only the values it changed.
 
         ``parent_writes`` (what the tasks of the parent's step returned) are
         stored against ``checkpoint.parent_id`` in the same atomic operation,
-        with :meth:`save_writes` semantics.
+        with :meth:`save_writes` semantics. ``final=False`` says the run will
+        save (or write) again before it reports anything: a saver may then
+        commit without waiting for the disk flush, since that later commit
+        flushes this one too. Savers that cannot tell the difference ignore it.
         """
 
     @abstractmethod
@@ -115,10 +124,14 @@ class BaseCheckpointSaver(ABC):
         return self.load(thread_id, ns, checkpoint_id)
 
     async def asave(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
     ) -> None:
         """Async :meth:`save`."""
-        self.save(checkpoint, parent_writes)
+        self.save(checkpoint, parent_writes, final=final)
 
     async def asave_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]

@@ -152,7 +152,9 @@ class RunLoop:
 
     # -- effects helpers -----------------------------------------------------
 
-    def _save(self, cp: Checkpoint, finished: Sequence[Task] = ()) -> Generator[Effect, Any, None]:
+    def _save(
+        self, cp: Checkpoint, finished: Sequence[Task] = (), *, final: bool = True
+    ) -> Generator[Effect, Any, None]:
         """Save ``cp``, with the writes of the ``finished`` tasks of its parent's step.
 
         The writes go in the same atomic save, against the parent, so history
@@ -170,7 +172,7 @@ class RunLoop:
             writes = self._finished_writes(finished[0], cp)
         else:
             writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
-        yield (SAVE, cp, writes)
+        yield (SAVE, cp, writes, final)
         self._last_saved = cp.id
 
     def _flush_exit(self) -> Generator[Effect, Any, None]:
@@ -350,7 +352,15 @@ class RunLoop:
             cp = self._next_checkpoint(cp, tasks, extra)
             extra = []
             self._extra = []
-            yield from self._save(cp, tasks)
+            # The run stops after this save when nothing is left to run, a
+            # breakpoint follows, or the step budget is spent: then it is final
+            # (a saver may commit earlier saves without waiting for the disk).
+            final = (
+                not cp.frontier
+                or cp.step + 1 > stop
+                or bool(after and any(t.name in after or "*" in after for t in pending))
+            )
+            yield from self._save(cp, tasks, final=final)
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
             tasks = P.plan(cp)

@@ -199,7 +199,13 @@ class InMemorySaver(BaseCheckpointSaver):
                 count += 1
                 yield stored
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
         data, chunks = self._encode(checkpoint)
         thread_id, ns = checkpoint.thread_id, checkpoint.ns
         with self._lock:

@@ -175,9 +175,13 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         return await self._arun(_ops.load(self.serde, thread_id, ns, checkpoint_id))
 
     async def asave(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
     ) -> None:
-        await self._arun(_ops.save(self.serde, checkpoint, parent_writes))
+        await self._arun(_ops.save(self.serde, checkpoint, parent_writes, final=final))
 
     async def asave_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
@@ -206,8 +210,14 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     ) -> StoredCheckpoint | None:
         return self._sync().load(thread_id, ns, checkpoint_id)
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        self._sync().save(checkpoint, parent_writes)
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
+        self._sync().save(checkpoint, parent_writes, final=final)
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]

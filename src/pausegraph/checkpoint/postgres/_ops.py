@@ -55,14 +55,21 @@ def load(
 
 
 def save(
-    serde: Serializer, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite]
+    serde: Serializer,
+    checkpoint: Checkpoint,
+    parent_writes: Sequence[PendingWrite],
+    *,
+    final: bool = True,
 ) -> Flow[None]:
     """Store the checkpoint, its changed values and its parent's writes in one statement.
 
     Serializes now, before the flow runs, so no connection (or its lock) is
-    held meanwhile, and an unstorable value fails before anything is sent.
+    held meanwhile, and an unstorable value fails before anything is sent. A
+    save that is not ``final`` commits without waiting for the WAL flush: the
+    run's last save or write, which waits, flushes it too.
     """
-    return _run_once(Query(_sql.SAVE, save_params(checkpoint, parent_writes, serde)))
+    statement = _sql.SAVE if final else _sql.SAVE_MIDRUN
+    return _run_once(Query(statement, save_params(checkpoint, parent_writes, serde)))
 
 
 def _run_once(query: Query) -> Flow[None]:

@@ -154,8 +154,14 @@ class PostgresSaver(BaseCheckpointSaver):
     ) -> StoredCheckpoint | None:
         return self._run(_ops.load(self.serde, thread_id, ns, checkpoint_id))
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        self._run(_ops.save(self.serde, checkpoint, parent_writes))
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
+        self._run(_ops.save(self.serde, checkpoint, parent_writes, final=final))
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]

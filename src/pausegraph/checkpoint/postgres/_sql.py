@@ -33,6 +33,7 @@ __all__ = [
     "REMEMBER_REQUEST",
     "REQUESTS",
     "SAVE",
+    "SAVE_MIDRUN",
     "SAVE_WRITES",
     "WAITING",
     "WRITES",
@@ -88,6 +89,16 @@ WITH saved AS (
 )
 SELECT 1"""
 """Checkpoint, changed values, the parent's writes (if the parent exists), index upkeep."""
+
+SAVE_MIDRUN = (
+    SAVE.removesuffix("\nSELECT 1").replace(
+        "WITH saved AS (",
+        "WITH no_flush AS (SELECT set_config('synchronous_commit', 'off', true)), saved AS (",
+        1,
+    )
+    + "\nSELECT count(*) FROM no_flush"  # referenced, so the setting is applied
+)
+""":data:`SAVE` committing without waiting for the WAL flush (a save mid-run; see ``_ops.save``)."""
 
 SAVE_WRITES = f"""
 WITH target AS (

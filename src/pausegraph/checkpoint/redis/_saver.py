@@ -116,11 +116,21 @@ class _RedisSaverBase(BaseCheckpointSaver):
     ) -> StoredCheckpoint | None:
         return await self._arun(_flows.load(self, thread_id, ns, checkpoint_id))
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
         self._run(_flows.save(self, checkpoint, parent_writes))
 
     async def asave(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
     ) -> None:
         await self._arun(_flows.save(self, checkpoint, parent_writes))
 

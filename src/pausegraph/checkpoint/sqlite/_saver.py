@@ -303,7 +303,13 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
 
     # -- writing -------------------------------------------------------------
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
         if not self._ready:
             self.setup()
         thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id

@@ -120,8 +120,14 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
     ) -> StoredCheckpoint | None:
         return self.sync.load(thread_id, ns, checkpoint_id)
 
-    def save(self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()) -> None:
-        self.sync.save(checkpoint, parent_writes)
+    def save(
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
+    ) -> None:
+        self.sync.save(checkpoint, parent_writes, final=final)
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
@@ -148,9 +154,13 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         return await self._run(self.sync.load, thread_id, ns, checkpoint_id)
 
     async def asave(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite] = ()
+        self,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite] = (),
+        *,
+        final: bool = True,
     ) -> None:
-        await self._run(self.sync.save, checkpoint, parent_writes)
+        await self._run(self.sync.save, checkpoint, parent_writes, final=final)
 
     async def asave_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
