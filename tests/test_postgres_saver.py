@@ -114,6 +114,24 @@ def test_an_existing_connection_in_either_commit_mode(url: str, autocommit: bool
         assert "postgresql://" in saver._where and "password" not in saver._where
 
 
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_a_mid_run_save_relaxes_the_flush_for_its_own_commit_only(
+    url: str, autocommit: bool
+) -> None:
+    with psycopg.connect(url, autocommit=autocommit) as conn:
+        saver = PostgresSaver(conn)
+        saver.setup()
+        first = make_checkpoint({"a": 1})
+        saver.save(first, final=False)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        setting = conn.execute("SHOW synchronous_commit").fetchone()
+        assert setting == ("on",)  # the connection's own setting is untouched
+        conn.rollback()
+        with PostgresSaver.from_conn_string(url) as other:  # committed: others see it
+            stored = other.load("t")
+            assert stored is not None and stored.checkpoint == first
+
+
 def test_a_pool_serves_parallel_runs(url: str) -> None:
     with ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True}) as pool:
         saver = PostgresSaver(pool)

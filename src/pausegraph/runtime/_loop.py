@@ -279,8 +279,9 @@ class RunLoop:
             cp = self._input_checkpoint(prev, inp)
             if opts.checkpoint_id is not None:  # new input on an older checkpoint: a branch
                 cp = materialized(cp)
-            yield from self._save(cp)
             tasks = P.plan(cp)
+            # Mid-run unless the input leaves nothing to run.
+            yield from self._save(cp, final=not tasks)
             extra = []
         self.checkpoint = cp
         self._extra = extra
