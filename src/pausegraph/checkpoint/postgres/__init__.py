@@ -31,11 +31,12 @@ The tables are named ``pausegraph_*`` in the connection's current schema (set
 timed by the server's clock and kept in an unlogged table: a server crash or
 failover frees them all (the runs holding them lose their connection too).
 
-Every save is one statement and one round trip, committed durably before the
-run goes on, so a commit's WAL flush is most of its cost. Trading the last
-fraction of a second of commits on a *server* crash (never corruption) for
-about twice the speed is a server setting: add
-``options=-csynchronous_commit%3Doff`` to the URL.
+Every save is one statement and one round trip. Saves in the middle of a run
+commit without waiting for the WAL flush; the save or write a run stops on
+waits for it, which flushes the earlier ones too, so whatever a run returns
+is durable. Relaxing that last wait as well (a *server* crash may then lose
+the last fraction of a second of commits, never corrupt them) is a server
+setting: add ``options=-csynchronous_commit%3Doff`` to the URL.
 
 A URL that is wrong or a server that is down raises
 :class:`~pausegraph.errors.StorageError` within the connect timeout (5 s
