@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pausegraph.checkpoint._paging import HistoryCursor
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.postgres import _sql
 from pausegraph.checkpoint.postgres._flow import Flow, Query
@@ -25,7 +26,6 @@ from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
 __all__ = [
-    "PAGE",
     "HistoryPages",
     "acquire_lease",
     "delete_thread",
@@ -39,9 +39,6 @@ __all__ = [
     "save",
     "save_writes",
 ]
-
-PAGE = 32
-"""Checkpoints read per query by ``history()``: memory stays bounded on long threads."""
 
 
 def load(
@@ -125,45 +122,36 @@ class HistoryPages:
         self.serde = serde
         self.thread_id = thread_id
         self.ns = ns
-        self.before = before
-        self.left = limit
-        self.filter = filter or None
-        self.done = limit is not None and limit <= 0
+        self.cursor = HistoryCursor(before, limit, filter)
 
     def next(self) -> Flow[list[StoredCheckpoint]] | None:
         """The flow reading the next page, or ``None`` when history is exhausted."""
-        return None if self.done else self._page()
+        return None if self.cursor.done else self._page()
 
     def _page(self) -> Flow[list[StoredCheckpoint]]:
-        size = PAGE if self.filter or self.left is None else min(self.left, PAGE)
+        cursor = self.cursor
+        size = cursor.page_size()
         params: dict[str, Any] = {
             "thread_id": self.thread_id,
             "ns": self.ns,
-            "before": self.before,
+            "before": cursor.before,
             "size": size,
         }
-        first = self.before is None
-        if self.filter is None:
+        first = cursor.before is None
+        if cursor.filter is None:
             rows = yield Query(_sql.LOAD_PAGE if first else _sql.LOAD_PAGE_BEFORE, params)
             items = assemble(rows, self.serde, self.thread_id, self.ns)
             seen = [item.checkpoint.id for item in items]
         else:
             rows = yield Query(_sql.HEADERS_PAGE if first else _sql.HEADERS_PAGE_BEFORE, params)
             seen = [row[0] for row in rows]
-            ids = matching_ids(rows, self.serde, self.thread_id, self.ns, self.filter)
+            ids = matching_ids(rows, self.serde, self.thread_id, self.ns, cursor.filter)
             items = []
             if ids:
                 params["ids"] = text_array(ids)
                 found = yield Query(_sql.LOAD_IDS, params)
                 items = assemble(found, self.serde, self.thread_id, self.ns)
-        if seen:
-            self.before = seen[-1]
-        self.done = len(seen) < size
-        if self.left is not None:
-            items = items[: self.left]
-            self.left -= len(items)
-            self.done = self.done or self.left <= 0
-        return items
+        return cursor.advance(seen, size, items)
 
 
 def acquire_lease(thread_id: str, owner: str, ttl: float) -> Flow[bool]:

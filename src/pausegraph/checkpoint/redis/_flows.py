@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
+from pausegraph.checkpoint._paging import HistoryCursor
 from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
@@ -47,8 +48,6 @@ T = TypeVar("T")
 
 Flow = Generator["Call", Any, T]
 """An operation: yields calls, receives their replies, returns its result."""
-
-_PAGE = 32  # checkpoints read per round trip by history()
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +170,7 @@ class HistoryPages:
     """A thread's history as a series of page flows, newest first.
 
     The savers loop ``while (flow := pages.next()) is not None`` and emit
-    what each flow returns; this object keeps the cursor and the limit.
+    what each flow returns; the cursor keeps the position and the limit.
     """
 
     def __init__(
@@ -186,32 +185,23 @@ class HistoryPages:
         self._cx = cx
         self._thread_id = thread_id
         self._ns = ns
-        self._before = before
-        self._left = limit
-        self._filter = filter
-        self._done = limit is not None and limit <= 0
+        self._cursor = HistoryCursor(before, limit, filter)
 
     def next(self) -> Flow[list[StoredCheckpoint]] | None:
         """The flow reading the next page, or ``None`` when the history is exhausted."""
-        return None if self._done else self._page()
+        return None if self._cursor.done else self._page()
 
     def _page(self) -> Flow[list[StoredCheckpoint]]:
-        cx, thread_id, ns, filter = self._cx, self._thread_id, self._ns, self._filter
-        size = _PAGE if filter or self._left is None else min(self._left, _PAGE)
+        cx, thread_id, ns, cursor = self._cx, self._thread_id, self._ns, self._cursor
+        size = cursor.page_size()
         k = cx.keys.ns(thread_id, ns)
-        args = (k.ids, k.cps, k.writes, k.worder, self._before or "", size)
+        args = (k.ids, k.cps, k.writes, k.worder, cursor.before or "", size)
         entries = yield Call(args, _lua.HISTORY_PAGE, 4)
-        if len(entries) < size:
-            self._done = True
-        if entries:
-            self._before = text_of(entries[-1][0])
+        seen = [text_of(entry[0]) for entry in entries]
         decoded = [_decode(cx, thread_id, ns, entry) for entry in entries]
-        if filter:
-            decoded = [item for item in decoded if metadata_matches(item[0], filter)]
-        if self._left is not None:
-            decoded = decoded[: self._left]
-            self._left -= len(decoded)
-            self._done = self._done or self._left <= 0
+        if cursor.filter:
+            decoded = [item for item in decoded if metadata_matches(item[0], cursor.filter)]
+        decoded = cursor.advance(seen, size, decoded)
         checkpoints = yield from _with_values(cx, k, [cp for cp, _ in decoded])
         return [StoredCheckpoint(cp, w) for cp, (_, w) in zip(checkpoints, decoded, strict=True)]
 

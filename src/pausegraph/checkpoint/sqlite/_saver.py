@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
+from pausegraph.checkpoint._paging import PAGE
 from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
@@ -47,8 +48,6 @@ __all__ = ["BUSY_TIMEOUT", "SqliteSaver", "connect"]
 
 BUSY_TIMEOUT = 5.0
 """Seconds a connection made by :meth:`SqliteSaver.from_conn_string` waits for a lock."""
-
-_PAGE = 32  # checkpoints read per query (and per lock hold) by history()
 
 
 def connect(conn_string: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -189,7 +188,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             return
         if not self._ready:
             self.setup()
-        page = _PAGE if filter or limit is None else min(limit, _PAGE)
+        page = PAGE if filter or limit is None else min(limit, PAGE)
         left = limit
         while True:
             items, before, full = self._page(thread_id, ns, before, page, filter)
