@@ -1,5 +1,6 @@
 """Which saves a run marks ``final`` (the one it stops after; savers may skip
-the disk flush for the others, as the Postgres saver does)."""
+the disk flush for the others, as the Postgres saver does), and what every
+saver's ``with`` does."""
 
 from __future__ import annotations
 
@@ -97,3 +98,18 @@ def test_a_run_that_pauses_in_a_node_is_resumable(durability: str) -> None:
     assert app.get_state(CFG).interrupts[0].value == "how many?"
     assert app.invoke(Command(resume=5), CFG, durability=durability) == {"n": 7}
     assert saver.saves[-1] == (2, True)
+
+
+def test_every_saver_is_its_own_context_manager_and_stays_usable(saver: Any) -> None:
+    # ``with saver:`` (as LangGraph users write) closes nothing: the
+    # connection belongs to whoever opened it.
+    with saver as entered:
+        assert entered is saver
+
+    async def enter_async() -> Any:
+        async with saver as entered:
+            return entered
+
+    assert asyncio.run(enter_async()) is saver
+    app = _two_steps().compile(checkpointer=saver)
+    assert app.invoke({"n": 1}, CFG) == {"n": 20}

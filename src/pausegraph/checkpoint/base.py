@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pausegraph.checkpoint._records import (
     Checkpoint,
@@ -32,6 +32,8 @@ from pausegraph.checkpoint._records import (
     new_checkpoint_id,
 )
 from pausegraph.checkpoint.serde import MsgpackSerializer, Serializer
+
+_S = TypeVar("_S", bound="BaseCheckpointSaver")
 
 __all__ = [
     "BaseCheckpointSaver",
@@ -54,6 +56,21 @@ class BaseCheckpointSaver(ABC):
 
     def __init__(self, *, serde: Serializer | None = None) -> None:
         self.serde: Serializer = serde or MsgpackSerializer()
+
+    # ``with saver:`` / ``async with saver:`` work on every saver and close
+    # nothing: a connection is closed by whoever opened it (``from_conn_string``
+    # closes its own).
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    async def __aenter__(self: _S) -> _S:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
     def setup(self) -> None:  # noqa: B027 - optional hook, a no-op for in-process savers
         """Create or migrate the backend's schema. Safe to call more than once."""

@@ -78,12 +78,6 @@ class InMemorySaver(BaseCheckpointSaver):
         self._requests: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
-    def __enter__(self) -> InMemorySaver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     # -- encoding ------------------------------------------------------------
 
     def _encode(self, checkpoint: Checkpoint) -> tuple[bytes, dict[tuple[str, str], bytes]]:

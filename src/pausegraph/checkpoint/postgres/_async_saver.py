@@ -109,12 +109,6 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             saver.close_sync()
             await conn.close()
 
-    async def __aenter__(self) -> AsyncPostgresSaver:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
     async def setup(self) -> None:  # type: ignore[override]  # awaited, as in LangGraph
         """Create, check or migrate the tables. Safe to await more than once, and at once.
 

@@ -102,12 +102,6 @@ class PostgresSaver(BaseCheckpointSaver):
         finally:
             conn.close()
 
-    def __enter__(self) -> PostgresSaver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     def setup(self) -> None:
         """Create, check or migrate the tables. Safe to call more than once, and at once.
 

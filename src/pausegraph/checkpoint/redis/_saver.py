@@ -312,11 +312,5 @@ class RedisSaver(_RedisSaverBase):
         finally:
             client.close()
 
-    def __enter__(self) -> RedisSaver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     def _sync_client(self) -> redis.Redis:
         return self.client

@@ -130,12 +130,6 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         finally:
             conn.close()
 
-    def __enter__(self) -> SqliteSaver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     def setup(self) -> None:
         """Create, check or migrate the tables. Safe to call more than once.
 

@@ -93,12 +93,6 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
             await saver._run(conn.close)
             saver._worker.shutdown(wait=False)
 
-    async def __aenter__(self) -> AsyncSqliteSaver:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
     def _run(
         self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
     ) -> asyncio.Future[_T]:
