@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = [
     "INBOX_TASK",
     "WAITING",
+    "BlockingAsyncTwins",
     "RequestLog",
     "ThreadLeases",
     "ThreadMaintenance",
@@ -223,6 +224,34 @@ class ThreadMaintenance(Protocol):
             How many checkpoints were deleted.
         """
         ...
+
+
+class BlockingAsyncTwins:
+    """The async :class:`WaitingIndex` and :class:`ThreadLeases` methods of a sync saver.
+
+    Each calls its sync twin and blocks the event loop meanwhile: right for
+    in-process savers, and bearable for one short query; savers built on an
+    async driver define their own.
+    """
+
+    async def alist_waiting(
+        self: WaitingIndex,
+        *,
+        graph: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> WaitingPage:
+        """Async :meth:`list_waiting` (blocking)."""
+        return self.list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
+
+    async def aacquire_lease(self: ThreadLeases, thread_id: str, owner: str, ttl: float) -> bool:
+        """Async :meth:`acquire_lease` (blocking)."""
+        return self.acquire_lease(thread_id, owner, ttl)
+
+    async def arelease_lease(self: ThreadLeases, thread_id: str, owner: str) -> None:
+        """Async :meth:`release_lease` (blocking)."""
+        self.release_lease(thread_id, owner)
 
 
 def page_waiting(

@@ -24,6 +24,7 @@ from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
     WAITING,
+    BlockingAsyncTwins,
     WaitingPage,
     WaitingThread,
     decode_waiting,
@@ -58,7 +59,7 @@ def _split(entry: bytes) -> tuple[bytes, bytes | None]:
     return entry[4 : 4 + size], writes or None
 
 
-class InMemorySaver(BaseCheckpointSaver):
+class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
     """Keeps checkpoints in a dict in this process. Thread-safe.
 
     Offers every optional capability: the waiting index, thread leases (one
@@ -297,17 +298,6 @@ class InMemorySaver(BaseCheckpointSaver):
         entries.sort(key=lambda e: (e.paused_at, e.thread_id))
         return page_waiting(entries, graph=graph, metadata=metadata, limit=limit, after=after)
 
-    async def alist_waiting(
-        self,
-        *,
-        graph: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        limit: int = 100,
-        after: str | None = None,
-    ) -> WaitingPage:
-        """Async :meth:`list_waiting`."""
-        return self.list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
-
     def acquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
         """Take or renew the thread's lease (see :class:`ThreadLeases`)."""
         now = time.monotonic()
@@ -324,14 +314,6 @@ class InMemorySaver(BaseCheckpointSaver):
             held = self._leases.get(thread_id)
             if held is not None and held[0] == owner:
                 del self._leases[thread_id]
-
-    async def aacquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
-        """Async :meth:`acquire_lease`."""
-        return self.acquire_lease(thread_id, owner, ttl)
-
-    async def arelease_lease(self, thread_id: str, owner: str) -> None:
-        """Async :meth:`release_lease`."""
-        self.release_lease(thread_id, owner)
 
     def recall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""

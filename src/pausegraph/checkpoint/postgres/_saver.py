@@ -11,7 +11,7 @@ import psycopg
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
-from pausegraph.checkpoint.capabilities import WaitingPage
+from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, WaitingPage
 from pausegraph.checkpoint.postgres import _ops
 from pausegraph.checkpoint.postgres._conn import (
     check_connection,
@@ -33,7 +33,7 @@ __all__ = ["PostgresSaver"]
 T = TypeVar("T")
 
 
-class PostgresSaver(BaseCheckpointSaver):
+class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
     """Keeps checkpoints in PostgreSQL, shared by every process that connects to it.
 
     Offers every optional capability: the waiting index, thread leases (one
@@ -191,17 +191,6 @@ class PostgresSaver(BaseCheckpointSaver):
         """Threads waiting for a person, oldest pause first (see ``WaitingIndex``)."""
         return self._run(_ops.list_waiting(self.serde, graph, metadata, limit, after))
 
-    async def alist_waiting(
-        self,
-        *,
-        graph: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        limit: int = 100,
-        after: str | None = None,
-    ) -> WaitingPage:
-        """Async :meth:`list_waiting` (blocking; use ``AsyncPostgresSaver`` on an event loop)."""
-        return self.list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
-
     def acquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
         """Take or renew the thread's lease (see ``ThreadLeases``)."""
         return self._run(_ops.acquire_lease(thread_id, owner, ttl))
@@ -209,14 +198,6 @@ class PostgresSaver(BaseCheckpointSaver):
     def release_lease(self, thread_id: str, owner: str) -> None:
         """Give the lease back if ``owner`` holds it."""
         self._run(_ops.release_lease(thread_id, owner))
-
-    async def aacquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
-        """Async :meth:`acquire_lease` (blocking)."""
-        return self.acquire_lease(thread_id, owner, ttl)
-
-    async def arelease_lease(self, thread_id: str, owner: str) -> None:
-        """Async :meth:`release_lease` (blocking)."""
-        self.release_lease(thread_id, owner)
 
     def recall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""

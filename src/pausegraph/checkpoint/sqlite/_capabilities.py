@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._codec import decode_header
-from pausegraph.checkpoint.capabilities import WaitingPage
+from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, WaitingPage
 from pausegraph.checkpoint.sqlite import _inbox
 from pausegraph.checkpoint.sqlite._errors import storage_error
 from pausegraph.checkpoint.sqlite._sql import (
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteCapabilities"]
 
 
-class SqliteCapabilities:
+class SqliteCapabilities(BlockingAsyncTwins):
     """Mixed into :class:`~pausegraph.checkpoint.sqlite.SqliteSaver`; see its docstring."""
 
     if TYPE_CHECKING:
@@ -105,17 +105,6 @@ class SqliteCapabilities:
                 conn, self.serde.loads, graph=graph, metadata=metadata, limit=limit, after=after
             )
 
-    async def alist_waiting(
-        self,
-        *,
-        graph: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        limit: int = 100,
-        after: str | None = None,
-    ) -> WaitingPage:
-        """Async :meth:`list_waiting`."""
-        return self.list_waiting(graph=graph, metadata=metadata, limit=limit, after=after)
-
     # -- ThreadLeases ------------------------------------------------------------
 
     def acquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
@@ -136,14 +125,6 @@ class SqliteCapabilities:
         """Give the lease back if ``owner`` holds it (otherwise do nothing)."""
         with self._transaction(write=True) as conn:
             conn.execute(RELEASE_LEASE, (thread_id, owner))
-
-    async def aacquire_lease(self, thread_id: str, owner: str, ttl: float) -> bool:
-        """Async :meth:`acquire_lease`."""
-        return self.acquire_lease(thread_id, owner, ttl)
-
-    async def arelease_lease(self, thread_id: str, owner: str) -> None:
-        """Async :meth:`release_lease`."""
-        self.release_lease(thread_id, owner)
 
     # -- RequestLog ----------------------------------------------------------------
 
