@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+import pytest
 
 from _savers import REDIS_URL, unavailable
 from pausegraph.checkpoint._records import Checkpoint, TaskRef, new_checkpoint_id
@@ -23,6 +25,22 @@ def server() -> Any:
         client.close()
         unavailable(f"no Redis server answers at {REDIS_URL} ({exc})")
     return client
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    """A sync Redis client on the test database (a fixture: conftest loads this module)."""
+    c = server()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def prefix(client: Any) -> Iterator[str]:
+    """A fresh key prefix, its keys dropped after the test."""
+    p = new_prefix()
+    yield p
+    drop(client, p)
 
 
 def new_prefix() -> str:

@@ -17,6 +17,8 @@ from _savers import SAVERS
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import interrupt
 
+pytest_plugins = ["_redis"]  # the Redis tests' ``client`` and ``prefix`` fixtures
+
 SAVER_KINDS = tuple(SAVERS)
 
 

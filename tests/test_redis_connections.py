@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -21,25 +20,11 @@ pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pau
 import redis
 import redis.asyncio
 
-from _redis import chain, drop, new_prefix, server
+from _redis import chain
 from _savers import REDIS_URL
 from pausegraph.checkpoint.redis import AsyncRedisSaver, RedisSaver
 from pausegraph.checkpoint.redis._layout import mask_url
 from pausegraph.errors import CorruptCheckpointError, MissingDependencyError, StorageError
-
-
-@pytest.fixture
-def client() -> Iterator[Any]:
-    c = server()
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def prefix(client: Any) -> Iterator[str]:
-    p = new_prefix()
-    yield p
-    drop(client, p)
 
 
 def free_port() -> int:

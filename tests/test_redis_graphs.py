@@ -7,7 +7,6 @@ on a plain server, and must print what it prints on the in-memory saver.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any, TypedDict
 
 import pytest
@@ -16,26 +15,12 @@ pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pau
 
 import redis.asyncio
 
-from _redis import drop, keys_under, new_prefix, server
+from _redis import keys_under
 from _savers import REDIS_URL
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.checkpoint.redis import AsyncRedisSaver, RedisSaver
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import Command, interrupt, once
-
-
-@pytest.fixture
-def client() -> Iterator[Any]:
-    c = server()
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def prefix(client: Any) -> Iterator[str]:
-    p = new_prefix()
-    yield p
-    drop(client, p)
 
 
 class State(TypedDict):

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pausegraph[redis]')")
 
-from _redis import chain, drop, keys_under, make, new_prefix, server
+from _redis import chain, keys_under, make
 from pausegraph.checkpoint._records import PendingWrite, new_checkpoint_id
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
@@ -29,20 +28,6 @@ from pausegraph.checkpoint.capabilities import (
 )
 from pausegraph.checkpoint.redis import RedisSaver
 from pausegraph.errors import CorruptCheckpointError
-
-
-@pytest.fixture
-def client() -> Iterator[Any]:
-    c = server()
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def prefix(client: Any) -> Iterator[str]:
-    p = new_prefix()
-    yield p
-    drop(client, p)
 
 
 @pytest.fixture
