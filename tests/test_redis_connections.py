@@ -20,11 +20,11 @@ pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pau
 import redis
 import redis.asyncio
 
-from _redis import chain
 from _savers import REDIS_URL
 from pausegraph.checkpoint.redis import AsyncRedisSaver, RedisSaver
 from pausegraph.checkpoint.redis._layout import mask_url
 from pausegraph.errors import CorruptCheckpointError, MissingDependencyError, StorageError
+from pausegraph.testing import save_chain
 
 
 def free_port() -> int:
@@ -76,7 +76,7 @@ def test_from_conn_string_connects_and_the_saver_outlives_the_block(client, pref
         cp.setup()
         cp.setup()  # idempotent
         memory = cp
-    cps = chain(memory, 2)  # used after the block, as LangGraph's notebooks do: it reconnects
+    cps = save_chain(memory, 2)  # used after the block, as LangGraph's notebooks do: it reconnects
     assert memory.load("t").checkpoint == cps[-1]  # type: ignore[union-attr]
     assert client.get(f"{prefix}layout") == b"1"
 
@@ -90,7 +90,7 @@ def test_an_existing_client_is_used_and_never_closed(client, prefix):
     saver = RedisSaver(client, prefix=prefix)
     with saver as same:
         assert same is saver
-        chain(saver, 1)
+        save_chain(saver, 1)
     assert client.ping() and saver.load("t") is not None
     assert saver.list_threads() == ["t"]
 
@@ -193,7 +193,7 @@ def test_a_server_lost_after_connecting_is_a_storage_error(client, prefix):
 
 def test_damaged_bytes_are_corrupt_checkpoint_errors(client, prefix):
     saver = RedisSaver(client, prefix=prefix)
-    cps = chain(saver, 2)
+    cps = save_chain(saver, 2)
     k = saver.keys.ns("t", "")
     client.hset(k.vals, f"y\x00{cps[0].id}", b"\xc1 not msgpack")
     with pytest.raises(CorruptCheckpointError):

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pausegraph[redis]')")
 
-from _redis import chain, keys_under, make
+from _redis import keys_under
 from pausegraph.checkpoint._records import PendingWrite, new_checkpoint_id
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
@@ -28,6 +28,7 @@ from pausegraph.checkpoint.capabilities import (
 )
 from pausegraph.checkpoint.redis import RedisSaver
 from pausegraph.errors import CorruptCheckpointError
+from pausegraph.testing import make_checkpoint, save_chain
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_the_server_has_no_modules_and_every_capability_works(rs: RedisSaver, cl
     assert client.execute_command("MODULE", "LIST") == []
     for capability in (WaitingIndex, ThreadLeases, RequestLog, ThreadMaintenance):
         assert isinstance(rs, capability)
-    cps = chain(rs, 3)
+    cps = save_chain(rs, 3)
     rs.save_writes("t", "", cps[-1].id, [PendingWrite("t1", "__writes__", 1)])
     assert rs.load("t").checkpoint == cps[-1]  # type: ignore[union-attr]
     assert rs.acquire_lease("t", "me", 5) and not rs.acquire_lease("t", "you", 5)
@@ -72,7 +73,10 @@ def test_the_server_has_no_modules_and_every_capability_works(rs: RedisSaver, cl
 
 
 def test_keys_follow_the_documented_layout_and_ids_cannot_collide(rs: RedisSaver, client, prefix):
-    a, b = make({"v": "a:b"}, thread="a:b"), make({"v": "a/ns b"}, thread="a", ns="b")
+    a, b = (
+        make_checkpoint({"v": "a:b"}, thread="a:b"),
+        make_checkpoint({"v": "a/ns b"}, thread="a", ns="b"),
+    )
     rs.save(a)
     rs.save(b)
     assert rs.load("a:b").checkpoint == a  # type: ignore[union-attr]
@@ -86,9 +90,9 @@ def test_keys_follow_the_documented_layout_and_ids_cannot_collide(rs: RedisSaver
 
 
 def test_each_operation_is_a_fixed_number_of_round_trips(rs: RedisSaver, monkeypatch):
-    cps = chain(rs, 60)
+    cps = save_chain(rs, 60)
     calls = count_calls(rs, monkeypatch)
-    rs.save(make({"x": 1}, cps[-1]), [PendingWrite("t1", "__writes__", 1)])
+    rs.save(make_checkpoint({"x": 1}, cps[-1]), [PendingWrite("t1", "__writes__", 1)])
     rs.save_writes("t", "", cps[-1].id, [PendingWrite("t2", "__writes__", 2)])
     assert calls == ["EVALSHA", "EVALSHA"]  # one atomic script each
     calls.clear()
@@ -106,7 +110,7 @@ def test_each_operation_is_a_fixed_number_of_round_trips(rs: RedisSaver, monkeyp
 
 
 def test_writes_replace_per_task_and_channel_in_first_write_order(rs: RedisSaver):
-    cp = make({"a": 1})
+    cp = make_checkpoint({"a": 1})
     rs.save(cp)
     rs.save_writes("t", "", cp.id, [PendingWrite("t1", "__writes__", [["a", 1]])])
     rs.save_writes("t", "", cp.id, [PendingWrite("t2", "c", 2), PendingWrite("t1", "__next__", [])])
@@ -116,7 +120,7 @@ def test_writes_replace_per_task_and_channel_in_first_write_order(rs: RedisSaver
         PendingWrite("t2", "c", 2),
         PendingWrite("t1", "__next__", []),
     )
-    later = make({"a": 2}, cp)
+    later = make_checkpoint({"a": 2}, cp)
     rs.save(later, [PendingWrite("t2", "c", 3), PendingWrite("t3", "c", 4)])
     assert [w.value for w in rs.load("t", "", cp.id).writes] == [[["a", 2]], 3, [], 4]  # type: ignore[union-attr]
     missing = new_checkpoint_id()
@@ -125,7 +129,7 @@ def test_writes_replace_per_task_and_channel_in_first_write_order(rs: RedisSaver
 
 
 def test_concurrent_writes_from_worker_threads_keep_every_write(rs: RedisSaver):
-    cp = make({"a": 1})
+    cp = make_checkpoint({"a": 1})
     rs.save(cp)
 
     def work(n: int) -> None:
@@ -144,7 +148,7 @@ def test_concurrent_writes_from_worker_threads_keep_every_write(rs: RedisSaver):
 
 
 def test_history_pages_with_before_limit_and_filter(rs: RedisSaver):
-    cps = chain(rs, 70, metadata={"k": 1})
+    cps = save_chain(rs, 70, metadata={"k": 1})
     newest_first = [cp.id for cp in reversed(cps)]
     assert [s.checkpoint for s in rs.history("t")] == list(reversed(cps))
     assert [s.checkpoint.id for s in rs.history("t", before=cps[40].id, limit=35)] == (
@@ -156,13 +160,13 @@ def test_history_pages_with_before_limit_and_filter(rs: RedisSaver):
 
 
 def test_delete_thread_removes_every_key_of_it_in_one_script(rs: RedisSaver, client, prefix):
-    root = chain(rs, 3)
-    sub = chain(rs, 2, ns="sub:1")
+    root = save_chain(rs, 3)
+    sub = save_chain(rs, 2, ns="sub:1")
     rs.save_writes("t", "sub:1", sub[-1].id, [PendingWrite("t1", "__writes__", [])])
     rs.remember_request("t", "req-1", sub[-1].id)
     entry = waiting_entry("t", root[-1].id)
     rs.save_writes("t", "", root[-1].id, [PendingWrite(INBOX_TASK, WAITING, entry)])
-    kept = chain(rs, 2, thread="u")
+    kept = save_chain(rs, 2, thread="u")
     assert [e.thread_id for e in rs.list_waiting().items] == ["t"]
     assert any(k.startswith(f"{prefix}t:t:n:sub%3A1:") for k in keys_under(client, prefix))
     rs.delete_thread("t")
@@ -180,7 +184,7 @@ def test_the_waiting_index_pages_filters_and_follows_the_thread(rs: RedisSaver):
     ids = {}
     for i in range(150):  # more than one batch of the index
         thread = f"w{i:03d}"
-        ids[thread] = cp = make({"a": i}, thread=thread)
+        ids[thread] = cp = make_checkpoint({"a": i}, thread=thread)
         rs.save(cp)
         entry = waiting_entry(thread, cp.id, f"2025-01-01T00:{i // 60:02d}:{i % 60:02d}",
                               graph="even" if i % 2 == 0 else "odd", team=i % 3)  # fmt: skip
@@ -196,12 +200,12 @@ def test_the_waiting_index_pages_filters_and_follows_the_thread(rs: RedisSaver):
     odd = rs.list_waiting(graph="odd", metadata={"team": 0}, limit=1000).items
     assert [e.thread_id for e in odd] == [f"w{i:03d}" for i in range(150) if i % 6 == 3]
     assert odd[0].checkpoint_id == ids["w003"].id and odd[0].metadata == {"team": 0}
-    sub = make({"a": 0}, thread="w003", ns="sub:1")
+    sub = make_checkpoint({"a": 0}, thread="w003", ns="sub:1")
     rs.save(sub)  # a subgraph pausing does not touch the index: its root reports it
     rs.save_writes("w003", "sub:1", sub.id, [PendingWrite(INBOX_TASK, WAITING, waiting_entry(
         "w003", sub.id, "1999-01-01T00:00:00"))])  # fmt: skip
     assert rs.list_waiting(limit=1).items[0].thread_id == "w000"
-    rs.save(make({"a": 0}, ids["w003"], thread="w003"))  # the thread moved on
+    rs.save(make_checkpoint({"a": 0}, ids["w003"], thread="w003"))  # the thread moved on
     rs.save_writes("w005", "", ids["w005"].id, [PendingWrite(INBOX_TASK, WAITING, None)])
     rs.delete_thread("w009")
     remaining = [e.thread_id for e in rs.list_waiting(graph="odd", limit=1000).items]
@@ -232,10 +236,10 @@ def test_the_request_log_keeps_the_first_answer(rs: RedisSaver):
 
 
 def test_prune_keeps_what_the_newest_checkpoints_read(rs: RedisSaver, client):
-    cps = chain(rs, 10)  # x changes at every checkpoint, y at 0, 3, 6 and 9
+    cps = save_chain(rs, 10)  # x changes at every checkpoint, y at 0, 3, 6 and 9
     for cp in cps:
         rs.save_writes("t", "", cp.id, [PendingWrite("task", "__writes__", cp.step)])
-    chain(rs, 4, ns="sub:1")
+    save_chain(rs, 4, ns="sub:1")
     # Kept: 9 and 8, and 6 whose y checkpoint 8 reads; in sub:1, 3, 2 and 0.
     assert rs.prune("t", keep_last=2) == 7 + 1
     assert [s.checkpoint for s in rs.history("t")] == [cps[9], cps[8], cps[6]]
@@ -252,13 +256,13 @@ def test_prune_keeps_what_the_newest_checkpoints_read(rs: RedisSaver, client):
 
 
 def test_prune_keeps_the_snapshot_a_chained_list_reads(rs: RedisSaver):
-    first = make({"items": ["a"]})
+    first = make_checkpoint({"items": ["a"]})
     cps = [first]
     rs.save(first)
     for i in range(5):  # append one item per checkpoint: chunks of the first snapshot
         prev = cps[-1]
         cid = new_checkpoint_id()
-        nxt = make({}, prev)
+        nxt = make_checkpoint({}, prev)
         nxt = nxt._replace(
             id=cid,
             values={"items": [*prev.values["items"], str(i)]},
@@ -280,25 +284,25 @@ def ttls(client: Any, prefix: str, thread: str) -> dict[str, int]:
 
 def test_a_finished_thread_expires_and_a_paused_one_does_not(client, prefix):
     saver = RedisSaver(client, prefix=prefix, ttl=60)
-    paused = make({"a": 1}, thread="p")
+    paused = make_checkpoint({"a": 1}, thread="p")
     saver.save(paused)
     saver.save_writes("p", "", paused.id, [PendingWrite("t1", "__interrupt__", "q?")])
     assert set(ttls(client, prefix, "p").values()) == {-1}
-    done = chain(saver, 2, thread="d")
-    saver.save(make({"a": 2}, done[-1], thread="d", frontier=()))
+    done = save_chain(saver, 2, thread="d")
+    saver.save(make_checkpoint({"a": 2}, done[-1], thread="d", frontier=()))
     saver.remember_request("d", "req", done[-1].id)
     left = ttls(client, prefix, "d")
     assert len(left) == 5 and all(55_000 < ms <= 60_000 for ms in left.values())
-    saver.save(make({"a": 3}, saver.load("d").checkpoint, thread="d"))  # type: ignore[union-attr]
+    saver.save(make_checkpoint({"a": 3}, saver.load("d").checkpoint, thread="d"))  # type: ignore[union-attr]
     assert set(ttls(client, prefix, "d").values()) == {-1}  # running again: kept
     assert client.zscore(saver.keys.threads, "d") == float("inf")
 
 
 def test_expired_threads_vanish_from_loads_and_listings(client, prefix):
     saver = RedisSaver(client, prefix=prefix, ttl=0.2)
-    cps = chain(saver, 2)
-    saver.save(make({"x": 9}, cps[-1], frontier=()))
-    chain(saver, 1, thread="open")
+    cps = save_chain(saver, 2)
+    saver.save(make_checkpoint({"x": 9}, cps[-1], frontier=()))
+    save_chain(saver, 1, thread="open")
     time.sleep(0.4)
     assert saver.load("t") is None and list(saver.history("t")) == []
     assert saver.list_threads() == ["open"]

@@ -30,6 +30,9 @@ NOW = "2025-01-01T00:00:00+00:00"
 """The ``created_at`` of every checkpoint :func:`make_checkpoint` makes."""
 
 
+_FRONTIER = (TaskRef("a"), TaskRef("b", True, {"i": (1, 2)}), TaskRef("c", False, "in"))
+
+
 def make_checkpoint(
     changes: Mapping[str, Any],
     base: Checkpoint | None = None,
@@ -38,10 +41,12 @@ def make_checkpoint(
     ns: str = "",
     source: Any = "loop",
     metadata: Mapping[str, Any] | None = None,
+    frontier: tuple[TaskRef, ...] = _FRONTIER,
 ) -> Checkpoint:
     """A new checkpoint after ``base`` (or a first one) that changes only ``changes``.
 
-    Its frontier, barriers and writers are non-trivial, so a round trip checks them too.
+    Its frontier, barriers and writers are non-trivial, so a round trip checks
+    them too; ``frontier=()`` makes the checkpoint of a finished run.
     """
     cid = new_checkpoint_id()
     values = dict(base.values) if base else {}
@@ -58,7 +63,7 @@ def make_checkpoint(
         created_at=NOW,
         values=values,
         versions=versions,
-        frontier=(TaskRef("a"), TaskRef("b", True, {"i": (1, 2)}), TaskRef("c", False, "in")),
+        frontier=frontier,
         barriers={"0": ("a", "b")},
         metadata=dict(metadata or {}),
         writers=("a",),
@@ -66,13 +71,19 @@ def make_checkpoint(
 
 
 def save_chain(
-    saver: BaseCheckpointSaver, n: int, *, thread: str = "t", ns: str = ""
+    saver: BaseCheckpointSaver,
+    n: int,
+    *,
+    thread: str = "t",
+    ns: str = "",
+    metadata: Mapping[str, Any] | None = None,
 ) -> list[Checkpoint]:
     """Save ``n`` checkpoints, oldest first: each changes ``x``, every third also ``y``."""
     out: list[Checkpoint] = []
     for i in range(n):
         changes = {"x": i, "y": [i]} if i % 3 == 0 else {"x": i}
-        out.append(make_checkpoint(changes, out[-1] if out else None, thread=thread, ns=ns))
+        base = out[-1] if out else None
+        out.append(make_checkpoint(changes, base, thread=thread, ns=ns, metadata=metadata))
         saver.save(out[-1])
     return out
 
