@@ -25,7 +25,7 @@ How savers keep the waiting index (the contract the conformance suite checks):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,6 +44,7 @@ __all__ = [
     "decode_waiting",
     "encode_waiting",
     "page_waiting",
+    "waiting_from_row",
 ]
 
 WAITING = "__waiting__"
@@ -123,6 +124,23 @@ def decode_waiting(data: Mapping[str, Any]) -> WaitingThread:
         paused_at=data["paused_at"],
         interrupts=tuple(WaitingInterrupt(i, v, n) for i, v, n in data["interrupts"]),
         metadata=data.get("metadata") or {},
+    )
+
+
+def waiting_from_row(row: Sequence[Any], loads: Callable[[bytes], Any]) -> WaitingThread:
+    """An entry from a SQL index row: thread id, checkpoint id, graph, pause time and
+    the serialized ``(metadata, interrupts)`` pair."""
+    thread_id, checkpoint_id, graph, paused_at, entry = row
+    metadata, interrupts = loads(entry)
+    return decode_waiting(
+        {
+            "thread_id": thread_id,
+            "checkpoint_id": checkpoint_id,
+            "graph": graph,
+            "paused_at": paused_at,
+            "metadata": metadata,
+            "interrupts": interrupts,
+        }
     )
 
 

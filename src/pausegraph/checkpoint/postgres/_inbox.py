@@ -25,6 +25,7 @@ from pausegraph.checkpoint.capabilities import (
     WaitingThread,
     cursor_of,
     decode_waiting,
+    waiting_from_row,
 )
 from pausegraph.checkpoint.postgres._flow import Flow, Query
 from pausegraph.checkpoint.postgres._sql import WAITING as TABLE
@@ -143,21 +144,6 @@ def _query(
     return sql, params
 
 
-def _decode(row: Sequence[Any], serde: Serializer) -> WaitingThread:
-    thread_id, checkpoint_id, graph, paused_at, entry = row
-    metadata, interrupts = serde.loads(entry)
-    return decode_waiting(
-        {
-            "thread_id": thread_id,
-            "checkpoint_id": checkpoint_id,
-            "graph": graph,
-            "paused_at": paused_at,
-            "metadata": metadata,
-            "interrupts": interrupts,
-        }
-    )
-
-
 def list_waiting(
     serde: Serializer,
     graph: str | None,
@@ -184,7 +170,7 @@ def list_waiting(
             params["after_at"], _, params["after_id"] = after.partition("|")
         rows = yield Query(sql, params)
         for row in rows:
-            entry = _decode(row, serde)
+            entry = waiting_from_row(row, serde.loads)
             after = cursor_of(entry)
             if all(entry.metadata.get(k) == v for k, v in wanted.items()):
                 found.append(entry)

@@ -28,6 +28,7 @@ from pausegraph.checkpoint.capabilities import (
     WaitingThread,
     decode_waiting,
     page_waiting,
+    waiting_from_row,
 )
 from pausegraph.checkpoint.sqlite._sql import DELETE_WAITING, UPSERT_WAITING
 from pausegraph.checkpoint.sqlite._sql import WAITING as WAITING_TABLE
@@ -142,25 +143,10 @@ def list_waiting(
         if not rows:
             break
         for row in rows:
-            entry = _decode(row, loads)
+            entry = waiting_from_row(row, loads)
             if not any(entry.metadata.get(k) != v for k, v in in_python.items()):
                 found.append(entry)
     return page_waiting(found[: limit + 1], graph=None, metadata=None, limit=limit, after=None)
-
-
-def _decode(row: Sequence[Any], loads: Callable[[bytes], Any]) -> WaitingThread:
-    thread_id, checkpoint_id, graph, paused_at, entry = row
-    metadata, interrupts = loads(entry)
-    return decode_waiting(
-        {
-            "thread_id": thread_id,
-            "checkpoint_id": checkpoint_id,
-            "graph": graph,
-            "paused_at": paused_at,
-            "metadata": metadata,
-            "interrupts": interrupts,
-        }
-    )
 
 
 def _plain_key(key: Any) -> bool:
