@@ -117,10 +117,7 @@ def run_flow_sync(flow: TaskFlow) -> None:
 def perform_sync(saver: Any, effect: Effect) -> Any:
     kind = effect[0]
     if kind == SAVE:
-        if len(effect) > 3:
-            saver.save(effect[1], effect[2], final=effect[3])
-        else:
-            saver.save(effect[1], effect[2] if len(effect) > 2 else ())
+        saver.save(effect[1], effect[2], final=effect[3])
     elif kind == WRITES:
         saver.save_writes(effect[1], effect[2], effect[3], effect[4])
     elif kind == LOAD:

@@ -73,10 +73,7 @@ async def _run_flow_async(flow: TaskFlow) -> None:
 async def _perform_async(saver: Any, effect: Effect) -> Any:
     kind = effect[0]
     if kind == SAVE:
-        if len(effect) > 3:
-            await saver.asave(effect[1], effect[2], final=effect[3])
-        else:
-            await saver.asave(effect[1], effect[2] if len(effect) > 2 else ())
+        await saver.asave(effect[1], effect[2], final=effect[3])
     elif kind == WRITES:
         await saver.asave_writes(effect[1], effect[2], effect[3], effect[4])
     elif kind == LOAD:

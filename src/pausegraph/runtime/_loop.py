@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 __all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
+# The effects, as the drivers perform them:
+#   (LOAD, thread_id, ns, checkpoint_id)         -> the StoredCheckpoint or None
+#   (SAVE, checkpoint, parent_writes, final)     saver.save(...); final as in BaseCheckpointSaver
+#   (WRITES, thread_id, ns, checkpoint_id, writes)
+#   (RUN, tasks, step_values)                    the driver runs the tasks
 
 NO_ANSWER: Any = object()
 """``RunOptions.nested_answer`` of a nested run whose parent got no resume value."""
@@ -186,7 +191,7 @@ class RunLoop:
         # chained keys whole.
         cp = materialized(_replace(cp, versions=versions, parent_id=self._last_saved))
         self.checkpoint = cp
-        yield (SAVE, cp)
+        yield (SAVE, cp, (), True)
         self._unsaved.clear()
         self._last_saved = cp.id
 
@@ -503,7 +508,12 @@ class RunLoop:
         self.checkpoint = new
         if self._checkpoints_mode:
             self._emit_checkpoint(new)
-        yield (SAVE, new)  # a fork is written whatever the durability: it anchors the branch
+        yield (
+            SAVE,
+            new,
+            (),
+            True,
+        )  # a fork is written whatever the durability: it anchors the branch
         self._last_saved = new.id
         return StoredCheckpoint(new, ())
 

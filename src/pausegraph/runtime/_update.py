@@ -132,5 +132,5 @@ def update_flow(
     )
     if checkpoint_id is not None:
         cp = materialized(cp)
-    yield (SAVE, cp)
+    yield (SAVE, cp, (), True)
     return checkpoint_config(cp)
