@@ -6,6 +6,8 @@ is all a saver needs to run graphs. A saver may also offer:
 * :class:`WaitingIndex`: list every thread that waits for a person, from an
   index kept up to date in the same transactions that save checkpoints;
 * :class:`ThreadLeases`: one run per thread at a time, across processes;
+  :class:`FoldedLeases` besides, when the lease can ride on a run's first load
+  and last write (two round trips fewer per run);
 * :class:`RequestLog`: idempotency keys, so a retried resume does nothing twice;
 * :class:`ThreadMaintenance`: list threads and prune old checkpoints.
 
@@ -27,12 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 
 __all__ = [
     "INBOX_TASK",
     "WAITING",
     "BlockingAsyncTwins",
+    "FoldedLeases",
     "RequestLog",
     "ThreadLeases",
     "ThreadMaintenance",
@@ -206,6 +212,74 @@ class ThreadLeases(Protocol):
 
     async def arelease_lease(self, thread_id: str, owner: str) -> None:
         """Async :meth:`release_lease`."""
+        ...
+
+
+@runtime_checkable
+class FoldedLeases(ThreadLeases, Protocol):
+    """Thread leases carried by a run's first load and its last write.
+
+    For a saver whose every call is a round trip to a server: the runtime then
+    takes the lease with the run's first load and gives it back with the run's
+    last write, instead of two calls of their own. A run whose last write is not
+    marked (see ``runtime/_loop.py``) releases with :meth:`release_lease`.
+    """
+
+    def load_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Take the lease as :meth:`acquire_lease` does and, if taken, load as ``load`` does.
+
+        What is loaded includes everything stored before the lease was taken
+        (in particular the previous holder's last write).
+
+        Returns:
+            ``(taken, loaded)``; ``loaded`` is ``None`` when not taken.
+        """
+        ...
+
+    def save_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """``save(..., final=True)``, then ``release_lease(thread_id, owner)``.
+
+        The release never takes effect without the save: both commit at once,
+        or the save first.
+        """
+        ...
+
+    def save_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """``save_writes(...)``, then ``release_lease(thread_id, owner)``, as :meth:`save_released`."""
+        ...
+
+    async def aload_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Async :meth:`load_leased`."""
+        ...
+
+    async def asave_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """Async :meth:`save_released`."""
+        ...
+
+    async def asave_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_writes_released`."""
         ...
 
 

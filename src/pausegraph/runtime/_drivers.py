@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._lease import lease_for
-from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
+from pausegraph.runtime._loop import RUN, RunLoop
+from pausegraph.runtime._perform import perform_sync
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import (
     Call,
@@ -46,7 +47,6 @@ __all__ = [
     "call_sync",
     "drive_sync",
     "executor",
-    "perform_sync",
     "run_effects_sync",
     "run_flow_sync",
 ]
@@ -114,17 +114,6 @@ def run_flow_sync(flow: TaskFlow) -> None:
             error = exc
 
 
-def perform_sync(saver: Any, effect: Effect) -> Any:
-    kind = effect[0]
-    if kind == SAVE:
-        saver.save(effect[1], effect[2], final=effect[3])
-    elif kind == WRITES:
-        saver.save_writes(effect[1], effect[2], effect[3], effect[4])
-    elif kind == LOAD:
-        return saver.load(effect[1], effect[2], effect[3])
-    return None
-
-
 def drive_sync(
     loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
 ) -> Iterator[tuple[str, Any]]:
@@ -143,7 +132,7 @@ def drive_sync(
     scope = RunScope(config, writer, on_journal, saver, loop.sink)
     lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
     if lease is not None:
-        lease.acquire()
+        lease.start()
     gen = loop.run()
     result: Any = None
     try:
@@ -166,6 +155,8 @@ def drive_sync(
                     finish(tasks[0])
                 else:
                     _run_parallel_sync(spec, tasks, values, scope, finish)
+            elif lease is not None:
+                result = lease.perform(effect)
             else:
                 result = perform_sync(saver, effect)
     finally:

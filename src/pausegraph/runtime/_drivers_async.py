@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.runtime._context import RunScope, current_task
-from pausegraph.runtime._drivers import executor, perform_sync
+from pausegraph.runtime._drivers import executor
 from pausegraph.runtime._lease import lease_for
-from pausegraph.runtime._loop import LOAD, RUN, SAVE, WRITES, Effect, RunLoop
+from pausegraph.runtime._loop import RUN, RunLoop
+from pausegraph.runtime._perform import perform_async, perform_sync
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
 
@@ -70,17 +71,6 @@ async def _run_flow_async(flow: TaskFlow) -> None:
             error = exc
 
 
-async def _perform_async(saver: Any, effect: Effect) -> Any:
-    kind = effect[0]
-    if kind == SAVE:
-        await saver.asave(effect[1], effect[2], final=effect[3])
-    elif kind == WRITES:
-        await saver.asave_writes(effect[1], effect[2], effect[3], effect[4])
-    elif kind == LOAD:
-        return await saver.aload(effect[1], effect[2], effect[3])
-    return None
-
-
 async def drive_async(
     loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
 ) -> AsyncIterator[tuple[str, Any]]:
@@ -89,7 +79,7 @@ async def drive_async(
     out = loop.out
     lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
     if lease is not None:
-        await lease.aacquire()
+        await lease.astart()
     gen = loop.run()
     result: Any = None
     try:
@@ -106,8 +96,10 @@ async def drive_async(
                 while out:
                     yield out.popleft()
                 await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
+            elif lease is not None:
+                result = await lease.aperform(effect)
             else:
-                result = await _perform_async(saver, effect)
+                result = await perform_async(saver, effect)
     finally:
         gen.close()
         if lease is not None:
@@ -137,7 +129,7 @@ async def _run_tasks_async(
     if len(tasks) == 1:
         await _run_flow_async(flow(tasks[0]))
         for eff in loop.task_done(tasks[0]):
-            await _perform_async(saver, eff)
+            await perform_async(saver, eff)
         return
     running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
     pending = set(running)
@@ -147,7 +139,7 @@ async def _run_tasks_async(
             for fut in done:
                 fut.result()
                 for eff in loop.task_done(running[fut]):
-                    await _perform_async(saver, eff)
+                    await perform_async(saver, eff)
     finally:
         for fut in pending:
             fut.cancel()
@@ -162,5 +154,5 @@ async def run_effects_async(saver: Any, gen: Any) -> Any:
         except StopIteration as stop:
             return stop.value
         send = (
-            await _call_async(item) if isinstance(item, Call) else await _perform_async(saver, item)
+            await _call_async(item) if isinstance(item, Call) else await perform_async(saver, item)
         )

@@ -1,6 +1,7 @@
 """One run per thread at a time: take the thread's lease for the run, keep it alive, give it back.
 
-A run takes the lease before it loads anything and holds it until it stops;
+A run takes the lease before it loads anything (or with that load, on a saver
+that folds leases into its loads and writes) and holds it until it stops;
 a second run of the same thread, in this process or another, gets
 :class:`~pausegraph.errors.ThreadBusyError` at once. A heartbeat renews the
 lease every third of its lifetime, so a long node keeps it, and a process that
@@ -17,6 +18,8 @@ import uuid
 from typing import Any
 
 from pausegraph.errors import ThreadBusyError
+from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
+from pausegraph.runtime._perform import perform_async, perform_sync
 
 __all__ = ["LEASE_SECONDS", "Lease", "lease_for"]
 
@@ -28,16 +31,36 @@ _owners = itertools.count()
 
 
 class Lease:
-    """The lease one run holds on one thread."""
+    """The lease one run holds on one thread.
 
-    __slots__ = ("_next_renewal", "owner", "saver", "thread_id", "ttl")
+    With a :class:`~pausegraph.checkpoint.capabilities.FoldedLeases` saver the
+    lease rides on the run's effects (:meth:`perform`): it is taken by the first
+    load and given back by the last write. Otherwise :meth:`start` takes it
+    before the run and :meth:`release` gives it back after.
+    """
 
-    def __init__(self, saver: Any, thread_id: str, ttl: float) -> None:
+    __slots__ = (
+        "_live",
+        "_lock",
+        "_next_renewal",
+        "_released",
+        "folded",
+        "owner",
+        "saver",
+        "thread_id",
+        "ttl",
+    )
+
+    def __init__(self, saver: Any, thread_id: str, ttl: float, *, folded: bool) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.ttl = ttl
+        self.folded = folded
         self.owner = f"{_OWNER_PREFIX}-{next(_owners)}"
         self._next_renewal = 0.0
+        self._lock = threading.Lock()
+        self._live = False  # held and renewed by the heartbeat
+        self._released = False
 
     def _busy(self) -> ThreadBusyError:
         return ThreadBusyError(
@@ -46,40 +69,129 @@ class Lease:
             f"retry. A run that crashed frees the thread within {self.ttl:g} s."
         )
 
+    def _took(self, taken: bool) -> None:
+        if not taken:
+            raise self._busy()
+        self._next_renewal = time.monotonic() + self.ttl / 3
+        self._live = True
+        if _has_sync_leases(self.saver):
+            _heartbeat.add(self)
+
+    def _stop(self) -> None:
+        """Stop renewing; waits for a renewal under way, so none follows the release."""
+        _heartbeat.discard(self)
+        with self._lock:
+            self._live = False
+
+    # -- sync ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the lease before the run, unless the run's first load will.
+
+        Raises:
+            ThreadBusyError: Another run holds it.
+        """
+        if not self.folded:
+            self.acquire()
+
     def acquire(self) -> None:
         """Take the lease and start renewing it.
 
         Raises:
             ThreadBusyError: Another run holds it.
         """
-        if not self.saver.acquire_lease(self.thread_id, self.owner, self.ttl):
-            raise self._busy()
-        self._next_renewal = time.monotonic() + self.ttl / 3
-        _heartbeat.add(self)
+        self._took(self.saver.acquire_lease(self.thread_id, self.owner, self.ttl))
+
+    def perform(self, effect: Effect) -> Any:
+        """Perform a store effect of the run, with the lease folded in (see the class)."""
+        if not self.folded:
+            return perform_sync(self.saver, effect)
+        kind = effect[0]
+        if not self._live:
+            if kind == LOAD:
+                taken, stored = self.saver.load_leased(*effect[1:4], self.owner, self.ttl)
+                self._took(taken)
+                return stored
+            self._check_open()
+            self.acquire()
+        if not _last_write(effect):
+            return perform_sync(self.saver, effect)
+        self._stop()
+        if kind == SAVE:
+            self.saver.save_released(effect[1], effect[2], self.owner)
+        else:
+            self.saver.save_writes_released(*effect[1:5], self.owner)
+        self._released = True
+        return None
 
     def release(self) -> None:
-        """Stop renewing and give the lease back."""
-        _heartbeat.discard(self)
-        self.saver.release_lease(self.thread_id, self.owner)
+        """Stop renewing and give the lease back (unless the last write did)."""
+        self._stop()
+        if not self._released:
+            self._released = True
+            self.saver.release_lease(self.thread_id, self.owner)
+
+    def _check_open(self) -> None:
+        if self._released:
+            raise RuntimeError(
+                f"pausegraph bug: the run on thread {self.thread_id!r} stored something after "
+                "its last write, which gave the lease back. Please report it."
+            )
+
+    # -- async ---------------------------------------------------------------
+
+    async def astart(self) -> None:
+        """Async :meth:`start`."""
+        if not self.folded:
+            await self.aacquire()
 
     async def aacquire(self) -> None:
         """Async :meth:`acquire` (renewals run in the heartbeat thread)."""
-        if not await self.saver.aacquire_lease(self.thread_id, self.owner, self.ttl):
-            raise self._busy()
-        self._next_renewal = time.monotonic() + self.ttl / 3
-        if _has_sync_leases(self.saver):
-            _heartbeat.add(self)
+        self._took(await self.saver.aacquire_lease(self.thread_id, self.owner, self.ttl))
+
+    async def aperform(self, effect: Effect) -> Any:
+        """Async :meth:`perform`."""
+        if not self.folded:
+            return await perform_async(self.saver, effect)
+        kind = effect[0]
+        if not self._live:
+            if kind == LOAD:
+                taken, stored = await self.saver.aload_leased(*effect[1:4], self.owner, self.ttl)
+                self._took(taken)
+                return stored
+            self._check_open()
+            await self.aacquire()
+        if not _last_write(effect):
+            return await perform_async(self.saver, effect)
+        self._stop()
+        if kind == SAVE:
+            await self.saver.asave_released(effect[1], effect[2], self.owner)
+        else:
+            await self.saver.asave_writes_released(*effect[1:5], self.owner)
+        self._released = True
+        return None
 
     async def arelease(self) -> None:
         """Async :meth:`release`."""
-        _heartbeat.discard(self)
-        await self.saver.arelease_lease(self.thread_id, self.owner)
+        self._stop()
+        if not self._released:
+            self._released = True
+            await self.saver.arelease_lease(self.thread_id, self.owner)
+
+    # -- the heartbeat -------------------------------------------------------
 
     def renew_if_due(self, now: float) -> None:
         """Renew when a third of the lifetime has passed (called by the heartbeat)."""
-        if now >= self._next_renewal:
-            self._next_renewal = now + self.ttl / 3
-            self.saver.acquire_lease(self.thread_id, self.owner, self.ttl)
+        with self._lock:
+            if self._live and now >= self._next_renewal:
+                self._next_renewal = now + self.ttl / 3
+                self.saver.acquire_lease(self.thread_id, self.owner, self.ttl)
+
+
+def _last_write(effect: Effect) -> bool:
+    """Whether ``effect`` is the run's last write (``final`` on a SAVE or WRITES)."""
+    kind = effect[0]
+    return bool((kind == SAVE and effect[3]) or (kind == WRITES and effect[5]))
 
 
 def _has_sync_leases(saver: Any) -> bool:
@@ -127,20 +239,23 @@ def lease_for(saver: Any, thread_id: str | None, *, nested: bool) -> Lease | Non
     """The lease a run must hold, or ``None`` (no saver leases, no thread, or a nested run)."""
     if nested or thread_id is None or saver is None:
         return None
-    if not _offers_leases(type(saver)):
+    offers = _offers_leases(type(saver))
+    if offers is None:
         return None
-    return Lease(saver, thread_id, LEASE_SECONDS)
+    return Lease(saver, thread_id, LEASE_SECONDS, folded=offers)
 
 
-_capable: dict[type, bool] = {}
+_capable: dict[type, bool | None] = {}
 
 
-def _offers_leases(cls: type) -> bool:
+def _offers_leases(cls: type) -> bool | None:
+    """``None`` without leases, else whether the saver folds them into loads and writes."""
     # isinstance() against a runtime-checkable Protocol walks its attributes
     # (~10 us); the answer only depends on the class, so it is asked once.
-    known = _capable.get(cls)
-    if known is None:
-        from pausegraph.checkpoint.capabilities import ThreadLeases
+    if cls in _capable:
+        return _capable[cls]
+    from pausegraph.checkpoint.capabilities import FoldedLeases, ThreadLeases
 
-        known = _capable[cls] = issubclass(cls, ThreadLeases)
+    known = None if not issubclass(cls, ThreadLeases) else issubclass(cls, FoldedLeases)
+    _capable[cls] = known
     return known

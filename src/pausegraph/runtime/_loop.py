@@ -54,10 +54,14 @@ __all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 # The effects, as the drivers perform them:
-#   (LOAD, thread_id, ns, checkpoint_id)         -> the StoredCheckpoint or None
-#   (SAVE, checkpoint, parent_writes, final)     saver.save(...); final as in BaseCheckpointSaver
-#   (WRITES, thread_id, ns, checkpoint_id, writes)
-#   (RUN, tasks, step_values)                    the driver runs the tasks
+#   (LOAD, thread_id, ns, checkpoint_id)                 -> the StoredCheckpoint or None
+#   (SAVE, checkpoint, parent_writes, final)             saver.save(...)
+#   (WRITES, thread_id, ns, checkpoint_id, writes, final) saver.save_writes(...)
+#   (RUN, tasks, step_values)                            the driver runs the tasks
+# ``final`` marks the run's last write: nothing is stored after it, so a saver
+# may flush with it (BaseCheckpointSaver.save) and give the thread's lease back
+# in the same round trip. A run may also end without one (a fork, a breakpoint
+# in the first step); the driver then releases the lease on its own.
 
 NO_ANSWER: Any = object()
 """``RunOptions.nested_answer`` of a nested run whose parent got no resume value."""
@@ -180,7 +184,7 @@ class RunLoop:
         yield (SAVE, cp, writes, final)
         self._last_saved = cp.id
 
-    def _flush_exit(self) -> Generator[Effect, Any, None]:
+    def _flush_exit(self, *, final: bool = True) -> Generator[Effect, Any, None]:
         """Under ``durability="exit"``, write the newest checkpoint, self-contained."""
         cp = self.checkpoint
         if self.saver is None or cp is None or cp.id not in self._unsaved:
@@ -191,7 +195,7 @@ class RunLoop:
         # chained keys whole.
         cp = materialized(_replace(cp, versions=versions, parent_id=self._last_saved))
         self.checkpoint = cp
-        yield (SAVE, cp, (), True)
+        yield (SAVE, cp, (), final)
         self._unsaved.clear()
         self._last_saved = cp.id
 
@@ -311,7 +315,7 @@ class RunLoop:
     ) -> Generator[Effect, Any, None]:
         spec, opts = self.spec, self.opts
         stop = cp.step + 1 + opts.recursion_limit
-        before, after = opts.interrupt_before, opts.interrupt_after
+        after = opts.interrupt_after
         while True:
             if cp.step + 1 > stop:
                 raise GraphRecursionError(
@@ -324,11 +328,7 @@ class RunLoop:
                 self.values = output_values(spec, cp.values)
                 return
             pending = [t for t in tasks if t.writes is None]
-            if (
-                before
-                and not skip_before
-                and any(t.name in before or "*" in before for t in pending if t.name != START)
-            ):
+            if not skip_before and self._stops_before(tasks):
                 self._breakpoint(cp, tasks, extra)
                 return
             skip_before = False
@@ -358,21 +358,28 @@ class RunLoop:
             cp = self._next_checkpoint(cp, tasks, extra)
             extra = []
             self._extra = []
-            # The run stops after this save when nothing is left to run, a
-            # breakpoint follows, or the step budget is spent: then it is final
-            # (a saver may commit earlier saves without waiting for the disk).
-            final = (
-                not cp.frontier
-                or cp.step + 1 > stop
-                or bool(after and any(t.name in after or "*" in after for t in pending))
+            finished, tasks = tasks, P.plan(cp)
+            stop_after = bool(
+                after and any(t.name in after or "*" in after for t in pending if t.name != START)
             )
-            yield from self._save(cp, tasks, final=final)
+            # The run stops after this save when nothing is left to run, a
+            # breakpoint follows, or the step budget is spent: then it is final.
+            final = not tasks or cp.step + 1 > stop or stop_after or self._stops_before(tasks)
+            yield from self._save(cp, finished, final=final)
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
-            tasks = P.plan(cp)
-            if after and any(t.name in after or "*" in after for t in pending if t.name != START):
+            if stop_after:
                 self._breakpoint(cp, tasks, [])
                 return
+
+    def _stops_before(self, tasks: Sequence[Task]) -> bool:
+        """Whether an ``interrupt_before`` breakpoint stops the run ahead of ``tasks``."""
+        before = self.opts.interrupt_before
+        if not before:
+            return False
+        return any(
+            t.name in before or "*" in before for t in tasks if t.writes is None and t.name != START
+        )
 
     def _breakpoint(self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]]) -> None:
         self.stopped_at_breakpoint = True
@@ -508,12 +515,9 @@ class RunLoop:
         self.checkpoint = new
         if self._checkpoints_mode:
             self._emit_checkpoint(new)
-        yield (
-            SAVE,
-            new,
-            (),
-            True,
-        )  # a fork is written whatever the durability: it anchors the branch
+        # A fork is written whatever the durability: it anchors the branch. It is
+        # the run's last write only when nothing is left to run from it.
+        yield (SAVE, new, (), not P.plan(new))
         self._last_saved = new.id
         return StoredCheckpoint(new, ())
 
@@ -542,7 +546,7 @@ class RunLoop:
             if self._tasks_mode and visible:
                 self._emit_task_result(task)
             if self._parallel and self.saver is not None and self.opts.durability != "exit":
-                effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task)))
+                effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task), False))
                 task.saved = True
         elif task.interrupts:
             if self._tasks_mode:
@@ -566,7 +570,8 @@ class RunLoop:
         cp = self.checkpoint
         if self.saver is None or cp is None or self.opts.durability == "exit":
             return []
-        return [(WRITES, cp.thread_id, cp.ns, cp.id, (PendingWrite(task.id, P.JOURNAL, entries),))]
+        journal = (PendingWrite(task.id, P.JOURNAL, entries),)
+        return [(WRITES, cp.thread_id, cp.ns, cp.id, journal, False)]
 
     def _live_now(self) -> dict[str, Any]:
         assert self.checkpoint is not None
@@ -576,7 +581,7 @@ class RunLoop:
         if self.saver is None:
             return
         if self.opts.durability == "exit":
-            yield from self._flush_exit()
+            yield from self._flush_exit(final=False)  # the stop's writes follow
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
         paused = [t for t in tasks if t.interrupts and not t.done]
@@ -600,7 +605,7 @@ class RunLoop:
                 if t.journal:
                     writes.append(PendingWrite(t.id, P.JOURNAL, t.journal))
         if writes:
-            yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes))
+            yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
         from pausegraph.checkpoint.capabilities import (
