@@ -272,6 +272,54 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         """Sync :meth:`arelease_lease` (on the second connection)."""
         self._sync().release_lease(thread_id, owner)
 
+    async def aload_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Take the lease and load, in one statement (see ``FoldedLeases``)."""
+        flow = _ops.load_leased(self.serde, thread_id, ns, checkpoint_id, owner, ttl)
+        return await self._arun(flow)
+
+    async def asave_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """A final save that gives ``owner``'s lease back in the same statement."""
+        await self._arun(_ops.save(self.serde, checkpoint, parent_writes, release=owner))
+
+    async def asave_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Writes that give ``owner``'s lease back in the same statement."""
+        flow = _ops.save_writes(self.serde, thread_id, ns, checkpoint_id, writes, release=owner)
+        await self._arun(flow)
+
+    def load_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Sync :meth:`aload_leased` (on the second connection)."""
+        return self._sync().load_leased(thread_id, ns, checkpoint_id, owner, ttl)
+
+    def save_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """Sync :meth:`asave_released` (on the second connection)."""
+        self._sync().save_released(checkpoint, parent_writes, owner)
+
+    def save_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Sync :meth:`asave_writes_released` (on the second connection)."""
+        self._sync().save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
+
     async def arecall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""
         return await self._arun(_ops.recall_request(thread_id, key))

@@ -32,6 +32,7 @@ __all__ = [
     "list_threads",
     "list_waiting",
     "load",
+    "load_leased",
     "prune",
     "recall_request",
     "release_lease",
@@ -51,22 +52,58 @@ def load(
     return found[0] if found else None
 
 
+def load_leased(
+    serde: Serializer,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str | None,
+    owner: str,
+    ttl: float,
+) -> Flow[tuple[bool, StoredCheckpoint | None]]:
+    """Take the thread's lease and load, in one statement (two when the load came too early).
+
+    Returns:
+        ``(taken, loaded)``, as ``FoldedLeases.load_leased``.
+    """
+    params = {
+        "thread_id": thread_id,
+        "ns": ns,
+        "checkpoint_id": checkpoint_id,
+        "owner": owner,
+        "ttl": ttl,
+    }
+    leased = _sql.LOAD_LATEST_LEASED if checkpoint_id is None else _sql.LOAD_ONE_LEASED
+    rows = yield Query(leased, params)
+    status = rows[0][1]
+    if status == "busy":
+        return False, None
+    if status == "stale":
+        return True, (yield from load(serde, thread_id, ns, checkpoint_id))
+    found = assemble(rows[1:], serde, thread_id, ns)
+    return True, found[0] if found else None
+
+
 def save(
     serde: Serializer,
     checkpoint: Checkpoint,
     parent_writes: Sequence[PendingWrite],
     *,
     final: bool = True,
+    release: str | None = None,
 ) -> Flow[None]:
     """Store the checkpoint, its changed values and its parent's writes in one statement.
 
     Serializes now, before the flow runs, so no connection (or its lock) is
     held meanwhile, and an unstorable value fails before anything is sent. A
     save that is not ``final`` commits without waiting for the WAL flush: the
-    run's last save or write, which waits, flushes it too.
+    run's last save or write, which waits, flushes it too. ``release`` names
+    the owner whose lease the same statement gives back (a final save).
     """
-    statement = _sql.SAVE if final else _sql.SAVE_MIDRUN
-    return _run_once(Query(statement, save_params(checkpoint, parent_writes, serde)))
+    params = save_params(checkpoint, parent_writes, serde)
+    if release is not None:
+        params["owner"] = release
+        return _run_once(Query(_sql.SAVE_RELEASED, params))
+    return _run_once(Query(_sql.SAVE if final else _sql.SAVE_MIDRUN, params))
 
 
 def _run_once(query: Query) -> Flow[None]:
@@ -79,14 +116,23 @@ def save_writes(
     ns: str,
     checkpoint_id: str,
     writes: Sequence[PendingWrite],
+    *,
+    release: str | None = None,
 ) -> Flow[None]:
     """Store writes (and keep the waiting index) in one statement; serializes first, as :func:`save`.
 
+    ``release`` names the owner whose lease the same statement gives back.
+
     Raises:
-        CorruptCheckpointError: The checkpoint does not exist; nothing was written.
+        CorruptCheckpointError: The checkpoint does not exist; nothing was written
+            (a lease to release is released all the same).
     """
     params = save_writes_params(thread_id, ns, checkpoint_id, writes, serde)
-    return _save_writes(Query(_sql.SAVE_WRITES, params), thread_id, checkpoint_id)
+    statement = _sql.SAVE_WRITES
+    if release is not None:
+        params["owner"] = release
+        statement = _sql.SAVE_WRITES_RELEASED
+    return _save_writes(Query(statement, params), thread_id, checkpoint_id)
 
 
 def _save_writes(query: Query, thread_id: str, checkpoint_id: str) -> Flow[None]:

@@ -37,7 +37,8 @@ class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
     """Keeps checkpoints in PostgreSQL, shared by every process that connects to it.
 
     Offers every optional capability: the waiting index, thread leases (one
-    run per thread across processes, timed by the server's clock),
+    run per thread across processes, timed by the server's clock, taken with a
+    run's first load and given back with its last write),
     idempotency keys, listing and pruning. Each operation is one statement,
     so one round trip.
 
@@ -198,6 +199,53 @@ class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
     def release_lease(self, thread_id: str, owner: str) -> None:
         """Give the lease back if ``owner`` holds it."""
         self._run(_ops.release_lease(thread_id, owner))
+
+    def load_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Take the lease and load, in one statement (see ``FoldedLeases``)."""
+        return self._run(_ops.load_leased(self.serde, thread_id, ns, checkpoint_id, owner, ttl))
+
+    def save_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """A final save that gives ``owner``'s lease back in the same statement."""
+        self._run(_ops.save(self.serde, checkpoint, parent_writes, release=owner))
+
+    def save_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Writes that give ``owner``'s lease back in the same statement."""
+        flow = _ops.save_writes(self.serde, thread_id, ns, checkpoint_id, writes, release=owner)
+        self._run(flow)
+
+    async def aload_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Async :meth:`load_leased` (blocking)."""
+        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
+
+    async def asave_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """Async :meth:`save_released` (blocking)."""
+        self.save_released(checkpoint, parent_writes, owner)
+
+    async def asave_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_writes_released` (blocking)."""
+        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
 
     def recall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""

@@ -26,13 +26,16 @@ from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["LOCK_KEY", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "setup_flow"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the tables below; bump it and add a migration when they change.
 
 1. Checkpoints, values, writes, the waiting index, leases and requests.
 2. ``value_chains``: a list key stored as a snapshot plus appended chunks is
    listed once with its chunk count (expanded by the load query), instead of
    one entry per chunk, which grew each row with the length of the list.
+3. ``pausegraph_leases.epoch``: bumped by every change of a lease, so a run can
+   take its lease and load in one statement (see ``_sql.LOAD_LATEST_LEASED``);
+   a released lease stays as a free row instead of being deleted.
 """
 
 LOCK_KEY = 0x7061_7573_6567_7261  # "pausegra": the advisory lock that serializes setup
@@ -75,7 +78,8 @@ _CREATE: Mapping[str, Sequence[str]] = {
     # the server (which ends every run's connection anyway) frees all leases.
     LEASES: (
         f"""CREATE UNLOGGED TABLE IF NOT EXISTS {LEASES} (
-            thread_id {_KEY} PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)""",
+            thread_id {_KEY} PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL,
+            epoch bigint NOT NULL DEFAULT 0)""",
     ),
     REQUESTS: (
         f"""CREATE TABLE IF NOT EXISTS {REQUESTS} (
@@ -102,7 +106,7 @@ TABLES: Mapping[str, tuple[str, ...]] = {
     BLOBS: ("thread_id", "ns", "key", "version", "value"),
     WRITES: ("thread_id", "ns", "checkpoint_id", "task_id", "channel", "seq", "value"),
     WAITING: ("thread_id", "checkpoint_id", "graph", "paused_at", "metadata", "entry"),
-    LEASES: ("thread_id", "owner", "expires_at"),
+    LEASES: ("thread_id", "owner", "expires_at", "epoch"),
     REQUESTS: ("thread_id", "key", "checkpoint_id"),
 }
 """Each table's columns in order, as this version creates them."""
@@ -111,6 +115,8 @@ MIGRATIONS: Mapping[int, Sequence[str]] = {
     # Rows written by schema 1 list every chunk in value_keys; a NULL count
     # expands to just those entries, so they load unchanged.
     1: (f"ALTER TABLE {CHECKPOINTS} ADD COLUMN IF NOT EXISTS value_chains integer[]",),
+    # Leases held during the upgrade get epoch 0; the next change makes it 1 or more.
+    2: (f"ALTER TABLE {LEASES} ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0",),
 }
 """Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in setup's transaction."""
 

@@ -23,7 +23,9 @@ __all__ = [
     "LIST_THREADS",
     "LOAD_IDS",
     "LOAD_LATEST",
+    "LOAD_LATEST_LEASED",
     "LOAD_ONE",
+    "LOAD_ONE_LEASED",
     "LOAD_PAGE",
     "LOAD_PAGE_BEFORE",
     "META",
@@ -34,7 +36,9 @@ __all__ = [
     "REQUESTS",
     "SAVE",
     "SAVE_MIDRUN",
+    "SAVE_RELEASED",
     "SAVE_WRITES",
+    "SAVE_WRITES_RELEASED",
     "WAITING",
     "WRITES",
 ]
@@ -120,18 +124,63 @@ WITH target AS (
 SELECT count(*) FROM target"""
 """Task writes and the waiting-index entry; returns 0 (nothing written) without the checkpoint."""
 
+_RELEASE = f"""released AS (
+    UPDATE {LEASES} SET owner = '', expires_at = '-infinity', epoch = epoch + 1
+    WHERE thread_id = %(thread_id)s AND owner = %(owner)s
+), """
+# A lease row is never deleted while it may matter (only free ones, with their
+# thread): every change bumps ``epoch``, which is how a leased load knows that
+# its snapshot saw the previous holder's last write (see _LEASED_LOAD).
+
+
+def _releasing(statement: str) -> str:
+    """``statement`` (a ``WITH`` statement) also giving back ``%(owner)s``'s lease."""
+    return statement.replace("WITH ", "WITH " + _RELEASE, 1)
+
+
+SAVE_RELEASED = _releasing(SAVE)
+""":data:`SAVE` that also gives the run's lease back, in the same transaction."""
+
+SAVE_WRITES_RELEASED = _releasing(SAVE_WRITES)
+""":data:`SAVE_WRITES` that also gives the run's lease back, in the same transaction."""
+
 DELETE_THREAD = f"""
 WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %(thread_id)s),
 b AS (DELETE FROM {BLOBS} WHERE thread_id = %(thread_id)s),
 c AS (DELETE FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s),
 i AS (DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s),
-r AS (DELETE FROM {REQUESTS} WHERE thread_id = %(thread_id)s)
+r AS (DELETE FROM {REQUESTS} WHERE thread_id = %(thread_id)s),
+l AS (DELETE FROM {LEASES} WHERE thread_id = %(thread_id)s AND expires_at <= now())
 SELECT 1"""
+"""Everything of the thread; its lease only when no run holds it."""
 
 # -- loading ---------------------------------------------------------------------
 
 
-def _bundle(where: str, limit: str) -> str:
+_LEASED_LOAD = f"""seen AS (
+    SELECT epoch FROM {LEASES} WHERE thread_id = %(thread_id)s
+), took AS (
+    INSERT INTO {LEASES} (thread_id, owner, expires_at, epoch)
+    VALUES (%(thread_id)s, %(owner)s, now() + %(ttl)s * interval '1 second', 1)
+    ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner,
+        expires_at = excluded.expires_at, epoch = {LEASES}.epoch + 1
+    WHERE {LEASES}.owner = excluded.owner OR {LEASES}.expires_at <= now()
+    RETURNING epoch
+), """
+# The statement's snapshot predates its lease update. If the lease row changed
+# in between (the previous holder gave it back after the snapshot was taken),
+# the snapshot may miss that holder's last write: the status row says 'stale'
+# and the caller loads again, with a fresh snapshot, now that it holds the lease.
+_LEASE_STATUS = """SELECT -1 AS kind, CASE
+        WHEN NOT EXISTS (SELECT 1 FROM took) THEN 'busy'
+        WHEN (SELECT epoch FROM took) = coalesce((SELECT epoch FROM seen), 0) + 1 THEN 'ok'
+        ELSE 'stale' END AS id,
+    NULL::text AS key, NULL::text AS channel, NULL::bytea AS value, 0::bigint AS seq
+UNION ALL
+"""
+
+
+def _bundle(where: str, limit: str, *, leased: bool = False) -> str:
     """Checkpoints chosen by ``where`` with the values they read and their writes.
 
     Rows are ``(kind, id, key, channel, value, seq)``: kind 0 is a header
@@ -142,14 +191,19 @@ def _bundle(where: str, limit: str) -> str:
     primary key (a scalar subquery, and a lateral one fenced by ``OFFSET 0``:
     as joins the planner may scan the whole thread instead), so the cost
     does not grow with the thread's history.
+
+    ``leased`` also takes the thread's lease for ``%(owner)s`` (see
+    :data:`LOAD_LATEST_LEASED`); the first row (kind -1) then tells how that went.
     """
+    lease, gate = (_LEASED_LOAD, " AND EXISTS (SELECT 1 FROM took)") if leased else ("", "")
+    status = _LEASE_STATUS if leased else ""
     return f"""
-WITH cp AS (
+WITH {lease}cp AS (
     SELECT checkpoint_id, header, value_keys, value_versions, value_chains FROM {CHECKPOINTS}
-    WHERE thread_id = %(thread_id)s AND ns = %(ns)s{where}
+    WHERE thread_id = %(thread_id)s AND ns = %(ns)s{where}{gate}
     ORDER BY checkpoint_id DESC LIMIT {limit}
 )
-SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel,
+{status}SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel,
     header AS value, 0::bigint AS seq FROM cp
 UNION ALL
 SELECT 1, need.version, need.key, NULL,
@@ -171,6 +225,15 @@ ORDER BY 1, 6"""
 
 LOAD_LATEST = _bundle("", "1")
 LOAD_ONE = _bundle(" AND checkpoint_id = %(checkpoint_id)s", "1")
+LOAD_LATEST_LEASED = _bundle("", "1", leased=True)
+"""Takes the thread's lease (as :data:`ACQUIRE_LEASE`) and loads, in one statement.
+
+The first row is ``(-1, status, ...)``: ``'busy'`` (another run holds the
+lease; nothing loaded), ``'ok'`` (the rows after it are the load), or
+``'stale'`` (the lease is taken but the load may predate the previous
+holder's last write: load again).
+"""
+LOAD_ONE_LEASED = _bundle(" AND checkpoint_id = %(checkpoint_id)s", "1", leased=True)
 LOAD_PAGE = _bundle("", "%(size)s")
 LOAD_PAGE_BEFORE = _bundle(" AND checkpoint_id < %(before)s", "%(size)s")
 LOAD_IDS = _bundle(" AND checkpoint_id = ANY(%(ids)s::text[])", "ALL")
@@ -186,9 +249,10 @@ HEADERS_PAGE_BEFORE = _HEADERS.format(where=" AND checkpoint_id < %(before)s")
 # -- capabilities ----------------------------------------------------------------
 
 ACQUIRE_LEASE = f"""
-INSERT INTO {LEASES} (thread_id, owner, expires_at)
-VALUES (%(thread_id)s, %(owner)s, now() + %(ttl)s * interval '1 second')
-ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+INSERT INTO {LEASES} (thread_id, owner, expires_at, epoch)
+VALUES (%(thread_id)s, %(owner)s, now() + %(ttl)s * interval '1 second', 1)
+ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+    epoch = {LEASES}.epoch + 1
 WHERE {LEASES}.owner = excluded.owner OR {LEASES}.expires_at <= now()
 RETURNING owner"""
 """Takes a free or expired lease, or renews one's own; returns no row when another holds it.
@@ -196,7 +260,8 @@ RETURNING owner"""
 Times come from the server's clock, so every process agrees on expiry.
 """
 
-RELEASE_LEASE = f"DELETE FROM {LEASES} WHERE thread_id = %(thread_id)s AND owner = %(owner)s"
+RELEASE_LEASE = _RELEASE.removeprefix("released AS (").removesuffix("), ")
+"""Frees the lease if ``%(owner)s`` holds it (the row stays, its ``epoch`` bumped)."""
 
 RECALL_REQUEST = (
     f"SELECT checkpoint_id FROM {REQUESTS} WHERE thread_id = %(thread_id)s AND key = %(key)s"
