@@ -6,6 +6,7 @@ Each test gets a schema of its own (see ``postgres_schema`` in ``tests/_savers.p
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.capabilities import INBOX_TASK, WAITING, WaitingThread, encode_waiting
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.checkpoint.postgres import PostgresSaver, _sql
+from pausegraph.checkpoint.postgres._rows import save_params
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint, save_chain
 
@@ -201,3 +203,83 @@ def test_waiting_filters_page_as_the_memory_saver_does(cp: PostgresSaver) -> Non
                         after = page.next_cursor
                     pages.append(items)
                 assert pages[0] == pages[1], (metadata, graph, limit)
+
+
+def test_a_leased_load_behind_a_release_loads_again_and_sees_the_last_write(
+    url: str, cp: PostgresSaver
+) -> None:
+    # The previous holder releases after the leased load's snapshot was taken:
+    # the load waits on the lease row, takes the lease, sees its snapshot is
+    # stale by the epoch, and loads again. Without that it would miss `last`.
+    first = make_checkpoint({"a": 1})
+    cp.save(first)
+    assert cp.acquire_lease("t", "old", 30)
+    last = make_checkpoint({"a": 2}, first)
+    holder = psycopg.connect(url)  # not autocommit: its release waits for our commit
+    params = {**save_params(last, [], cp.serde), "owner": "old"}
+    holder.execute(_sql.SAVE_RELEASED, params, binary=True)
+    result: list[Any] = []
+    with PostgresSaver.from_conn_string(url) as other:
+        worker = threading.Thread(
+            target=lambda: result.append(other.load_leased("t", "", None, "new", 30))
+        )
+        worker.start()
+        with psycopg.connect(url, autocommit=True) as watch:
+            for _ in range(500):  # until the load waits on the holder's lease row
+                rows = watch.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%%seen AS%%'"
+                ).fetchall()
+                if rows:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the leased load never waited for the holder's release")
+        holder.commit()
+        worker.join(10)
+    holder.close()
+    taken, loaded = result[0]
+    assert taken is True and loaded is not None and loaded.checkpoint.id == last.id
+    assert not cp.acquire_lease("t", "third", 30)
+
+
+def test_a_leased_load_reads_busy_ok_or_stale_from_its_first_row() -> None:
+    from pausegraph.checkpoint.postgres import _ops
+    from pausegraph.checkpoint.serde import MsgpackSerializer
+
+    def first_row(status: str) -> Any:
+        flow = _ops.load_leased(MsgpackSerializer(), "t", "", None, "me", 30)
+        query = next(flow)
+        assert query.sql == _sql.LOAD_LATEST_LEASED and query.params["owner"] == "me"
+        try:
+            return flow.send([(-1, status, None, None, None, 0)])
+        except StopIteration as stop:
+            return stop.value
+
+    assert first_row("busy") == (False, None)
+    assert first_row("ok") == (True, None)  # nothing stored yet
+    again = first_row("stale")  # a second, plain load follows
+    assert again.sql == _sql.LOAD_LATEST
+
+
+def test_schema_2_gains_lease_epochs_and_its_held_leases_keep_working(url: str) -> None:
+    with PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        saver.save(make_checkpoint({"a": 1}))
+    with psycopg.connect(url, autocommit=True) as conn:  # what schema 2 looked like
+        conn.execute("ALTER TABLE pausegraph_leases DROP COLUMN epoch")
+        conn.execute("UPDATE pausegraph_meta SET value = '2'")
+        conn.execute(
+            "INSERT INTO pausegraph_leases VALUES ('t', 'old', now() + interval '30 seconds')"
+        )
+    with PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        assert saver.load_leased("t", "", None, "new", 30) == (False, None)
+        assert saver.acquire_lease("t", "old", 30)  # the holder renews
+        saver.release_lease("t", "old")
+        taken, loaded = saver.load_leased("t", "", None, "new", 30)
+        assert taken and loaded is not None and loaded.checkpoint.values == {"a": 1}
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM pausegraph_meta").fetchone() == ("3",)
+        # 0 when migrated; the renewal, the release and the leased load each add one
+        assert conn.execute("SELECT epoch FROM pausegraph_leases").fetchone() == (3,)

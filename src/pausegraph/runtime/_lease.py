@@ -40,6 +40,7 @@ class Lease:
     """
 
     __slots__ = (
+        "_held",
         "_live",
         "_lock",
         "_next_renewal",
@@ -59,8 +60,9 @@ class Lease:
         self.owner = f"{_OWNER_PREFIX}-{next(_owners)}"
         self._next_renewal = 0.0
         self._lock = threading.Lock()
-        self._live = False  # held and renewed by the heartbeat
-        self._released = False
+        self._live = False  # renewed by the heartbeat
+        self._held = False
+        self._released = False  # given back with the run's last write
 
     def _busy(self) -> ThreadBusyError:
         return ThreadBusyError(
@@ -72,6 +74,7 @@ class Lease:
     def _took(self, taken: bool) -> None:
         if not taken:
             raise self._busy()
+        self._held = True
         self._next_renewal = time.monotonic() + self.ttl / 3
         self._live = True
         if _has_sync_leases(self.saver):
@@ -121,14 +124,15 @@ class Lease:
             self.saver.save_released(effect[1], effect[2], self.owner)
         else:
             self.saver.save_writes_released(*effect[1:5], self.owner)
+        self._held = False
         self._released = True
         return None
 
     def release(self) -> None:
-        """Stop renewing and give the lease back (unless the last write did)."""
+        """Stop renewing and give the lease back (unless the last write did, or it was not taken)."""
         self._stop()
-        if not self._released:
-            self._released = True
+        if self._held:
+            self._held = False
             self.saver.release_lease(self.thread_id, self.owner)
 
     def _check_open(self) -> None:
@@ -168,14 +172,15 @@ class Lease:
             await self.saver.asave_released(effect[1], effect[2], self.owner)
         else:
             await self.saver.asave_writes_released(*effect[1:5], self.owner)
+        self._held = False
         self._released = True
         return None
 
     async def arelease(self) -> None:
         """Async :meth:`release`."""
         self._stop()
-        if not self._released:
-            self._released = True
+        if self._held:
+            self._held = False
             await self.saver.arelease_lease(self.thread_id, self.owner)
 
     # -- the heartbeat -------------------------------------------------------

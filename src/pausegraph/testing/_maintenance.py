@@ -9,11 +9,13 @@ import pytest
 
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.capabilities import (
+    FoldedLeases,
     RequestLog,
     ThreadLeases,
     ThreadMaintenance,
     WaitingIndex,
 )
+from pausegraph.errors import ThreadBusyError
 from pausegraph.testing._factories import (
     ask_graph,
     config,
@@ -26,10 +28,14 @@ from pausegraph.types import Command
 
 __all__ = [
     "test_a_lease_is_exclusive_until_released",
+    "test_a_leased_load_takes_the_lease_with_the_load",
+    "test_a_run_takes_and_gives_back_its_lease_with_its_store_calls",
     "test_after_pruning_a_paused_thread_still_resumes",
     "test_an_expired_lease_can_be_taken",
+    "test_async_folded_leases",
     "test_async_leases",
     "test_idempotency_keys_run_a_request_once",
+    "test_last_writes_store_and_give_the_lease_back",
     "test_list_threads_is_sorted_and_unique",
     "test_only_the_owner_releases_a_lease",
     "test_prune_each_namespace_and_only_that_thread",
@@ -88,6 +94,72 @@ async def test_async_leases(saver: Any) -> None:
     assert await saver.aacquire_lease("t1", "bob", 30) is False
     await saver.arelease_lease("t1", "ann")
     assert await saver.aacquire_lease("t1", "bob", 30) is True
+
+
+def test_a_leased_load_takes_the_lease_with_the_load(saver: Any) -> None:
+    require(saver, FoldedLeases)
+    assert saver.load_leased("new", "", None, "ann", 30) == (True, None)  # nothing stored yet
+    assert saver.acquire_lease("new", "bob", 30) is False
+    chain = save_chain(saver, 3, thread="t1")
+    taken, loaded = saver.load_leased("t1", "", None, "ann", 30)
+    assert taken is True and loaded is not None
+    assert loaded.checkpoint.id == chain[-1].id and loaded.checkpoint.values == chain[-1].values
+    assert saver.load_leased("t1", "", None, "bob", 30) == (False, None)  # busy: nothing loaded
+    assert saver.acquire_lease("t1", "bob", 30) is False
+    saver.release_lease("t1", "ann")
+    taken, loaded = saver.load_leased("t1", "", chain[0].id, "bob", 30)  # one checkpoint
+    assert taken is True and loaded is not None and loaded.checkpoint.id == chain[0].id
+    assert saver.load_leased("t1", "", chain[0].id, "bob", 30)[0] is True  # the owner renews
+
+
+def test_last_writes_store_and_give_the_lease_back(saver: Any) -> None:
+    require(saver, FoldedLeases)
+    first = make_checkpoint({"a": 1}, thread="t1")
+    saver.save(first, final=False)
+    assert saver.load_leased("t1", "", None, "ann", 30)[0] is True
+    second = make_checkpoint({"a": 2}, first, thread="t1")
+    saver.save_released(second, [PendingWrite("task-1", "a", 2)], "ann")
+    stored = saver.load("t1")
+    assert stored is not None and stored.checkpoint.id == second.id
+    parent = saver.load("t1", "", first.id)
+    assert parent is not None and parent.writes == (PendingWrite("task-1", "a", 2),)
+    assert saver.load_leased("t1", "", None, "bob", 30) == (True, stored)
+    saver.save_writes_released("t1", "", second.id, [PendingWrite("task-2", "b", [3])], "bob")
+    again = saver.load("t1")
+    assert again is not None and again.writes == (PendingWrite("task-2", "b", [3]),)
+    assert saver.acquire_lease("t1", "cy", 30) is True  # bob gave it back
+    # Another owner's last write stores but leaves cy's lease alone.
+    saver.save_writes_released("t1", "", second.id, [PendingWrite("task-3", "c", 4)], "bob")
+    assert saver.acquire_lease("t1", "dee", 30) is False
+
+
+@pytest.mark.asyncio
+async def test_async_folded_leases(saver: Any) -> None:
+    require(saver, FoldedLeases)
+    first = make_checkpoint({"a": 1}, thread="t1")
+    await saver.asave(first, final=False)
+    taken, loaded = await saver.aload_leased("t1", "", None, "ann", 30)
+    assert taken is True and loaded is not None and loaded.checkpoint.id == first.id
+    assert await saver.aload_leased("t1", "", None, "bob", 30) == (False, None)
+    second = make_checkpoint({"a": 2}, first, thread="t1")
+    await saver.asave_released(second, [], "ann")
+    assert (await saver.aload_leased("t1", "", None, "bob", 30))[0] is True
+    await saver.asave_writes_released("t1", "", second.id, [PendingWrite("x", "a", 5)], "bob")
+    assert saver.acquire_lease("t1", "cy", 30) is True
+    stored = await saver.aload("t1")
+    assert stored is not None and stored.writes == (PendingWrite("x", "a", 5),)
+
+
+def test_a_run_takes_and_gives_back_its_lease_with_its_store_calls(saver: Any) -> None:
+    require(saver, FoldedLeases)
+    graph = ask_graph(saver)
+    graph.invoke({"question": "ok?", "answer": ""}, config("t1"))
+    assert saver.acquire_lease("t1", "probe", 30) is True  # the pause gave it back
+    with pytest.raises(ThreadBusyError):
+        graph.invoke(Command(resume="yes"), config("t1"))
+    saver.release_lease("t1", "probe")
+    assert graph.invoke(Command(resume="yes"), config("t1"))["answer"] == "yes"
+    assert saver.acquire_lease("t1", "probe", 30) is True  # so did the end
 
 
 def test_request_log_keeps_the_first_checkpoint(saver: Any) -> None:
