@@ -6,9 +6,10 @@ the savers in ``_saver`` only run flows (``client.execute_command``, with or
 without ``await``). So the key layout, the scripts and the (de)serialization
 exist once, and the sync and async savers cannot drift apart.
 
-Round trips: ``save`` and ``save_writes`` one each (a script, atomic);
-``load`` two (header and writes, then the values it names), whatever the
-history's length; ``history`` two per page of checkpoints.
+Round trips: ``save`` and ``save_writes`` one each (a script, atomic), also
+when they give the run's lease back; ``load`` two (header and writes, then the
+values it names), whatever the history's length, also when it takes the
+lease; ``history`` two per page of checkpoints.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "HistoryPages",
     "delete_thread",
     "load",
+    "load_leased",
     "save",
     "save_writes",
     "text_of",
@@ -159,6 +161,26 @@ def load(
     """The checkpoint (the newest when ``checkpoint_id`` is ``None``) and its writes."""
     k = cx.keys.ns(thread_id, ns)
     reply = yield Call((k.ids, k.cps, k.writes, k.worder, checkpoint_id or ""), _lua.LOAD, 4)
+    return (yield from _loaded(cx, thread_id, ns, k, reply))
+
+
+def load_leased(
+    cx: Context, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+) -> Flow[tuple[bool, StoredCheckpoint | None]]:
+    """Take the thread's lease and load, in one script (see ``FoldedLeases``)."""
+    k = cx.keys.ns(thread_id, ns)
+    args = (k.ids, k.cps, k.writes, k.worder, cx.keys.lease(thread_id))
+    ms = max(1, round(ttl * 1000))
+    reply = yield Call((*args, checkpoint_id or "", owner, ms), _lua.LOAD_LEASED, 5)
+    if reply == 0:
+        return False, None
+    return True, (yield from _loaded(cx, thread_id, ns, k, None if reply == 1 else reply))
+
+
+def _loaded(
+    cx: Context, thread_id: str, ns: str, k: NsKeys, reply: Any
+) -> Flow[StoredCheckpoint | None]:
+    """The stored checkpoint of a ``LOAD``-shaped reply, its values fetched."""
     if reply is None:
         return None
     checkpoint, writes = _decode(cx, thread_id, ns, reply)
@@ -217,12 +239,19 @@ def _write_args(cx: Context, writes: Sequence[PendingWrite]) -> list[Any]:
     return args
 
 
-def save(cx: Context, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite]) -> Flow[None]:
+def save(
+    cx: Context,
+    checkpoint: Checkpoint,
+    parent_writes: Sequence[PendingWrite],
+    *,
+    release: str | None = None,
+) -> Flow[None]:
     """Store the header, the blobs it adds and the parent's writes in one script.
 
     A root checkpoint also drops the thread's waiting-index entry and settles
     its expiry: with a ``ttl``, a checkpoint with nothing left to run (the run
     ended) starts the countdown; any other root checkpoint stops it.
+    ``release`` names the owner whose lease the script gives back.
     """
     dumps = cx.serde.dumps
     thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
@@ -244,6 +273,7 @@ def save(cx: Context, checkpoint: Checkpoint, parent_writes: Sequence[PendingWri
         cx.keys.threads,
         cx.keys.waiting,
         cx.keys.waiting_entries,
+        cx.keys.lease(thread_id),
         thread_id,
         k.field,
         k.base,
@@ -252,19 +282,29 @@ def save(cx: Context, checkpoint: Checkpoint, parent_writes: Sequence[PendingWri
         mode,
         ttl or 0,
         parent or "",
+        release or "",
         len(blobs),
         *blobs,
     ]
     if parent is not None and parent_writes:
         # As in the memory saver, an index write here is no write (and sets no index).
         args += _write_args(cx, [w for w in parent_writes if w.channel != WAITING])
-    yield Call(tuple(args), _lua.SAVE, 10)
+    yield Call(tuple(args), _lua.SAVE, 11)
 
 
 def save_writes(
-    cx: Context, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    cx: Context,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    writes: Sequence[PendingWrite],
+    *,
+    release: str | None = None,
 ) -> Flow[None]:
     """Store writes against a checkpoint; a :data:`WAITING` write updates the index instead.
+
+    ``release`` names the owner whose lease the script gives back (even when
+    the checkpoint is missing).
 
     Raises:
         CorruptCheckpointError: The checkpoint does not exist (nothing was written).
@@ -289,14 +329,16 @@ def save_writes(
         cx.keys.waiting,
         cx.keys.waiting_entries,
         graph_index,
+        cx.keys.lease(thread_id),
         thread_id,
         checkpoint_id,
         op,
         member,
         entry,
+        release or "",
         *_write_args(cx, plain),
     )
-    if not (yield Call(args, _lua.SAVE_WRITES, 7)):
+    if not (yield Call(args, _lua.SAVE_WRITES, 8)):
         raise CorruptCheckpointError(
             f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
             "it does not exist."

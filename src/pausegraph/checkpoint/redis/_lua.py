@@ -26,6 +26,7 @@ __all__ = [
     "LEASE_RELEASE",
     "LIST_THREADS",
     "LOAD",
+    "LOAD_LEASED",
     "PRUNE_APPLY",
     "PRUNE_READ",
     "REMEMBER_REQUEST",
@@ -142,6 +143,33 @@ local function collect_writes(out, wr, wo, cid)
   end
 end
 
+-- {cid, header, write key, write value, ...} of cid ('' = the newest), or false.
+local function load_entry(ids, cps, wr, wo, cid)
+  if cid == '' then
+    local newest = redis.call('ZREVRANGEBYLEX', ids, '+', '-', 'LIMIT', 0, 1)
+    if #newest == 0 then return false end
+    cid = newest[1]
+  end
+  local header = redis.call('HGET', cps, cid)
+  if not header then return false end
+  local out = {cid, header}
+  collect_writes(out, wr, wo, cid)
+  return out
+end
+
+-- Take the lease for owner for ms milliseconds when free or already owner's.
+local function take_lease(key, owner, ms)
+  local holder = redis.call('GET', key)
+  if holder and holder ~= owner then return false end
+  redis.call('SET', key, owner, 'PX', ms)
+  return true
+end
+
+-- Give the lease back if owner ('' = nobody) holds it.
+local function give_lease(key, owner)
+  if owner ~= '' and redis.call('GET', key) == owner then redis.call('DEL', key) end
+end
+
 local function hset_args(key, from, to)
   for i = from, to, 1000 do
     redis.call('HSET', key, unpack(ARGV, i, math.min(to, i + 999)))
@@ -158,16 +186,17 @@ def _script(name: str, body: str) -> Script:
 SAVE = _script(
     "save",
     r"""
--- KEYS: meta, requests, ids, cps, vals, writes, worder, threads, waiting, entries
+-- KEYS: meta, requests, ids, cps, vals, writes, worder, threads, waiting, entries, lease
 -- ARGV: tid, ns field, ns base, cid, header, mode ('' in a subgraph), ttl ms,
---       parent id or '', 2 * blobs, blob field/value pairs..., write triples...
+--       parent id or '', lease owner to release or '',
+--       2 * blobs, blob field/value pairs..., write triples...
 local meta, ids, cid = KEYS[1], KEYS[3], ARGV[4]
 redis.call('HSET', meta, ARGV[2], ARGV[3])
 redis.call('ZADD', ids, 0, cid)
 redis.call('HSET', KEYS[4], cid, ARGV[5])
-local blobs = tonumber(ARGV[9])
-if blobs > 0 then hset_args(KEYS[5], 10, 9 + blobs) end
-local parent, first = ARGV[8], 10 + blobs
+local blobs = tonumber(ARGV[10])
+if blobs > 0 then hset_args(KEYS[5], 11, 10 + blobs) end
+local parent, first = ARGV[8], 11 + blobs
 if first <= #ARGV and parent ~= '' and redis.call('ZSCORE', ids, parent) then
   put_writes(KEYS[6], KEYS[7], parent, first)
 end
@@ -178,6 +207,7 @@ else
   drop_waiting(meta, KEYS[9], KEYS[10], ARGV[1])
   settle(meta, KEYS[2], KEYS[8], ARGV[1], ARGV[6], ARGV[7])
 end
+give_lease(KEYS[11], ARGV[9])
 return 1
 """,
 )
@@ -185,11 +215,13 @@ return 1
 SAVE_WRITES = _script(
     "save_writes",
     r"""
--- KEYS: meta, ids, writes, worder, waiting, entries, graph index
--- ARGV: tid, cid, waiting op ('', 'del', 'set'), member, entry, write triples...
+-- KEYS: meta, ids, writes, worder, waiting, entries, graph index, lease
+-- ARGV: tid, cid, waiting op ('', 'del', 'set'), member, entry,
+--       lease owner to release or '', write triples...
+give_lease(KEYS[8], ARGV[6])
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 0 end
-if #ARGV >= 6 then
-  put_writes(KEYS[3], KEYS[4], ARGV[2], 6)
+if #ARGV >= 7 then
+  put_writes(KEYS[3], KEYS[4], ARGV[2], 7)
   join_expiry(KEYS[1], {KEYS[3], KEYS[4]})
 end
 if ARGV[3] ~= '' then
@@ -210,17 +242,18 @@ LOAD = _script(
     r"""
 -- KEYS: ids, cps, writes, worder. ARGV: cid ('' = the newest).
 -- Returns {cid, header, write key, write value, ...} or nil.
-local cid = ARGV[1]
-if cid == '' then
-  local newest = redis.call('ZREVRANGEBYLEX', KEYS[1], '+', '-', 'LIMIT', 0, 1)
-  if #newest == 0 then return false end
-  cid = newest[1]
-end
-local header = redis.call('HGET', KEYS[2], cid)
-if not header then return false end
-local out = {cid, header}
-collect_writes(out, KEYS[3], KEYS[4], cid)
-return out
+return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+""",
+)
+
+LOAD_LEASED = _script(
+    "load_leased",
+    r"""
+-- KEYS: ids, cps, writes, worder, lease. ARGV: cid ('' = the newest), owner, ms.
+-- Returns 0 (another owner holds the lease), 1 (taken; nothing to load), or
+-- LOAD's reply (taken). One script: nothing can run between the two.
+if not take_lease(KEYS[5], ARGV[2], ARGV[3]) then return 0 end
+return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) or 1
 """,
 )
 
@@ -273,10 +306,8 @@ LEASE_ACQUIRE = _script(
     "lease_acquire",
     r"""
 -- KEYS: lease. ARGV: owner, ms. Take it when free or already ours.
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+if take_lease(KEYS[1], ARGV[1], ARGV[2]) then return 1 end
+return 0
 """,
 )
 
@@ -284,7 +315,7 @@ LEASE_RELEASE = _script(
     "lease_release",
     r"""
 -- KEYS: lease. ARGV: owner.
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+give_lease(KEYS[1], ARGV[1])
 return 1
 """,
 )
@@ -365,6 +396,7 @@ SCRIPTS = (
     SAVE,
     SAVE_WRITES,
     LOAD,
+    LOAD_LEASED,
     HISTORY_PAGE,
     DELETE_THREAD,
     WAITING_PAGE,

@@ -217,6 +217,53 @@ class _RedisSaverBase(BaseCheckpointSaver):
         """Async :meth:`release_lease`."""
         await self._arun(_extras.release_lease(self, thread_id, owner))
 
+    def load_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Take the lease and load, in one script (see :class:`FoldedLeases`)."""
+        return self._run(_flows.load_leased(self, thread_id, ns, checkpoint_id, owner, ttl))
+
+    async def aload_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Async :meth:`load_leased`."""
+        return await self._arun(_flows.load_leased(self, thread_id, ns, checkpoint_id, owner, ttl))
+
+    def save_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """A final save that gives ``owner``'s lease back in the same script."""
+        self._run(_flows.save(self, checkpoint, parent_writes, release=owner))
+
+    async def asave_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """Async :meth:`save_released`."""
+        await self._arun(_flows.save(self, checkpoint, parent_writes, release=owner))
+
+    def save_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Writes that give ``owner``'s lease back in the same script."""
+        self._run(_flows.save_writes(self, thread_id, ns, checkpoint_id, writes, release=owner))
+
+    async def asave_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_writes_released`."""
+        flow = _flows.save_writes(self, thread_id, ns, checkpoint_id, writes, release=owner)
+        await self._arun(flow)
+
     def recall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""
         return self._run(_extras.recall_request(self, thread_id, key))
