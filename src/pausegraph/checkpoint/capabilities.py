@@ -8,6 +8,8 @@ is all a saver needs to run graphs. A saver may also offer:
 * :class:`ThreadLeases`: one run per thread at a time, across processes;
   :class:`FoldedLeases` besides, when the lease can ride on a run's first load
   and last write (two round trips fewer per run);
+* :class:`BatchedWrites`: several saves and writes in one round trip (runs
+  with ``durability="async"`` store their mid-run checkpoints that way);
 * :class:`RequestLog`: idempotency keys, so a retried resume does nothing twice;
 * :class:`ThreadMaintenance`: list threads and prune old checkpoints.
 
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
@@ -37,15 +39,18 @@ if TYPE_CHECKING:
 __all__ = [
     "INBOX_TASK",
     "WAITING",
+    "BatchedWrites",
     "BlockingAsyncTwins",
     "FoldedLeases",
     "RequestLog",
+    "SaveItem",
     "ThreadLeases",
     "ThreadMaintenance",
     "WaitingIndex",
     "WaitingInterrupt",
     "WaitingPage",
     "WaitingThread",
+    "WritesItem",
     "cursor_of",
     "decode_waiting",
     "encode_waiting",
@@ -280,6 +285,59 @@ class FoldedLeases(ThreadLeases, Protocol):
         owner: str,
     ) -> None:
         """Async :meth:`save_writes_released`."""
+        ...
+
+
+class SaveItem(NamedTuple):
+    """A ``save(checkpoint, parent_writes)`` in a batch (see :class:`BatchedWrites`)."""
+
+    checkpoint: Checkpoint
+    parent_writes: Sequence[PendingWrite]
+
+
+class WritesItem(NamedTuple):
+    """A ``save_writes(thread_id, ns, checkpoint_id, writes)`` in a batch."""
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    writes: Sequence[PendingWrite]
+
+
+@runtime_checkable
+class BatchedWrites(Protocol):
+    """Several saves and writes stored in one round trip, in order."""
+
+    def write_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Store ``items`` in order, as ``save``/``save_writes`` would one by one.
+
+        Args:
+            items: What to store; a later item may read what an earlier one stored.
+            final: The batch ends with the run's last write (as ``save(final=...)``:
+                a saver may skip the disk flush for batches that do not).
+            release: Give this owner's lease on the thread of the last item back
+                after storing, as ``FoldedLeases.save_released`` does.
+
+        Raises:
+            CorruptCheckpointError: A ``WritesItem`` names a checkpoint that
+                neither the store nor an earlier item holds.
+        """
+        ...
+
+    async def awrite_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Async :meth:`write_batch`."""
         ...
 
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
-from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_sync
 from pausegraph.runtime._planner import Task
+from pausegraph.runtime._store import RunStore
 from pausegraph.runtime._tasks import (
     Call,
     Sleep,
@@ -120,21 +120,21 @@ def drive_sync(
     """Run ``loop`` in this thread (parallel tasks in a pool); yields stream chunks."""
     spec = loop.spec
     out = loop.out
+    store = RunStore(saver, loop)
 
     def on_journal(task: Task, entries: list[Any]) -> None:
         for eff in loop.journal(task, entries):
-            perform_sync(saver, eff)
+            store.write_now(eff)
 
     def finish(task: Task) -> None:
         for eff in loop.task_done(task):
-            perform_sync(saver, eff)
+            store.perform(eff)
 
     scope = RunScope(config, writer, on_journal, saver, loop.sink)
-    lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
-    if lease is not None:
-        lease.start()
+    store.start()
     gen = loop.run()
     result: Any = None
+    failing = True
     try:
         while True:
             try:
@@ -143,26 +143,26 @@ def drive_sync(
                 break
             result = None
             if effect[0] == RUN:
+                tasks: list[Task] = effect[1]
                 # Chunks reach the caller before the next step runs, or once the
-                # run has stopped: by then what they report is saved, and a paused
-                # thread's lease is released, so the caller may resume at once.
+                # run has stopped: by then what they report is saved (with
+                # durability="sync"), and a paused thread's lease is released,
+                # so the caller may resume at once.
+                store.step(tasks, reporting=bool(out))
                 while out:
                     yield out.popleft()
-                tasks: list[Task] = effect[1]
                 values = effect[2]
                 if len(tasks) == 1:
                     run_task_sync(spec, tasks[0], values, scope)
                     finish(tasks[0])
                 else:
                     _run_parallel_sync(spec, tasks, values, scope, finish)
-            elif lease is not None:
-                result = lease.perform(effect)
             else:
-                result = perform_sync(saver, effect)
+                result = store.perform(effect)
+        failing = False
     finally:
         gen.close()
-        if lease is not None:
-            lease.release()
+        store.close(failing=failing)
     while out:
         yield out.popleft()
 

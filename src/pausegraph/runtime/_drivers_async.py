@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import executor
-from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._loop import RUN, RunLoop
-from pausegraph.runtime._perform import perform_async, perform_sync
+from pausegraph.runtime._perform import perform_async
 from pausegraph.runtime._planner import Task
+from pausegraph.runtime._store import RunStore
 from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
 
 if TYPE_CHECKING:
@@ -77,11 +77,11 @@ async def drive_async(
     """Run ``loop`` on the event loop; yields stream chunks."""
     spec = loop.spec
     out = loop.out
-    lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
-    if lease is not None:
-        await lease.astart()
+    store = RunStore(saver, loop)
+    await store.astart()
     gen = loop.run()
     result: Any = None
+    failing = True
     try:
         while True:
             try:
@@ -91,19 +91,19 @@ async def drive_async(
             result = None
             if effect[0] == RUN:
                 # Chunks reach the caller before the next step runs, or once the
-                # run has stopped: by then what they report is saved, and a paused
-                # thread's lease is released, so the caller may resume at once.
+                # run has stopped: by then what they report is saved (with
+                # durability="sync"), and a paused thread's lease is released,
+                # so the caller may resume at once.
+                await store.astep(effect[1], reporting=bool(out))
                 while out:
                     yield out.popleft()
-                await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
-            elif lease is not None:
-                result = await lease.aperform(effect)
+                await _run_tasks_async(loop, spec, store, effect[1], effect[2], config, writer)
             else:
-                result = await perform_async(saver, effect)
+                result = await store.aperform(effect)
+        failing = False
     finally:
         gen.close()
-        if lease is not None:
-            await lease.arelease()
+        await store.aclose(failing=failing)
     while out:
         yield out.popleft()
 
@@ -111,7 +111,7 @@ async def drive_async(
 async def _run_tasks_async(
     loop: RunLoop,
     spec: GraphSpec,
-    saver: Any,
+    store: RunStore,
     tasks: list[Task],
     values: Mapping[str, Any],
     config: dict[str, Any],
@@ -119,9 +119,9 @@ async def _run_tasks_async(
 ) -> None:
     def on_journal(task: Task, entries: list[Any]) -> None:
         for eff in loop.journal(task, entries):
-            perform_sync(saver, eff)
+            store.write_now(eff)
 
-    scope = RunScope(config, writer, on_journal, saver, loop.sink)
+    scope = RunScope(config, writer, on_journal, store.saver, loop.sink)
 
     def flow(task: Task) -> TaskFlow:
         return task_flow(spec, task, values, scope)
@@ -129,7 +129,7 @@ async def _run_tasks_async(
     if len(tasks) == 1:
         await _run_flow_async(flow(tasks[0]))
         for eff in loop.task_done(tasks[0]):
-            await perform_async(saver, eff)
+            await store.aperform(eff)
         return
     running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
     pending = set(running)
@@ -139,7 +139,7 @@ async def _run_tasks_async(
             for fut in done:
                 fut.result()
                 for eff in loop.task_done(running[fut]):
-                    await perform_async(saver, eff)
+                    await store.aperform(eff)
     finally:
         for fut in pending:
             fut.cancel()

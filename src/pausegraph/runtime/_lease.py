@@ -18,8 +18,15 @@ import uuid
 from typing import Any
 
 from pausegraph.errors import ThreadBusyError
-from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
-from pausegraph.runtime._perform import perform_async, perform_sync
+from pausegraph.runtime._loop import LOAD, SAVE, Effect
+from pausegraph.runtime._perform import (
+    batches,
+    is_last_write,
+    perform_async,
+    perform_batch_async,
+    perform_batch_sync,
+    perform_sync,
+)
 
 __all__ = ["LEASE_SECONDS", "Lease", "lease_for"]
 
@@ -117,7 +124,7 @@ class Lease:
                 return stored
             self._check_open()
             self.acquire()
-        if not _last_write(effect):
+        if not is_last_write(effect):
             return perform_sync(self.saver, effect)
         self._stop()
         if kind == SAVE:
@@ -127,6 +134,22 @@ class Lease:
         self._held = False
         self._released = True
         return None
+
+    def perform_batch(self, effects: list[Effect]) -> None:
+        """Store SAVE and WRITES effects in order, in one call where the saver can.
+
+        A batch that ends with the run's last write gives the lease back with it.
+        """
+        if len(effects) == 1 or not batches(self.saver):
+            for effect in effects:
+                self.perform(effect)
+        elif self.folded and is_last_write(effects[-1]):
+            self._stop()
+            perform_batch_sync(self.saver, effects, release=self.owner)
+            self._held = False
+            self._released = True
+        else:
+            perform_batch_sync(self.saver, effects)
 
     def release(self) -> None:
         """Stop renewing and give the lease back (unless the last write did, or it was not taken)."""
@@ -165,7 +188,7 @@ class Lease:
                 return stored
             self._check_open()
             await self.aacquire()
-        if not _last_write(effect):
+        if not is_last_write(effect):
             return await perform_async(self.saver, effect)
         self._stop()
         if kind == SAVE:
@@ -175,6 +198,19 @@ class Lease:
         self._held = False
         self._released = True
         return None
+
+    async def aperform_batch(self, effects: list[Effect]) -> None:
+        """Async :meth:`perform_batch`."""
+        if len(effects) == 1 or not batches(self.saver):
+            for effect in effects:
+                await self.aperform(effect)
+        elif self.folded and is_last_write(effects[-1]):
+            self._stop()
+            await perform_batch_async(self.saver, effects, release=self.owner)
+            self._held = False
+            self._released = True
+        else:
+            await perform_batch_async(self.saver, effects)
 
     async def arelease(self) -> None:
         """Async :meth:`release`."""
@@ -191,12 +227,6 @@ class Lease:
             if self._live and now >= self._next_renewal:
                 self._next_renewal = now + self.ttl / 3
                 self.saver.acquire_lease(self.thread_id, self.owner, self.ttl)
-
-
-def _last_write(effect: Effect) -> bool:
-    """Whether ``effect`` is the run's last write (``final`` on a SAVE or WRITES)."""
-    kind = effect[0]
-    return bool((kind == SAVE and effect[3]) or (kind == WRITES and effect[5]))
 
 
 def _has_sync_leases(saver: Any) -> bool:

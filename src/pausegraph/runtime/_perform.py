@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
 from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
 
-__all__ = ["perform_async", "perform_sync"]
+__all__ = [
+    "batch_items",
+    "batches",
+    "is_last_write",
+    "perform_async",
+    "perform_batch_async",
+    "perform_batch_sync",
+    "perform_sync",
+]
 
 
 def perform_sync(saver: Any, effect: Effect) -> Any:
@@ -31,3 +41,64 @@ async def perform_async(saver: Any, effect: Effect) -> Any:
     elif kind == LOAD:
         return await saver.aload(effect[1], effect[2], effect[3])
     return None
+
+
+def batch_items(effects: Sequence[Effect]) -> list[SaveItem | WritesItem]:
+    """SAVE and WRITES effects as the items of ``BatchedWrites.write_batch``."""
+    return [
+        SaveItem(e[1], e[2]) if e[0] == SAVE else WritesItem(e[1], e[2], e[3], e[4])
+        for e in effects
+    ]
+
+
+def is_last_write(effect: Effect) -> bool:
+    """Whether ``effect`` is the run's last write (``final`` on a SAVE or WRITES)."""
+    kind = effect[0]
+    return bool((kind == SAVE and effect[3]) or (kind == WRITES and effect[5]))
+
+
+def perform_batch_sync(saver: Any, effects: Sequence[Effect], release: str | None = None) -> None:
+    """Store SAVE and WRITES effects in order: in one call when the saver batches writes.
+
+    ``release`` (a lease owner) is only given with a batching saver, for a
+    batch that ends with the run's last write.
+    """
+    if len(effects) == 1:
+        perform_sync(saver, effects[0])
+        return
+    if batches(saver):
+        final = is_last_write(effects[-1])
+        saver.write_batch(batch_items(effects), final=final, release=release)
+        return
+    for effect in effects:
+        perform_sync(saver, effect)
+
+
+async def perform_batch_async(
+    saver: Any, effects: Sequence[Effect], release: str | None = None
+) -> None:
+    """Async :func:`perform_batch_sync`."""
+    if len(effects) == 1:
+        await perform_async(saver, effects[0])
+        return
+    if batches(saver):
+        final = is_last_write(effects[-1])
+        await saver.awrite_batch(batch_items(effects), final=final, release=release)
+        return
+    for effect in effects:
+        await perform_async(saver, effect)
+
+
+_batching: dict[type, bool] = {}
+
+
+def batches(saver: Any) -> bool:
+    """Whether ``saver`` offers ``BatchedWrites``."""
+    # Asked once per class: isinstance() against a Protocol walks its attributes.
+    cls = type(saver)
+    known = _batching.get(cls)
+    if known is None:
+        from pausegraph.checkpoint.capabilities import BatchedWrites
+
+        known = _batching[cls] = issubclass(cls, BatchedWrites)
+    return known
