@@ -21,10 +21,16 @@ import psycopg
 
 from _savers import postgres_schema
 from pausegraph.checkpoint._records import PendingWrite
-from pausegraph.checkpoint.capabilities import INBOX_TASK, WAITING, WaitingThread, encode_waiting
+from pausegraph.checkpoint.capabilities import (
+    INBOX_TASK,
+    WAITING,
+    SaveItem,
+    WaitingThread,
+    encode_waiting,
+)
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.checkpoint.postgres import PostgresSaver, _sql
-from pausegraph.checkpoint.postgres._rows import save_params
+from pausegraph.checkpoint.postgres._rows import save_many_params, save_params
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint, save_chain
 
@@ -283,3 +289,40 @@ def test_schema_2_gains_lease_epochs_and_its_held_leases_keep_working(url: str) 
         assert conn.execute("SELECT value FROM pausegraph_meta").fetchone() == ("3",)
         # 0 when migrated; the renewal, the release and the leased load each add one
         assert conn.execute("SELECT epoch FROM pausegraph_leases").fetchone() == (3,)
+
+
+def test_saving_several_checkpoints_probes_each_parent_by_key(cp: PostgresSaver) -> None:
+    """A parent's writes in SAVE_MANY once planned as a hash of the thread's every checkpoint."""
+    chain = save_chain(cp, 3)
+    more = [make_checkpoint({"x": i}, chain[-1]) for i in range(2)]
+    conn = cp.conn
+    assert isinstance(conn, psycopg.Connection)
+    conn.execute(  # a long history, cheaply: rows no load will read
+        "INSERT INTO pausegraph_checkpoints SELECT 't', '', 'old-' || i, NULL, i, 'loop', '', "
+        "'{}', '{}', '', NULL FROM generate_series(1, 50000) AS i"
+    )
+    conn.execute("ANALYZE")
+    items = [(more[0], [PendingWrite("task", "x", 1)]), (more[1], [])]
+    params = save_many_params(items, cp.serde)
+    plans = []
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        conn.execute(f"SET plan_cache_mode = {mode}")
+        for _ in range(2):
+            rows = conn.execute("EXPLAIN " + _sql.SAVE_MANY, params, prepare=True).fetchall()
+        plans.append("\n".join(row[0] for row in rows))
+    plan = "\n".join(plans)
+    assert "hashed SubPlan" not in plan and "Seq Scan on pausegraph_checkpoints" not in plan, plan
+    assert "checkpoint_id = w.target" in plan, plan
+
+
+def test_a_batch_stores_its_checkpoints_as_one_by_one_saves_would(cp: PostgresSaver) -> None:
+    memory = InMemorySaver()
+    first = make_checkpoint({"a": 1, "log": ["x"]})
+    odd = make_checkpoint({'k"1': "v\\", "log": ["x", "y"]}, first, source="update")
+    last = make_checkpoint({"a": 2}, odd, metadata={"step": 3})
+    writes = [PendingWrite('t"a', "a", 1), PendingWrite("tb", "b", [2])]
+    for saver in (cp, memory):
+        saver.save(first)
+        items = [SaveItem(odd, writes), SaveItem(last, [PendingWrite("tc", "c", 3)])]
+        saver.write_batch(items) if saver is cp else [saver.save(*i) for i in items]
+    assert list(cp.history("t")) == list(memory.history("t"))

@@ -13,7 +13,7 @@ import psycopg
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
-from pausegraph.checkpoint.capabilities import WaitingPage
+from pausegraph.checkpoint.capabilities import SaveItem, WaitingPage, WritesItem
 from pausegraph.checkpoint.postgres import _ops
 from pausegraph.checkpoint.postgres._conn import (
     check_connection,
@@ -271,6 +271,29 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     def release_lease(self, thread_id: str, owner: str) -> None:
         """Sync :meth:`arelease_lease` (on the second connection)."""
         self._sync().release_lease(thread_id, owner)
+
+    async def awrite_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
+        flow = _ops.write_batch(self.serde, items, final=final, release=release)
+        if not self._ready:
+            await self.setup()
+        await self._execute(flow, atomic=True)
+
+    def write_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Sync :meth:`awrite_batch` (on the second connection)."""
+        self._sync().write_batch(items, final=final, release=release)
 
     async def aload_leased(
         self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float

@@ -12,12 +12,14 @@ from typing import Any
 
 from pausegraph.checkpoint._paging import HistoryCursor
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
 from pausegraph.checkpoint.postgres import _sql
-from pausegraph.checkpoint.postgres._flow import Flow, Query
+from pausegraph.checkpoint.postgres._flow import Batch, Flow, Query
 from pausegraph.checkpoint.postgres._inbox import list_waiting
 from pausegraph.checkpoint.postgres._rows import (
     assemble,
     matching_ids,
+    save_many_params,
     save_params,
     save_writes_params,
     text_array,
@@ -39,6 +41,7 @@ __all__ = [
     "remember_request",
     "save",
     "save_writes",
+    "write_batch",
 ]
 
 
@@ -99,11 +102,21 @@ def save(
     run's last save or write, which waits, flushes it too. ``release`` names
     the owner whose lease the same statement gives back (a final save).
     """
+    return _run_once(_save_query(serde, checkpoint, parent_writes, final, release))
+
+
+def _save_query(
+    serde: Serializer,
+    checkpoint: Checkpoint,
+    parent_writes: Sequence[PendingWrite],
+    final: bool,
+    release: str | None,
+) -> Query:
     params = save_params(checkpoint, parent_writes, serde)
     if release is not None:
         params["owner"] = release
-        return _run_once(Query(_sql.SAVE_RELEASED, params))
-    return _run_once(Query(_sql.SAVE if final else _sql.SAVE_MIDRUN, params))
+        return Query(_sql.SAVE_RELEASED, params)
+    return Query(_sql.SAVE if final else _sql.SAVE_MIDRUN, params)
 
 
 def _run_once(query: Query) -> Flow[None]:
@@ -127,21 +140,95 @@ def save_writes(
         CorruptCheckpointError: The checkpoint does not exist; nothing was written
             (a lease to release is released all the same).
     """
+    query = _writes_query(serde, thread_id, ns, checkpoint_id, writes, release)
+    return _save_writes(query, thread_id, checkpoint_id)
+
+
+def _writes_query(
+    serde: Serializer,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    writes: Sequence[PendingWrite],
+    release: str | None,
+) -> Query:
     params = save_writes_params(thread_id, ns, checkpoint_id, writes, serde)
-    statement = _sql.SAVE_WRITES
     if release is not None:
         params["owner"] = release
-        statement = _sql.SAVE_WRITES_RELEASED
-    return _save_writes(Query(statement, params), thread_id, checkpoint_id)
+        return Query(_sql.SAVE_WRITES_RELEASED, params)
+    return Query(_sql.SAVE_WRITES, params)
 
 
 def _save_writes(query: Query, thread_id: str, checkpoint_id: str) -> Flow[None]:
-    rows = yield query
+    _check_target((yield query), thread_id, checkpoint_id)
+
+
+def _check_target(rows: list[tuple[Any, ...]], thread_id: str, checkpoint_id: str) -> None:
     if not rows or rows[0][0] == 0:
         raise CorruptCheckpointError(
             f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
             "it does not exist."
         )
+
+
+def write_batch(
+    serde: Serializer,
+    items: Sequence[SaveItem | WritesItem],
+    *,
+    final: bool,
+    release: str | None,
+) -> Flow[None]:
+    """The items as few statements as their order allows; run it in a transaction.
+
+    Consecutive saves become one :data:`~._sql.SAVE_MANY`; writes are a
+    statement each. Several statements are sent at once (``_flow.Batch``). A
+    batch that is not ``final`` commits without waiting for the WAL flush, as a
+    mid-run save does. Serializes everything before the flow runs.
+
+    Raises:
+        CorruptCheckpointError: A writes item's checkpoint does not exist (the
+            transaction rolls back: nothing of the batch is stored).
+    """
+    queries: list[Query] = []
+    checks: list[WritesItem | None] = []
+    start = 0
+    while start < len(items):
+        item = items[start]
+        end = start + 1
+        if isinstance(item, WritesItem):
+            owner = release if end == len(items) else None
+            queries.append(_writes_query(serde, *item, owner))
+            checks.append(item)
+        else:
+            while end < len(items) and isinstance(items[end], SaveItem):
+                end += 1
+            owner = release if end == len(items) else None
+            saves = [i for i in items[start:end] if isinstance(i, SaveItem)]
+            queries.append(_saves_query(serde, saves, final, owner))
+            checks.append(None)
+        start = end
+    if len(queries) == 1:
+        return _write_batch(queries[0], checks)
+    return _write_batch(Batch(tuple(queries)), checks)
+
+
+def _saves_query(
+    serde: Serializer, saves: Sequence[SaveItem], final: bool, release: str | None
+) -> Query:
+    if len(saves) == 1:
+        return _save_query(serde, *saves[0], final, release)
+    params = save_many_params(saves, serde)
+    if release is not None:
+        params["owner"] = release
+        return Query(_sql.SAVE_MANY_RELEASED, params)
+    return Query(_sql.SAVE_MANY if final else _sql.SAVE_MANY_MIDRUN, params)
+
+
+def _write_batch(sent: Query | Batch, checks: Sequence[WritesItem | None]) -> Flow[None]:
+    results = yield sent
+    for item, rows in zip(checks, results if isinstance(sent, Batch) else [results], strict=True):
+        if item is not None:
+            _check_target(rows, item.thread_id, item.checkpoint_id)
 
 
 def delete_thread(thread_id: str) -> Flow[None]:

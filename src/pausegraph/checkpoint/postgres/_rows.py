@@ -23,6 +23,7 @@ __all__ = [
     "Row",
     "assemble",
     "matching_ids",
+    "save_many_params",
     "save_params",
     "save_writes_params",
     "text_array",
@@ -32,13 +33,18 @@ Params = dict[str, Any]
 Row = tuple[Any, ...]
 
 
-def text_array(items: Iterable[str]) -> str:
+def text_array(items: Iterable[str | None]) -> str:
     """A ``text[]`` literal of ``items`` (the statements cast it with ``::text[]``).
 
     Several times cheaper than letting psycopg adapt a ``list[str]``, which
     quotes each item with a regular expression: a save passes six such arrays.
+    ``None`` items are NULL.
     """
-    return "{" + ",".join(['"' + _escape(item) + '"' for item in items]) + "}"
+    return (
+        "{"
+        + ",".join(["NULL" if item is None else '"' + _escape(item) + '"' for item in items])
+        + "}"
+    )
 
 
 def _escape(item: str) -> str:
@@ -63,6 +69,65 @@ def _write_arrays(
     return text_array([t for t, _ in table]), text_array([c for _, c in table]), values
 
 
+def _chains_literal(cp: Checkpoint) -> str:
+    chains = cp.chains
+    return "{" + ",".join(str(chains.get(k, 0)) for k in cp.versions) + "}"
+
+
+def _kept_writes(cp: Checkpoint, parent_writes: Sequence[PendingWrite]) -> list[PendingWrite]:
+    """The parent's writes a save stores: none without a parent, and no waiting-index write."""
+    if cp.parent_id is None:
+        return []
+    return [w for w in parent_writes if w.channel != WAITING]
+
+
+def save_many_params(
+    items: Sequence[tuple[Checkpoint, Sequence[PendingWrite]]], serde: Serializer
+) -> Params:
+    """Parameters of :data:`~._sql.SAVE_MANY`: :func:`save_params` of each, as parallel arrays.
+
+    Every checkpoint must belong to the first one's thread and namespace.
+    """
+    dumps = serde.dumps
+    first = items[0][0]
+    blobs: list[tuple[str, str, Any]] = []
+    targets: list[str] = []
+    tasks: list[str] = []
+    channels: list[str] = []
+    values: list[bytes] = []
+    for cp, parent_writes in items:
+        if (cp.thread_id, cp.ns) != (first.thread_id, first.ns):
+            raise ValueError("save_many_params: every checkpoint must share one thread and ns")
+        blobs += cp.stored_blobs()
+        table = {(w.task_id, w.channel): w.value for w in _kept_writes(cp, parent_writes)}
+        for (task, channel), value in table.items():
+            targets.append(cp.parent_id or "")
+            tasks.append(task)
+            channels.append(channel)
+            values.append(dumps(value))
+    cps = [cp for cp, _ in items]
+    return {
+        "thread_id": first.thread_id,
+        "ns": first.ns,
+        "ids": text_array([cp.id for cp in cps]),
+        "parents": text_array([cp.parent_id for cp in cps]),
+        "steps": "{" + ",".join(str(cp.step) for cp in cps) + "}",
+        "sources": text_array([cp.source for cp in cps]),
+        "created": text_array([cp.created_at or created_at_of(cp.id) for cp in cps]),
+        "value_keys": text_array([text_array(cp.versions) for cp in cps]),
+        "value_versions": text_array([text_array(cp.versions.values()) for cp in cps]),
+        "value_chains": text_array([_chains_literal(cp) for cp in cps]),
+        "headers": [encode_header(cp, serde) for cp in cps],
+        "blob_keys": text_array([key for key, _, _ in blobs]),
+        "blob_versions": text_array([version for _, version, _ in blobs]),
+        "blob_values": [dumps(value) for _, _, value in blobs],
+        "targets": text_array(targets),
+        "tasks": text_array(tasks),
+        "channels": text_array(channels),
+        "values": values,
+    }
+
+
 def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
     """Parameters of :data:`~._sql.SAVE`: header, stored blobs, and the parent's writes.
 
@@ -73,9 +138,7 @@ def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Se
     """
     dumps = serde.dumps
     blobs = cp.stored_blobs()
-    chains = cp.chains
-    kept = [w for w in parent_writes if w.channel != WAITING] if cp.parent_id is not None else []
-    tasks, channels, data = _write_arrays(kept, serde)
+    tasks, channels, data = _write_arrays(_kept_writes(cp, parent_writes), serde)
     return {
         "thread_id": cp.thread_id,
         "ns": cp.ns,
@@ -86,7 +149,7 @@ def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Se
         "created_at": cp.created_at or created_at_of(cp.id),
         "value_keys": text_array(cp.versions),
         "value_versions": text_array(cp.versions.values()),
-        "value_chains": "{" + ",".join(str(chains.get(k, 0)) for k in cp.versions) + "}",
+        "value_chains": _chains_literal(cp),
         "header": encode_header(cp, serde),
         "blob_keys": text_array([key for key, _, _ in blobs]),
         "blob_versions": text_array([version for _, version, _ in blobs]),

@@ -11,7 +11,12 @@ import psycopg
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
-from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, WaitingPage
+from pausegraph.checkpoint.capabilities import (
+    BlockingAsyncTwins,
+    SaveItem,
+    WaitingPage,
+    WritesItem,
+)
 from pausegraph.checkpoint.postgres import _ops
 from pausegraph.checkpoint.postgres._conn import (
     check_connection,
@@ -199,6 +204,29 @@ class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
     def release_lease(self, thread_id: str, owner: str) -> None:
         """Give the lease back if ``owner`` holds it."""
         self._run(_ops.release_lease(thread_id, owner))
+
+    def write_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
+        flow = _ops.write_batch(self.serde, items, final=final, release=release)
+        if not self._ready:
+            self.setup()
+        self._execute(flow, atomic=True)
+
+    async def awrite_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Async :meth:`write_batch` (blocking)."""
+        self.write_batch(items, final=final, release=release)
 
     def load_leased(
         self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float

@@ -35,6 +35,9 @@ __all__ = [
     "REMEMBER_REQUEST",
     "REQUESTS",
     "SAVE",
+    "SAVE_MANY",
+    "SAVE_MANY_MIDRUN",
+    "SAVE_MANY_RELEASED",
     "SAVE_MIDRUN",
     "SAVE_RELEASED",
     "SAVE_WRITES",
@@ -94,14 +97,17 @@ WITH saved AS (
 SELECT 1"""
 """Checkpoint, changed values, the parent's writes (if the parent exists), index upkeep."""
 
-SAVE_MIDRUN = (
-    SAVE.removesuffix("\nSELECT 1").replace(
-        "WITH saved AS (",
-        "WITH no_flush AS (SELECT set_config('synchronous_commit', 'off', true)), saved AS (",
-        1,
+
+def _without_flush(statement: str) -> str:
+    """``statement`` (``WITH ... SELECT 1``) committing without waiting for the WAL flush."""
+    flagged = statement.replace(
+        "WITH ", "WITH no_flush AS (SELECT set_config('synchronous_commit', 'off', true)), ", 1
     )
-    + "\nSELECT count(*) FROM no_flush"  # referenced, so the setting is applied
-)
+    # no_flush is referenced, so the setting is applied
+    return flagged.removesuffix("\nSELECT 1") + "\nSELECT count(*) FROM no_flush"
+
+
+SAVE_MIDRUN = _without_flush(SAVE)
 """:data:`SAVE` committing without waiting for the WAL flush (a save mid-run; see ``_ops.save``)."""
 
 SAVE_WRITES = f"""
@@ -124,6 +130,52 @@ WITH target AS (
 SELECT count(*) FROM target"""
 """Task writes and the waiting-index entry; returns 0 (nothing written) without the checkpoint."""
 
+SAVE_MANY = f"""
+WITH cps AS (
+    SELECT * FROM unnest(%(ids)s::text[], %(parents)s::text[], %(steps)s::integer[],
+        %(sources)s::text[], %(created)s::text[], %(value_keys)s::text[],
+        %(value_versions)s::text[], %(value_chains)s::text[], %(headers)s::bytea[])
+        AS c(checkpoint_id, parent_id, step, source, created_at, vk, vv, vc, header)
+), saved AS (
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
+        created_at, value_keys, value_versions, value_chains, header)
+    SELECT %(thread_id)s, %(ns)s, c.checkpoint_id, c.parent_id, c.step, c.source,
+        c.created_at, c.vk::text[], c.vv::text[], c.vc::integer[], c.header
+    FROM cps AS c
+    ON CONFLICT (thread_id, ns, checkpoint_id) DO UPDATE SET
+        parent_id = excluded.parent_id, step = excluded.step, source = excluded.source,
+        created_at = excluded.created_at, value_keys = excluded.value_keys,
+        value_versions = excluded.value_versions, value_chains = excluded.value_chains,
+        header = excluded.header
+), changed AS (
+    INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
+    SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
+    FROM unnest(%(blob_keys)s::text[], %(blob_versions)s::text[], %(blob_values)s::bytea[])
+        AS b(key, version, value)
+    ON CONFLICT (thread_id, ns, key, version) DO UPDATE SET value = excluded.value
+), parent_writes AS (
+    INSERT INTO {WRITES} (thread_id, ns, checkpoint_id, task_id, channel, value)
+    SELECT %(thread_id)s::text, %(ns)s::text, w.target, w.task_id, w.channel, w.value
+    FROM unnest(%(targets)s::text[], %(tasks)s::text[], %(channels)s::text[],
+        %(values)s::bytea[]) WITH ORDINALITY AS w(target, task_id, channel, value, ord)
+    WHERE w.target = ANY(%(ids)s::text[]) OR (SELECT true FROM {CHECKPOINTS}
+        WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = w.target)
+    ORDER BY w.ord
+    ON CONFLICT (thread_id, ns, checkpoint_id, task_id, channel)
+    DO UPDATE SET value = excluded.value
+), moved_on AS (
+    DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s AND %(ns)s::text = ''
+)
+SELECT 1"""
+"""Several checkpoints of one thread and namespace, oldest first, as :data:`SAVE` each.
+
+Per-checkpoint arrays travel as arrays of array literals. A parent's writes
+may target a checkpoint of the same statement, which its own snapshot cannot
+see (hence the ``ANY``); others are looked up by primary key, one probe each
+(a scalar subquery: an ``EXISTS`` here may be planned as a hash of the whole
+thread's checkpoints).
+"""
+
 _RELEASE = f"""released AS (
     UPDATE {LEASES} SET owner = '', expires_at = '-infinity', epoch = epoch + 1
     WHERE thread_id = %(thread_id)s AND owner = %(owner)s
@@ -137,6 +189,12 @@ def _releasing(statement: str) -> str:
     """``statement`` (a ``WITH`` statement) also giving back ``%(owner)s``'s lease."""
     return statement.replace("WITH ", "WITH " + _RELEASE, 1)
 
+
+SAVE_MANY_MIDRUN = _without_flush(SAVE_MANY)
+""":data:`SAVE_MANY` committing without waiting for the WAL flush."""
+
+SAVE_MANY_RELEASED = _releasing(SAVE_MANY)
+""":data:`SAVE_MANY` that also gives the run's lease back."""
 
 SAVE_RELEASED = _releasing(SAVE)
 """:data:`SAVE` that also gives the run's lease back, in the same transaction."""
