@@ -20,9 +20,9 @@ from pausegraph.checkpoint.redis._connect import (
     storage_error,
     sync_twin,
 )
-from pausegraph.checkpoint.redis._flows import Call, Flow
+from pausegraph.checkpoint.redis._flows import Call, Flow, Together
 from pausegraph.checkpoint.redis._layout import DEFAULT_PREFIX, mask_url
-from pausegraph.checkpoint.redis._saver import _RedisSaverBase
+from pausegraph.checkpoint.redis._saver import _RedisSaverBase, first_failure, queue_calls
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import StorageError
 
@@ -31,7 +31,9 @@ __all__ = ["AsyncRedisSaver"]
 T = TypeVar("T")
 
 
-async def _aexecute(client: redis.asyncio.Redis, call: Call) -> Any:
+async def _aexecute(client: redis.asyncio.Redis, call: Call | Together) -> Any:
+    if isinstance(call, Together):
+        return await _aexecute_together(client, call)
     script = call.script
     if script is None:
         return await client.execute_command(*call.args)  # type: ignore[no-untyped-call]
@@ -39,6 +41,21 @@ async def _aexecute(client: redis.asyncio.Redis, call: Call) -> Any:
         return await client.execute_command("EVALSHA", script.sha, call.keys, *call.args)  # type: ignore[no-untyped-call]
     except rx.NoScriptError:
         return await client.execute_command("EVAL", script.text, call.keys, *call.args)  # type: ignore[no-untyped-call]
+
+
+async def _aexecute_together(client: redis.asyncio.Redis, together: Together) -> list[Any]:
+    for _ in range(2):
+        pipe = client.pipeline(transaction=True)
+        queue_calls(pipe, together)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        missing, error = first_failure(replies)
+        if error is not None:
+            raise error
+        if not missing:
+            return replies
+        for script in {call.script for call in together.calls if call.script is not None}:
+            await client.script_load(script.text)
+    raise rx.NoScriptError("the server keeps forgetting pausegraph's scripts")
 
 
 class AsyncRedisSaver(_RedisSaverBase):

@@ -27,7 +27,13 @@ from pausegraph.checkpoint._records import (
     blob_pairs,
     metadata_matches,
 )
-from pausegraph.checkpoint.capabilities import WAITING, cursor_of, decode_waiting
+from pausegraph.checkpoint.capabilities import (
+    WAITING,
+    SaveItem,
+    WritesItem,
+    cursor_of,
+    decode_waiting,
+)
 from pausegraph.checkpoint.redis import _lua
 from pausegraph.checkpoint.redis._layout import KeyLayout, NsKeys
 from pausegraph.checkpoint.serde import Serializer
@@ -38,18 +44,17 @@ __all__ = [
     "Context",
     "Flow",
     "HistoryPages",
+    "Together",
     "delete_thread",
     "load",
     "load_leased",
     "save",
     "save_writes",
     "text_of",
+    "write_batch",
 ]
 
 T = TypeVar("T")
-
-Flow = Generator["Call", Any, T]
-"""An operation: yields calls, receives their replies, returns its result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,21 @@ class Call:
     args: tuple[Any, ...]
     script: _lua.Script | None = None
     keys: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Together:
+    """Calls sent in one round trip and run as one transaction (``MULTI``/``EXEC``).
+
+    The flow is sent the list of their replies. Every call must be safe to
+    run twice: a server that forgot the scripts runs them all again.
+    """
+
+    calls: tuple[Call, ...]
+
+
+Flow = Generator["Call | Together", Any, T]
+"""An operation: yields calls, receives their replies, returns its result."""
 
 
 class Context(Protocol):
@@ -357,3 +377,31 @@ def delete_thread(cx: Context, thread_id: str) -> Flow[None]:
         thread_id,
     )
     yield Call(args, _lua.DELETE_THREAD, 5)
+
+
+def write_batch(
+    cx: Context, items: Sequence[SaveItem | WritesItem], release: str | None
+) -> Flow[None]:
+    """Every item's script, sent together and run as one transaction.
+
+    Redis cannot roll back: when a writes item's checkpoint is missing, the
+    other items are stored all the same, and the error is raised afterwards.
+    """
+    last = len(items) - 1
+    flows = [
+        save(cx, *item, release=release if i == last else None)
+        if isinstance(item, SaveItem)
+        else save_writes(cx, *item, release=release if i == last else None)
+        for i, item in enumerate(items)
+    ]
+    calls = []
+    for flow in flows:
+        call = next(flow)
+        assert isinstance(call, Call)  # save and save_writes are one script each
+        calls.append(call)
+    replies = yield Together(tuple(calls))
+    for flow, reply in zip(flows, replies, strict=True):
+        try:
+            flow.send(reply)
+        except StopIteration:
+            continue

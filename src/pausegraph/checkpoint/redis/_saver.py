@@ -18,7 +18,7 @@ import redis.exceptions as rx
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
-from pausegraph.checkpoint.capabilities import WaitingPage
+from pausegraph.checkpoint.capabilities import SaveItem, WaitingPage, WritesItem
 from pausegraph.checkpoint.redis import _extras, _flows
 from pausegraph.checkpoint.redis._connect import (
     CONNECT_TIMEOUT,
@@ -27,7 +27,7 @@ from pausegraph.checkpoint.redis._connect import (
     open_sync,
     storage_error,
 )
-from pausegraph.checkpoint.redis._flows import Call, Flow, HistoryPages
+from pausegraph.checkpoint.redis._flows import Call, Flow, HistoryPages, Together
 from pausegraph.checkpoint.redis._layout import DEFAULT_PREFIX, KeyLayout, mask_url
 from pausegraph.checkpoint.serde import Serializer
 
@@ -36,7 +36,9 @@ __all__ = ["RedisSaver"]
 T = TypeVar("T")
 
 
-def _execute(client: redis.Redis, call: Call) -> Any:
+def _execute(client: redis.Redis, call: Call | Together) -> Any:
+    if isinstance(call, Together):
+        return _execute_together(client, call)
     script = call.script
     if script is None:
         return client.execute_command(*call.args)  # type: ignore[no-untyped-call]
@@ -44,6 +46,37 @@ def _execute(client: redis.Redis, call: Call) -> Any:
         return client.execute_command("EVALSHA", script.sha, call.keys, *call.args)  # type: ignore[no-untyped-call]
     except rx.NoScriptError:  # first use on this server: send the text (Redis caches it)
         return client.execute_command("EVAL", script.text, call.keys, *call.args)  # type: ignore[no-untyped-call]
+
+
+def queue_calls(pipe: Any, together: Together) -> None:
+    """Queue each call on a redis-py pipeline (scripts by SHA)."""
+    for call in together.calls:
+        if call.script is None:
+            pipe.execute_command(*call.args)
+        else:
+            pipe.execute_command("EVALSHA", call.script.sha, call.keys, *call.args)
+
+
+def first_failure(replies: list[Any]) -> tuple[bool, Exception | None]:
+    """Whether a script was missing (load them and run again), and the first other error."""
+    missing = any(isinstance(r, rx.NoScriptError) for r in replies)
+    errors = [r for r in replies if isinstance(r, Exception)]
+    return missing, (errors[0] if errors and not missing else None)
+
+
+def _execute_together(client: redis.Redis, together: Together) -> list[Any]:
+    for _ in range(2):
+        pipe = client.pipeline(transaction=True)
+        queue_calls(pipe, together)
+        replies: list[Any] = pipe.execute(raise_on_error=False)
+        missing, error = first_failure(replies)
+        if error is not None:
+            raise error
+        if not missing:
+            return replies
+        for script in {call.script for call in together.calls if call.script is not None}:
+            client.script_load(script.text)
+    raise rx.NoScriptError("the server keeps forgetting pausegraph's scripts")
 
 
 class _RedisSaverBase(BaseCheckpointSaver):
@@ -216,6 +249,26 @@ class _RedisSaverBase(BaseCheckpointSaver):
     async def arelease_lease(self, thread_id: str, owner: str) -> None:
         """Async :meth:`release_lease`."""
         await self._arun(_extras.release_lease(self, thread_id, owner))
+
+    def write_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Store saves and writes in order, in one round trip (see :class:`BatchedWrites`)."""
+        self._run(_flows.write_batch(self, items, release))
+
+    async def awrite_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Async :meth:`write_batch`."""
+        await self._arun(_flows.write_batch(self, items, release))
 
     def load_leased(
         self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
