@@ -17,6 +17,7 @@ import pytest
 
 # Before the suite's modules are imported, so failures show the compared values.
 pytest.register_assert_rewrite(
+    "pausegraph.testing._batches",
     "pausegraph.testing._contract",
     "pausegraph.testing._maintenance",
     "pausegraph.testing._runs",

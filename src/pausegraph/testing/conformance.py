@@ -18,7 +18,8 @@ What runs:
   round trips of partial checkpoints, namespaces, pending writes, history
   order, paging and filters, deletion, writes from worker threads, async twins;
 * each optional capability the saver offers (the others skip, with the reason):
-  the waiting index, thread leases, the request log, listing and pruning;
+  the waiting index, thread leases (also folded into loads and writes),
+  batched writes, the request log, listing and pruning;
 * whole graph runs that pause and resume, sync and under asyncio.
 
 The async tests need ``pytest-asyncio``; the suite never sleeps longer than
@@ -27,6 +28,8 @@ a fraction of a second.
 
 from __future__ import annotations
 
+from pausegraph.testing._batches import *  # noqa: F403
+from pausegraph.testing._batches import __all__ as _batches
 from pausegraph.testing._contract import *  # noqa: F403
 from pausegraph.testing._contract import __all__ as _contract
 from pausegraph.testing._maintenance import *  # noqa: F403
@@ -36,4 +39,4 @@ from pausegraph.testing._runs import __all__ as _runs
 from pausegraph.testing._waiting import *  # noqa: F403
 from pausegraph.testing._waiting import __all__ as _waiting
 
-__all__ = sorted([*_contract, *_maintenance, *_runs, *_waiting])
+__all__ = sorted([*_batches, *_contract, *_maintenance, *_runs, *_waiting])
