@@ -64,4 +64,13 @@ TARGETS: dict[str, Target] = {
     "storage_200_steps_redis": Target("max", 2, "x", compared=False, note=NO_REDIS),
     "async_100_threads_memory": Target("speedup", 10),
     "async_100_threads_sqlite": Target("speedup", 10),
+    # The same, both libraries with durability="async" (LangGraph's default).
+    "node_step_postgres_async": Target("speedup", 10),
+    "node_step_redis_async": Target(
+        "speedup", 10, baseline="node_step_postgres_async", note=VS_POSTGRES
+    ),
+    "interrupt_cycle_postgres_async": Target("speedup", 10),
+    "interrupt_cycle_redis_async": Target(
+        "speedup", 10, baseline="interrupt_cycle_postgres_async", note=VS_POSTGRES
+    ),
 }

@@ -33,13 +33,16 @@ UPDATES_PER_THREAD = 20
 PAUSE_WARMUP = 50
 
 
-def _node_step(lib: Lib, opts: Opts, saver_kind: Saver) -> Measurement:
+def _node_step(
+    lib: Lib, opts: Opts, saver_kind: Saver, durability: str | None = None
+) -> Measurement:
+    run: dict[str, Any] = {} if durability is None else {"durability": durability}
     with checkpointer(lib, saver_kind) as saver:
         graph = linear_graph(lib, saver)
         configs = threads()
-        expect(graph.invoke({"x": 0}, next(configs))["x"] == LINEAR_STEPS, "x == 10")
+        expect(graph.invoke({"x": 0}, next(configs), **run)["x"] == LINEAR_STEPS, "x == 10")
         return per_op(
-            loop(lambda: graph.invoke({"x": 0}, next(configs))), opts, divisor=LINEAR_STEPS
+            loop(lambda: graph.invoke({"x": 0}, next(configs), **run)), opts, divisor=LINEAR_STEPS
         )
 
 
@@ -120,21 +123,25 @@ def update_state(lib: Lib, opts: Opts) -> Measurement:
         return per_op(batch, opts, max_inner=UPDATES_PER_THREAD)
 
 
-def _cycle(lib: Lib, opts: Opts, saver_kind: Saver, *, breakpoint: bool) -> Measurement:
+def _cycle(
+    lib: Lib, opts: Opts, saver_kind: Saver, *, breakpoint: bool, durability: str | None = None
+) -> Measurement:
     resume: Any = None if breakpoint else lib.get("types", "Command")(resume="yes")
+    run: dict[str, Any] = {} if durability is None else {"durability": durability}
     with checkpointer(lib, saver_kind) as saver:
         graph = ask_graph(lib, saver, breakpoint=breakpoint)
         configs = threads()
 
         def cycle() -> Any:
             config = next(configs)
-            graph.invoke({"answer": ""}, config)
-            return graph.invoke(resume, config)
+            graph.invoke({"answer": ""}, config, **run)
+            return graph.invoke(resume, config, **run)
 
         config = next(configs)
-        graph.invoke({"answer": ""}, config)
+        graph.invoke({"answer": ""}, config, **run)
         expect(tuple(graph.get_state(config).next) == ("ask",), "paused before 'ask'")
-        expect(graph.invoke(resume, config)["answer"] == "yes", "answer == 'yes' after resume")
+        answer = graph.invoke(resume, config, **run)["answer"]
+        expect(answer == "yes", "answer == 'yes' after resume")
         return per_op(loop(cycle), opts)
 
 
@@ -172,6 +179,35 @@ def breakpoint_cycle_memory(lib: Lib, opts: Opts) -> Measurement:
 def breakpoint_cycle_sqlite(lib: Lib, opts: Opts) -> Measurement:
     """One ``interrupt_before`` pause + ``invoke(None)`` on a new thread, SqliteSaver."""
     return _cycle(lib, opts, "sqlite", breakpoint=True)
+
+
+# Both libraries with durability="async" (LangGraph's default): mid-run
+# checkpoints may be stored after the next step starts; what a run returns or
+# pauses on is stored before invoke returns.
+
+
+@workload("node_step_postgres_async")
+def node_step_postgres_async(lib: Lib, opts: Opts) -> Measurement:
+    """``node_step_postgres`` with ``durability="async"`` on both sides."""
+    return _node_step(lib, opts, "postgres", durability="async")
+
+
+@workload("node_step_redis_async")
+def node_step_redis_async(lib: Lib, opts: Opts) -> Measurement:
+    """``node_step_redis`` with ``durability="async"``."""
+    return _node_step(lib, opts, "redis", durability="async")
+
+
+@workload("interrupt_cycle_postgres_async")
+def interrupt_cycle_postgres_async(lib: Lib, opts: Opts) -> Measurement:
+    """``interrupt_cycle_postgres`` with ``durability="async"`` on both sides."""
+    return _cycle(lib, opts, "postgres", breakpoint=False, durability="async")
+
+
+@workload("interrupt_cycle_redis_async")
+def interrupt_cycle_redis_async(lib: Lib, opts: Opts) -> Measurement:
+    """``interrupt_cycle_redis`` with ``durability="async"``."""
+    return _cycle(lib, opts, "redis", breakpoint=False, durability="async")
 
 
 def _rss_bytes() -> int:
