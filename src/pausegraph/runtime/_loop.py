@@ -389,12 +389,6 @@ class RunLoop:
         self._counter += 1
         return f"{self._run_key}-{self._counter:08x}"
 
-    def _stamp(self, checkpoint_id: str) -> str:
-        """When a checkpoint was made (only worked out for checkpoints someone will see)."""
-        if self.saver is not None or self._checkpoints_mode:
-            return created_at_of(checkpoint_id)
-        return ""
-
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
         new_id = self._new_id()
         if prev is None:
@@ -412,7 +406,7 @@ class RunLoop:
             parent_id=prev.id if prev is not None else None,
             step=step,
             source="input",
-            created_at=self._stamp(new_id),
+            created_at="",  # the time in the id: worked out only when someone asks
             values=values,
             versions=versions,
             frontier=(TaskRef(START, False, inp),),
@@ -448,7 +442,7 @@ class RunLoop:
             cp.id,  # parent_id
             cp.step + 1,
             "loop",
-            self._stamp(new_id),
+            "",  # created_at: the time in the id
             values,
             versions,
             frontier,
