@@ -13,6 +13,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pausegraph._offload import offload
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import executor, perform_sync
 from pausegraph.runtime._lease import lease_for
@@ -42,7 +43,7 @@ async def _call_async(req: Call) -> Any:
         ctx = contextvars.copy_context()
         ctx.run(current_task.set, req.ctx)
         call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
-        result = await asyncio.get_running_loop().run_in_executor(executor(), call)
+        result = await offload(executor(), call)
     if inspect.isawaitable(result):
         result = await result
     return result
