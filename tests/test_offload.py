@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pausegraph._offload import offload
+from pausegraph._offload import Lane, offload
 
 
 @pytest.fixture
@@ -66,3 +66,58 @@ async def test_a_call_cancelled_before_it_started_does_not_run() -> None:
         await blocker
         await offload(one, ran.append, "after")
     assert ran == ["after"]
+
+
+async def test_a_lane_runs_calls_one_at_a_time_in_order(pool: ThreadPoolExecutor) -> None:
+    lane = Lane(pool)
+    seen: list[int] = []
+    running = [0]
+    overlaps: list[int] = []
+
+    def record(i: int) -> int:
+        running[0] += 1
+        overlaps.append(running[0])
+        seen.append(i)
+        running[0] -= 1
+        return i
+
+    results = await asyncio.gather(*(lane.run(record, i) for i in range(100)))
+    assert results == list(range(100))
+    assert seen == list(range(100))
+    assert max(overlaps) == 1
+
+
+async def test_a_lane_keeps_working_after_it_went_idle_and_after_errors(
+    pool: ThreadPoolExecutor,
+) -> None:
+    lane = Lane(pool)
+    assert await lane.run(len, "abc") == 3
+    await asyncio.sleep(0.01)  # the drain has finished: the next call starts a new one
+    with pytest.raises(ZeroDivisionError):
+        await lane.run(divmod, 1, 0)
+    assert await lane.run(len, "ab") == 2
+
+
+async def test_a_lane_call_cancelled_before_it_started_does_not_run(
+    pool: ThreadPoolExecutor,
+) -> None:
+    lane = Lane(pool)
+    ran: list[str] = []
+    gate = threading.Event()
+    blocker = lane.run(gate.wait)
+    queued = lane.run(ran.append, "queued")
+    queued.cancel()
+    gate.set()
+    await blocker
+    await lane.run(ran.append, "after")
+    assert ran == ["after"]
+
+
+async def test_a_lane_on_a_shut_down_executor_refuses_and_stays_usable() -> None:
+    dead = ThreadPoolExecutor(max_workers=1)
+    dead.shutdown()
+    lane = Lane(dead)
+    with pytest.raises(RuntimeError):
+        lane.run(len, "x")
+    with pytest.raises(RuntimeError):  # still refused, not silently queued forever
+        lane.run(len, "x")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-__all__ = ["offload"]
+__all__ = ["Lane", "offload"]
 
 T = TypeVar("T")
 
@@ -74,25 +75,69 @@ def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
     return inbox
 
 
+def _settle(inbox: _Inbox, fut: asyncio.Future[Any], fn: Callable[..., Any], args: Any) -> None:
+    """Run one offloaded call (on a worker thread) and post its outcome."""
+    if fut.cancelled():  # the caller gave up before the call started
+        return
+    try:
+        value = fn(*args)
+    except StopIteration as exc:  # a future cannot hold it (as in asyncio tasks)
+        error: BaseException = RuntimeError("offloaded call raised StopIteration")
+        error.__cause__ = exc
+        inbox.post(fut, error, None)
+    except BaseException as exc:
+        inbox.post(fut, exc, None)
+    else:
+        inbox.post(fut, None, value)
+
+
 def offload(executor: Executor, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     """``fn(*args)`` on one of ``executor``'s threads, as a future of the running loop."""
     loop = asyncio.get_running_loop()
-    inbox = _inbox(loop)
     fut: asyncio.Future[T] = loop.create_future()
-
-    def job() -> None:
-        if fut.cancelled():  # the caller gave up before the call started
-            return
-        try:
-            value = fn(*args)
-        except StopIteration as exc:  # a future cannot hold it (as in asyncio tasks)
-            error: BaseException = RuntimeError("offloaded call raised StopIteration")
-            error.__cause__ = exc
-            inbox.post(fut, error, None)
-        except BaseException as exc:
-            inbox.post(fut, exc, None)
-        else:
-            inbox.post(fut, None, value)
-
-    executor.submit(job)
+    executor.submit(_settle, _inbox(loop), fut, fn, args)
     return fut
+
+
+class Lane:
+    """Calls run one at a time, in the order given, on a thread of ``executor``.
+
+    What a one-thread executor does, with one hand-over per burst instead of
+    one per call: while the lane is busy, new calls queue behind it and the
+    running drain picks them up.
+    """
+
+    __slots__ = ("_busy", "_executor", "_lock", "_queue")
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+        self._queue: deque[tuple[_Inbox, asyncio.Future[Any], Callable[..., Any], Any]] = deque()
+        self._lock = threading.Lock()
+        self._busy = False
+
+    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` on the lane, as a future of the running loop."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._queue.append((_inbox(loop), fut, fn, args))
+            idle, self._busy = not self._busy, True
+        if idle:
+            try:
+                self._executor.submit(self._drain)
+            except BaseException:  # e.g. the executor was shut down: nothing will drain
+                with self._lock:
+                    self._queue.clear()
+                    self._busy = False
+                raise
+        return fut
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while True:
+            with self._lock:
+                if not queue:
+                    self._busy = False
+                    return
+                item = queue.popleft()
+            _settle(*item)
