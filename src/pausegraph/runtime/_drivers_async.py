@@ -88,6 +88,12 @@ async def drive_async(
     """Run ``loop`` on the event loop; yields stream chunks."""
     spec = loop.spec
     out = loop.out
+
+    def on_journal(task: Task, entries: list[Any]) -> None:
+        for eff in loop.journal(task, entries):
+            perform_sync(saver, eff)
+
+    scope = RunScope(config, writer, on_journal, saver, loop.sink)
     lease = lease_for(saver, loop.opts.thread_id, nested=loop.opts.nested_answer is not None)
     if lease is not None:
         await lease.aacquire()
@@ -106,7 +112,7 @@ async def drive_async(
                 # thread's lease is released, so the caller may resume at once.
                 while out:
                     yield out.popleft()
-                await _run_tasks_async(loop, spec, saver, effect[1], effect[2], config, writer)
+                await _run_tasks_async(loop, spec, saver, effect[1], effect[2], scope)
             else:
                 result = await _perform_async(saver, effect)
     finally:
@@ -123,24 +129,16 @@ async def _run_tasks_async(
     saver: Any,
     tasks: list[Task],
     values: Mapping[str, Any],
-    config: dict[str, Any],
-    writer: Callable[[Any], None] | None,
+    scope: RunScope,
 ) -> None:
-    def on_journal(task: Task, entries: list[Any]) -> None:
-        for eff in loop.journal(task, entries):
-            perform_sync(saver, eff)
-
-    scope = RunScope(config, writer, on_journal, saver, loop.sink)
-
-    def flow(task: Task) -> TaskFlow:
-        return task_flow(spec, task, values, scope)
-
     if len(tasks) == 1:
-        await _run_flow_async(flow(tasks[0]))
+        await _run_flow_async(task_flow(spec, tasks[0], values, scope))
         for eff in loop.task_done(tasks[0]):
             await _perform_async(saver, eff)
         return
-    running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
+    running = {
+        asyncio.ensure_future(_run_flow_async(task_flow(spec, t, values, scope))): t for t in tasks
+    }
     pending = set(running)
     try:
         while pending:
