@@ -347,9 +347,12 @@ class RunLoop:
                 for t in pending:
                     if t.hold:
                         self.task_done(t)
-            failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
-            paused = [t for t in pending if t.interrupts and t.writes is None]
-            if failed or paused:
+            # Failed or paused: the run stops here.
+            if any(
+                isinstance(t.error, BaseException) or (t.interrupts and t.writes is None)
+                for t in pending
+            ):
+                failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
                 yield from self._persist_stop(cp, tasks)
                 self.values = output_values(spec, live_values(spec, cp, tasks, extra))
                 if failed:
