@@ -139,7 +139,6 @@ class RunLoop:
         self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
         self._unsaved: set[str] = set()
         self._counter = 0
-        self._run_key = f"run-{id(self):x}"
         self._last_saved: str | None = None
         self._parallel = False
         self._step_values: Mapping[str, Any] = {}
@@ -390,7 +389,7 @@ class RunLoop:
         if self.saver is not None or self._checkpoints_mode:
             return new_checkpoint_id()
         self._counter += 1
-        return f"{self._run_key}-{self._counter:08x}"
+        return f"run-{id(self):x}-{self._counter:08x}"
 
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
         new_id = self._new_id()
