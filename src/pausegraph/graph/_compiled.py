@@ -200,12 +200,17 @@ class CompiledStateGraph(ThreadStateAPI):
             raise InvalidConfigError(
                 f"durability must be one of {', '.join(map(repr, _DURABILITY))}, got {durability!r}."
             )
-        before = _node_set(interrupt_before, "interrupt_before", self.spec.nodes)
-        after = _node_set(interrupt_after, "interrupt_after", self.spec.nodes)
-        if before is None and nested is None:
-            before = self.interrupt_before_nodes
-        if after is None and nested is None:
-            after = self.interrupt_after_nodes
+        # A nested run has no breakpoints unless its call asks for them.
+        before = (
+            _node_set(interrupt_before, "interrupt_before", self.spec.nodes)
+            if interrupt_before is not None or nested is not None
+            else self.interrupt_before_nodes
+        )
+        after = (
+            _node_set(interrupt_after, "interrupt_after", self.spec.nodes)
+            if interrupt_after is not None or nested is not None
+            else self.interrupt_after_nodes
+        )
         run_config = dict(config or {})
         if address.thread_id is not None:  # nodes (and graphs they invoke) see where they run
             run_config["configurable"] = {

@@ -12,6 +12,8 @@ __all__ = ["DEFAULT_RECURSION_LIMIT", "Address", "address_of", "recursion_limit_
 
 T = TypeVar("T")
 
+_EMPTY: Mapping[str, Any] = {}  # read only
+
 DEFAULT_RECURSION_LIMIT = int(os.environ.get("PAUSEGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 """Supersteps a run may take before ``GraphRecursionError`` (LangGraph 1.2's default)."""
 
@@ -58,13 +60,14 @@ def address_of(config: Mapping[str, Any] | None) -> Address:
     """
     if config is None:
         return Address(None, "", None)
-    if not isinstance(config, Mapping):
+    # type() first: isinstance() against the Mapping ABC is the slow way to say "dict".
+    if type(config) is not dict and not isinstance(config, Mapping):
         raise InvalidConfigError(
             f"config must be a dict like {{'configurable': {{'thread_id': '1'}}}}, got "
             f"{type(config).__name__}."
         )
-    conf = config.get("configurable") or {}
-    if not isinstance(conf, Mapping):
+    conf = config.get("configurable") or _EMPTY
+    if type(conf) is not dict and not isinstance(conf, Mapping):
         raise InvalidConfigError("config['configurable'] must be a dict, e.g. {'thread_id': '1'}.")
     checkpoint_id = conf.get("checkpoint_id")
     if checkpoint_id is not None and not isinstance(checkpoint_id, str):

@@ -7,6 +7,7 @@ node call; the helpers below read it. They are re-exported by
 
 from __future__ import annotations
 
+import functools
 import linecache
 import sys
 from collections.abc import Callable
@@ -151,21 +152,29 @@ def call_site(depth: int = 2) -> list[Any]:
     The digest (of the source line's text) is what matching compares, with the
     file and function; the line number is only shown in messages.
     """
-    from hashlib import blake2b
-
     frame = sys._getframe(depth)
     code = frame.f_code
     func = getattr(code, "co_qualname", code.co_name)
-    text = linecache.getline(code.co_filename, frame.f_lineno).strip()
-    digest = blake2b(text.encode(), digest_size=6).hexdigest() if text else ""
-    return [_short_path(code.co_filename), frame.f_lineno, func, digest]
+    path, digest = _path_and_digest(
+        code.co_filename, linecache.getline(code.co_filename, frame.f_lineno)
+    )
+    return [path, frame.f_lineno, func, digest]
 
 
-def _short_path(path: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _path_and_digest(filename: str, line: str) -> tuple[str, str]:
+    """The short path of ``filename`` and the digest of ``line``'s text.
+
+    Cached: a node re-run on every resume asks about the same few lines.
+    """
+    from hashlib import blake2b
+
     # The last two parts: the same on every machine that runs the code (an
     # absolute path would differ between a worker that paused and one that resumes).
-    parts = path.replace("\\", "/").rsplit("/", 2)
-    return "/".join(parts[-2:])
+    parts = filename.replace("\\", "/").rsplit("/", 2)
+    text = line.strip()
+    digest = blake2b(text.encode(), digest_size=6).hexdigest() if text else ""
+    return "/".join(parts[-2:]), digest
 
 
 def same_site(a: Any, b: Any) -> bool:

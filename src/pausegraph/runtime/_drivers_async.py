@@ -13,6 +13,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pausegraph._offload import offload
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import executor
 from pausegraph.runtime._loop import RUN, RunLoop
@@ -43,7 +44,7 @@ async def _call_async(req: Call) -> Any:
         ctx = contextvars.copy_context()
         ctx.run(current_task.set, req.ctx)
         call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
-        result = await asyncio.get_running_loop().run_in_executor(executor(), call)
+        result = await offload(executor(), call)
     if inspect.isawaitable(result):
         result = await result
     return result
@@ -78,6 +79,12 @@ async def drive_async(
     spec = loop.spec
     out = loop.out
     store = RunStore(saver, loop)
+
+    def on_journal(task: Task, entries: list[Any]) -> None:
+        for eff in loop.journal(task, entries):
+            store.write_now(eff)
+
+    scope = RunScope(config, writer, on_journal, saver, loop.sink)
     await store.astart()
     gen = loop.run()
     result: Any = None
@@ -97,7 +104,7 @@ async def drive_async(
                 await store.astep(effect[1], reporting=bool(out))
                 while out:
                     yield out.popleft()
-                await _run_tasks_async(loop, spec, store, effect[1], effect[2], config, writer)
+                await _run_tasks_async(loop, store, spec, effect[1], effect[2], scope)
             else:
                 result = await store.aperform(effect)
         failing = False
@@ -110,28 +117,20 @@ async def drive_async(
 
 async def _run_tasks_async(
     loop: RunLoop,
-    spec: GraphSpec,
     store: RunStore,
+    spec: GraphSpec,
     tasks: list[Task],
     values: Mapping[str, Any],
-    config: dict[str, Any],
-    writer: Callable[[Any], None] | None,
+    scope: RunScope,
 ) -> None:
-    def on_journal(task: Task, entries: list[Any]) -> None:
-        for eff in loop.journal(task, entries):
-            store.write_now(eff)
-
-    scope = RunScope(config, writer, on_journal, store.saver, loop.sink)
-
-    def flow(task: Task) -> TaskFlow:
-        return task_flow(spec, task, values, scope)
-
     if len(tasks) == 1:
-        await _run_flow_async(flow(tasks[0]))
+        await _run_flow_async(task_flow(spec, tasks[0], values, scope))
         for eff in loop.task_done(tasks[0]):
             await store.aperform(eff)
         return
-    running = {asyncio.ensure_future(_run_flow_async(flow(t))): t for t in tasks}
+    running = {
+        asyncio.ensure_future(_run_flow_async(task_flow(spec, t, values, scope))): t for t in tasks
+    }
     pending = set(running)
     try:
         while pending:

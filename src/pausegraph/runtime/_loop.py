@@ -143,7 +143,6 @@ class RunLoop:
         self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
         self._unsaved: set[str] = set()
         self._counter = 0
-        self._run_key = f"run-{id(self):x}"
         self._last_saved: str | None = None
         self._parallel = False
         self._step_values: Mapping[str, Any] = {}
@@ -347,9 +346,12 @@ class RunLoop:
                 for t in pending:
                     if t.hold:
                         self.task_done(t)
-            failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
-            paused = [t for t in pending if t.interrupts and t.writes is None]
-            if failed or paused:
+            # Failed or paused: the run stops here.
+            if any(
+                isinstance(t.error, BaseException) or (t.interrupts and t.writes is None)
+                for t in pending
+            ):
+                failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
                 yield from self._persist_stop(cp, tasks)
                 self.values = output_values(spec, live_values(spec, cp, tasks, extra))
                 if failed:
@@ -394,13 +396,7 @@ class RunLoop:
         if self.saver is not None or self._checkpoints_mode:
             return new_checkpoint_id()
         self._counter += 1
-        return f"{self._run_key}-{self._counter:08x}"
-
-    def _stamp(self, checkpoint_id: str) -> str:
-        """When a checkpoint was made (only worked out for checkpoints someone will see)."""
-        if self.saver is not None or self._checkpoints_mode:
-            return created_at_of(checkpoint_id)
-        return ""
+        return f"run-{id(self):x}-{self._counter:08x}"
 
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
         new_id = self._new_id()
@@ -419,7 +415,7 @@ class RunLoop:
             parent_id=prev.id if prev is not None else None,
             step=step,
             source="input",
-            created_at=self._stamp(new_id),
+            created_at="",  # the time in the id: worked out only when someone asks
             values=values,
             versions=versions,
             frontier=(TaskRef(START, False, inp),),
@@ -455,7 +451,7 @@ class RunLoop:
             cp.id,  # parent_id
             cp.step + 1,
             "loop",
-            self._stamp(new_id),
+            "",  # created_at: the time in the id
             values,
             versions,
             frontier,

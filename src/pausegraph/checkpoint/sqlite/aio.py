@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from itertools import islice
 from typing import Any, ParamSpec, TypeVar
 
+from pausegraph._offload import Lane
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import WaitingPage
@@ -69,6 +70,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         super().__init__(serde=self.sync.serde)
         self.conn = conn
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pausegraph-sqlite")
+        self._lane = Lane(self._worker)
 
     @classmethod
     @asynccontextmanager
@@ -97,8 +99,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
     ) -> asyncio.Future[_T]:
         """``fn(*args, **kwargs)`` on the saver's worker thread."""
-        call = functools.partial(fn, *args, **kwargs)
-        return asyncio.get_running_loop().run_in_executor(self._worker, call)
+        return self._lane.run(functools.partial(fn, *args, **kwargs))
 
     async def setup(self) -> None:  # type: ignore[override]  # awaited, as in LangGraph
         """Create, check or migrate the tables (see :meth:`SqliteSaver.setup`).

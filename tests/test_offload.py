@@ -1,0 +1,123 @@
+"""offload(): blocking calls on worker threads, awaited like run_in_executor."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pausegraph._offload import Lane, offload
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    executor = ThreadPoolExecutor(max_workers=2)
+    yield executor
+    executor.shutdown(wait=True)
+
+
+async def test_returns_the_value_computed_on_a_worker_thread(pool: ThreadPoolExecutor) -> None:
+    loop_thread = threading.get_ident()
+    value, thread = await offload(pool, lambda x: (x * 2, threading.get_ident()), 21)
+    assert value == 42
+    assert thread != loop_thread
+
+
+async def test_exceptions_reach_the_awaiting_coroutine(pool: ThreadPoolExecutor) -> None:
+    def boom() -> None:
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError, match="missing"):
+        await offload(pool, boom)
+
+
+async def test_stop_iteration_becomes_a_runtime_error(pool: ThreadPoolExecutor) -> None:
+    def stop() -> None:
+        raise StopIteration
+
+    with pytest.raises(RuntimeError, match="StopIteration") as info:
+        await offload(pool, stop)
+    assert isinstance(info.value.__cause__, StopIteration)
+
+
+async def test_many_concurrent_calls_each_get_their_own_result(pool: ThreadPoolExecutor) -> None:
+    results = await asyncio.gather(*(offload(pool, pow, i, 2) for i in range(200)))
+    assert results == [i * i for i in range(200)]
+
+
+async def test_a_one_thread_executor_runs_calls_in_order() -> None:
+    seen: list[int] = []
+    with ThreadPoolExecutor(max_workers=1) as one:
+        await asyncio.gather(*(offload(one, seen.append, i) for i in range(50)))
+    assert seen == list(range(50))
+
+
+async def test_a_call_cancelled_before_it_started_does_not_run() -> None:
+    ran: list[str] = []
+    gate = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as one:
+        blocker = offload(one, gate.wait)  # holds the only thread
+        queued = offload(one, ran.append, "queued")
+        queued.cancel()
+        gate.set()
+        await blocker
+        await offload(one, ran.append, "after")
+    assert ran == ["after"]
+
+
+async def test_a_lane_runs_calls_one_at_a_time_in_order(pool: ThreadPoolExecutor) -> None:
+    lane = Lane(pool)
+    seen: list[int] = []
+    running = [0]
+    overlaps: list[int] = []
+
+    def record(i: int) -> int:
+        running[0] += 1
+        overlaps.append(running[0])
+        seen.append(i)
+        running[0] -= 1
+        return i
+
+    results = await asyncio.gather(*(lane.run(record, i) for i in range(100)))
+    assert results == list(range(100))
+    assert seen == list(range(100))
+    assert max(overlaps) == 1
+
+
+async def test_a_lane_keeps_working_after_it_went_idle_and_after_errors(
+    pool: ThreadPoolExecutor,
+) -> None:
+    lane = Lane(pool)
+    assert await lane.run(len, "abc") == 3
+    await asyncio.sleep(0.01)  # the drain has finished: the next call starts a new one
+    with pytest.raises(ZeroDivisionError):
+        await lane.run(divmod, 1, 0)
+    assert await lane.run(len, "ab") == 2
+
+
+async def test_a_lane_call_cancelled_before_it_started_does_not_run(
+    pool: ThreadPoolExecutor,
+) -> None:
+    lane = Lane(pool)
+    ran: list[str] = []
+    gate = threading.Event()
+    blocker = lane.run(gate.wait)
+    queued = lane.run(ran.append, "queued")
+    queued.cancel()
+    gate.set()
+    await blocker
+    await lane.run(ran.append, "after")
+    assert ran == ["after"]
+
+
+async def test_a_lane_on_a_shut_down_executor_refuses_and_stays_usable() -> None:
+    dead = ThreadPoolExecutor(max_workers=1)
+    dead.shutdown()
+    lane = Lane(dead)
+    with pytest.raises(RuntimeError):
+        lane.run(len, "x")
+    with pytest.raises(RuntimeError):  # still refused, not silently queued forever
+        lane.run(len, "x")
