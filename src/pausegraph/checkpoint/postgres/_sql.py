@@ -132,9 +132,11 @@ SELECT count(*) FROM target"""
 
 SAVE_MANY = f"""
 WITH cps AS (
-    SELECT * FROM unnest(%(ids)s::text[], %(parents)s::text[], %(steps)s::integer[],
-        %(sources)s::text[], %(created)s::text[], %(value_keys)s::text[],
-        %(value_versions)s::text[], %(value_chains)s::text[], %(headers)s::bytea[])
+    SELECT * FROM unnest((SELECT %(ids)s::text[]), (SELECT %(parents)s::text[]),
+        (SELECT %(steps)s::integer[]), (SELECT %(sources)s::text[]),
+        (SELECT %(created)s::text[]), (SELECT %(value_keys)s::text[]),
+        (SELECT %(value_versions)s::text[]), (SELECT %(value_chains)s::text[]),
+        (SELECT %(headers)s::bytea[]))
         AS c(checkpoint_id, parent_id, step, source, created_at, vk, vv, vc, header)
 ), saved AS (
     INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
@@ -150,14 +152,15 @@ WITH cps AS (
 ), changed AS (
     INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
     SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
-    FROM unnest(%(blob_keys)s::text[], %(blob_versions)s::text[], %(blob_values)s::bytea[])
-        AS b(key, version, value)
+    FROM unnest((SELECT %(blob_keys)s::text[]), (SELECT %(blob_versions)s::text[]),
+        (SELECT %(blob_values)s::bytea[])) AS b(key, version, value)
     ON CONFLICT (thread_id, ns, key, version) DO UPDATE SET value = excluded.value
 ), parent_writes AS (
     INSERT INTO {WRITES} (thread_id, ns, checkpoint_id, task_id, channel, value)
     SELECT %(thread_id)s::text, %(ns)s::text, w.target, w.task_id, w.channel, w.value
-    FROM unnest(%(targets)s::text[], %(tasks)s::text[], %(channels)s::text[],
-        %(values)s::bytea[]) WITH ORDINALITY AS w(target, task_id, channel, value, ord)
+    FROM unnest((SELECT %(targets)s::text[]), (SELECT %(tasks)s::text[]),
+        (SELECT %(channels)s::text[]), (SELECT %(values)s::bytea[]))
+        WITH ORDINALITY AS w(target, task_id, channel, value, ord)
     WHERE w.target = ANY(%(ids)s::text[]) OR (SELECT true FROM {CHECKPOINTS}
         WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = w.target)
     ORDER BY w.ord
@@ -169,7 +172,11 @@ WITH cps AS (
 SELECT 1"""
 """Several checkpoints of one thread and namespace, oldest first, as :data:`SAVE` each.
 
-Per-checkpoint arrays travel as arrays of array literals. A parent's writes
+Per-checkpoint arrays travel as arrays of array literals. Each array is
+behind a scalar subquery, so the planner does not see its length: without
+that, every custom plan looked cheaper than the generic one (which assumes
+100 rows) and PostgreSQL planned the statement afresh on every execution,
+doubling its cost. A parent's writes
 may target a checkpoint of the same statement, which its own snapshot cannot
 see (hence the ``ANY``); others are looked up by primary key, one probe each
 (a scalar subquery: an ``EXISTS`` here may be planned as a hash of the whole
