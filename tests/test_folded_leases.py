@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from pausegraph.checkpoint.base import Checkpoint, PendingWrite, StoredCheckpoint
-from pausegraph.checkpoint.capabilities import FoldedLeases
+from pausegraph.checkpoint.capabilities import BlockingFoldedTwins, FoldedLeases
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import GraphRecursionError, StorageError, ThreadBusyError
 from pausegraph.graph import END, START, StateGraph
@@ -27,7 +27,7 @@ CFG = {"configurable": {"thread_id": "t"}}
 RELEASING = {"save_released", "save_writes_released", "release_lease"}
 
 
-class FoldingSaver(InMemorySaver):
+class FoldingSaver(BlockingFoldedTwins, InMemorySaver):
     """The in-memory saver offering ``FoldedLeases``, with a log of store calls."""
 
     def __init__(self) -> None:
@@ -93,26 +93,6 @@ class FoldingSaver(InMemorySaver):
         self.calls.append("save_writes_released")
         InMemorySaver.save_writes(self, thread_id, ns, checkpoint_id, writes)
         InMemorySaver.release_lease(self, thread_id, owner)
-
-    async def aload_leased(
-        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
-    ) -> tuple[bool, StoredCheckpoint | None]:
-        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
-
-    async def asave_released(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
-    ) -> None:
-        self.save_released(checkpoint, parent_writes, owner)
-
-    async def asave_writes_released(
-        self,
-        thread_id: str,
-        ns: str,
-        checkpoint_id: str,
-        writes: Sequence[PendingWrite],
-        owner: str,
-    ) -> None:
-        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
 
     def run_log(self) -> list[str]:
         """The calls since the last look, then forgets them."""

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from pausegraph.checkpoint.base import Checkpoint, PendingWrite
-from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
+from pausegraph.checkpoint.capabilities import BlockingFoldedTwins, SaveItem, WritesItem
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.runtime._store import FLUSH_SECONDS
@@ -122,7 +122,7 @@ def test_every_saver_is_its_own_context_manager_and_stays_usable(saver: Any) -> 
 # -- writes held back and stored together (runtime/_store.py) ---------------------
 
 
-class BatchingSaver(InMemorySaver):
+class BatchingSaver(BlockingFoldedTwins, InMemorySaver):
     """Offers ``BatchedWrites``; logs saves, batches and the nodes' runs in one list."""
 
     def __init__(self) -> None:
@@ -162,15 +162,6 @@ class BatchingSaver(InMemorySaver):
                 InMemorySaver.save(self, *item)
             else:
                 InMemorySaver.save_writes(self, *item)
-
-    async def awrite_batch(
-        self,
-        items: Sequence[SaveItem | WritesItem],
-        *,
-        final: bool = False,
-        release: str | None = None,
-    ) -> None:
-        self.write_batch(items, final=final, release=release)
 
 
 class Log(TypedDict):

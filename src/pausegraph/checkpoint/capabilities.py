@@ -41,6 +41,7 @@ __all__ = [
     "WAITING",
     "BatchedWrites",
     "BlockingAsyncTwins",
+    "BlockingFoldedTwins",
     "FoldedLeases",
     "RequestLog",
     "SaveItem",
@@ -402,6 +403,55 @@ class BlockingAsyncTwins:
     async def arelease_lease(self: ThreadLeases, thread_id: str, owner: str) -> None:
         """Async :meth:`release_lease` (blocking)."""
         self.release_lease(thread_id, owner)
+
+
+class BlockingFoldedTwins:
+    """The async :class:`FoldedLeases` and :class:`BatchedWrites` methods of a sync saver.
+
+    Each calls its sync twin and blocks the event loop meanwhile, as
+    :class:`BlockingAsyncTwins` does; for savers that define the sync methods.
+    """
+
+    async def aload_leased(
+        self: FoldedLeases,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str | None,
+        owner: str,
+        ttl: float,
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Async :meth:`load_leased` (blocking)."""
+        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
+
+    async def asave_released(
+        self: FoldedLeases,
+        checkpoint: Checkpoint,
+        parent_writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_released` (blocking)."""
+        self.save_released(checkpoint, parent_writes, owner)
+
+    async def asave_writes_released(
+        self: FoldedLeases,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_writes_released` (blocking)."""
+        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
+
+    async def awrite_batch(
+        self: BatchedWrites,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Async :meth:`write_batch` (blocking)."""
+        self.write_batch(items, final=final, release=release)
 
 
 def page_waiting(

@@ -13,6 +13,7 @@ from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheck
 from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import (
     BlockingAsyncTwins,
+    BlockingFoldedTwins,
     SaveItem,
     WaitingPage,
     WritesItem,
@@ -38,7 +39,7 @@ __all__ = ["PostgresSaver"]
 T = TypeVar("T")
 
 
-class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
+class PostgresSaver(BlockingAsyncTwins, BlockingFoldedTwins, BaseCheckpointSaver):
     """Keeps checkpoints in PostgreSQL, shared by every process that connects to it.
 
     Offers every optional capability: the waiting index, thread leases (one
@@ -218,16 +219,6 @@ class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
             self.setup()
         self._execute(flow, atomic=True)
 
-    async def awrite_batch(
-        self,
-        items: Sequence[SaveItem | WritesItem],
-        *,
-        final: bool = False,
-        release: str | None = None,
-    ) -> None:
-        """Async :meth:`write_batch` (blocking)."""
-        self.write_batch(items, final=final, release=release)
-
     def load_leased(
         self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
     ) -> tuple[bool, StoredCheckpoint | None]:
@@ -251,29 +242,6 @@ class PostgresSaver(BlockingAsyncTwins, BaseCheckpointSaver):
         """Writes that give ``owner``'s lease back in the same statement."""
         flow = _ops.save_writes(self.serde, thread_id, ns, checkpoint_id, writes, release=owner)
         self._run(flow)
-
-    async def aload_leased(
-        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
-    ) -> tuple[bool, StoredCheckpoint | None]:
-        """Async :meth:`load_leased` (blocking)."""
-        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
-
-    async def asave_released(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
-    ) -> None:
-        """Async :meth:`save_released` (blocking)."""
-        self.save_released(checkpoint, parent_writes, owner)
-
-    async def asave_writes_released(
-        self,
-        thread_id: str,
-        ns: str,
-        checkpoint_id: str,
-        writes: Sequence[PendingWrite],
-        owner: str,
-    ) -> None:
-        """Async :meth:`save_writes_released` (blocking)."""
-        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
 
     def recall_request(self, thread_id: str, key: str) -> str | None:
         """The checkpoint a request with this idempotency key ended at."""
