@@ -69,18 +69,22 @@ def test_odd_keys_and_task_ids_round_trip(cp: PostgresSaver) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        "UPDATE pausegraph_checkpoints SET header = '\\x00ff'",
-        "UPDATE pausegraph_blobs SET value = '\\xc1'",
+        "UPDATE pausegraph_checkpoints SET value = '\\x00ff' WHERE kind = 0",
+        "UPDATE pausegraph_checkpoints SET value = '\\xc1' WHERE kind = 1",
         "UPDATE pausegraph_writes SET value = '\\xc1'",
-        "DELETE FROM pausegraph_blobs WHERE key = 'a'",
+        "DELETE FROM pausegraph_checkpoints WHERE kind = 1 AND key = 'b'",
+        # The first checkpoint's row holds the inline value of 'a' the second reads.
+        "DELETE FROM pausegraph_checkpoints WHERE kind = 0 AND versions[2] = ''",
     ],
 )
 def test_damaged_rows_raise_corrupt_checkpoint(url: str, cp: PostgresSaver, damage: str) -> None:
-    first = make_checkpoint({"a": 1, "b": 2})
+    first = make_checkpoint({"a": 1, "b": "x" * 1000})
+    second = make_checkpoint({"c": 3}, first)
     cp.save(first)
-    cp.save_writes("t", "", first.id, [PendingWrite("task", "c", 1)])
+    cp.save(second)
+    cp.save_writes("t", "", second.id, [PendingWrite("task", "c", 1)])
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(damage)
+        assert conn.execute(damage).rowcount >= 1
     with pytest.raises(CorruptCheckpointError):
         cp.load("t")
 
@@ -130,7 +134,7 @@ def test_loading_looks_values_and_writes_up_by_key_not_by_thread(cp: PostgresSav
         rows = conn.execute("EXPLAIN " + _sql.LOAD_LATEST, params, prepare=True).fetchall()
     plan = "\n".join(row[0] for row in rows)
     assert "Seq Scan" not in plan and "Bitmap" not in plan and "Hash Join" not in plan, plan
-    assert "(version = need.version)" in plan, plan
+    assert "(checkpoint_id = need.version)" in plan, plan
 
 
 # -- capabilities ------------------------------------------------------------------

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, encode_header
-from pausegraph.checkpoint._records import (
-    Checkpoint,
-    PendingWrite,
-    StoredCheckpoint,
-    created_at_of,
+from pausegraph.checkpoint._codec import (
+    checkpoint_from_fields,
+    dump_blobs,
+    header_fields,
+    load_record,
 )
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.postgres._inbox import waiting_params
@@ -19,6 +19,7 @@ from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
 __all__ = [
+    "INLINE_MAX",
     "Params",
     "Row",
     "assemble",
@@ -26,10 +27,19 @@ __all__ = [
     "save_params",
     "save_writes_params",
     "text_array",
+    "versions_array",
 ]
 
 Params = dict[str, Any]
 Row = tuple[Any, ...]
+
+INLINE_MAX = 128
+"""Most bytes of a value kept in its checkpoint's row; a larger one gets a row of its own.
+
+A row of its own costs about 100 bytes (tuple header, key columns, an index
+entry), so smaller values are cheaper inline. Other checkpoints that read an
+inline value fetch its checkpoint's row, so inline values are kept small.
+"""
 
 
 def text_array(items: Iterable[str]) -> str:
@@ -63,38 +73,60 @@ def _write_arrays(
     return text_array([t for t, _ in table]), text_array([c for _, c in table]), values
 
 
-def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
-    """Parameters of :data:`~._sql.SAVE`: header, stored blobs, and the parent's writes.
+def versions_array(cp: Checkpoint) -> str:
+    """The ``versions`` column: ``key, version, chunk count`` for each key, in order.
 
-    ``value_keys``/``value_versions``/``value_chains`` list the versions the
-    checkpoint reads and how many appended chunks follow each, so one query
-    loads it with its values (expanding the chunks). Waiting-index writes among
-    ``parent_writes`` are dropped: saving moves the thread on.
+    The version is ``""`` for this checkpoint, the count ``""`` for a key not
+    stored as a snapshot plus chunks (the load query reads both as SQL does).
     """
-    dumps = serde.dumps
-    blobs = cp.stored_blobs()
-    chains = cp.chains
+    own, chains = cp.id, cp.chains
+    items: list[str] = []
+    for key, version in cp.versions.items():
+        count = chains.get(key)
+        items += (key, "" if version == own else version, "" if count is None else str(count))
+    return text_array(items)
+
+
+def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
+    """Parameters of :data:`~._sql.SAVE`: the checkpoint row, value rows, the parent's writes.
+
+    The checkpoint row's value is ``[header fields, {key: value}]`` with the
+    values this checkpoint wrote that serialize to at most :data:`INLINE_MAX`
+    bytes; other values and appended chunks get rows of their own. Versions
+    and chains are left out of the header: ``versions`` lists them for SQL.
+    Waiting-index writes among ``parent_writes`` are dropped: saving moves the
+    thread on.
+
+    Raises:
+        SerializationError: A value cannot be stored; the message names its key.
+    """
+    own = cp.id
+    inline: dict[str, Any] = {}
+    keys: list[str] = []
+    versions: list[str] = []
+    data: list[bytes] = []
+    for key, version, blob in dump_blobs(cp, serde):
+        if version == own and len(blob) <= INLINE_MAX and key in cp.versions:
+            inline[key] = cp.values[key]
+        else:
+            keys.append(key)
+            versions.append(version)
+            data.append(blob)
     kept = [w for w in parent_writes if w.channel != WAITING] if cp.parent_id is not None else []
-    tasks, channels, data = _write_arrays(kept, serde)
+    tasks, channels, values = _write_arrays(kept, serde)
     return {
         "thread_id": cp.thread_id,
         "ns": cp.ns,
-        "checkpoint_id": cp.id,
-        "parent_id": cp.parent_id,
-        "step": cp.step,
-        "source": cp.source,
-        "created_at": cp.created_at or created_at_of(cp.id),
-        "value_keys": text_array(cp.versions),
-        "value_versions": text_array(cp.versions.values()),
-        "value_chains": "{" + ",".join(str(chains.get(k, 0)) for k in cp.versions) + "}",
-        "header": encode_header(cp, serde),
-        "blob_keys": text_array([key for key, _, _ in blobs]),
-        "blob_versions": text_array([version for _, version, _ in blobs]),
-        "blob_values": [dumps(value) for _, _, value in blobs],
+        "checkpoint_id": own,
+        "value": serde.dumps([header_fields(cp, index=False), inline]),
+        "versions": versions_array(cp),
+        "blob_keys": text_array(keys),
+        "blob_versions": text_array(versions),
+        "blob_values": data,
         "target": cp.parent_id,
         "tasks": tasks,
         "channels": channels,
-        "values": data,
+        "values": values,
     }
 
 
@@ -123,26 +155,77 @@ def save_writes_params(
     return params
 
 
-def _values(
-    pairs: Mapping[str, str],
+def _entry(
+    data: bytes, serde: Serializer, thread_id: str, cid: str
+) -> tuple[Any, Mapping[str, Any] | None]:
+    """A checkpoint row's value as ``(header fields, inline values)``.
+
+    Rows from before schema 3 hold the header fields alone (which list the
+    versions and chains themselves): their inline values are ``None``.
+
+    Raises:
+        CorruptCheckpointError: The bytes are damaged or foreign.
+    """
+    decoded = load_record(data, serde, thread_id=thread_id, checkpoint_id=cid)
+    if isinstance(decoded, list | tuple) and len(decoded) == 2:  # a header has 11 fields
+        fields, inline = decoded
+        if isinstance(inline, Mapping):
+            return fields, inline
+    return decoded, None  # a damaged value fails as a header
+
+
+def _index(items: Sequence[str], cid: str) -> tuple[dict[str, str], dict[str, int]]:
+    """``(versions, chains)`` of a ``versions`` column (see :func:`versions_array`)."""
+    versions: dict[str, str] = {}
+    chains: dict[str, int] = {}
+    for i in range(0, len(items), 3):
+        key, version, count = items[i], items[i + 1], items[i + 2]
+        versions[key] = version or cid
+        if count:
+            chains[key] = int(count)
+    return versions, chains
+
+
+def _reader(
+    cid: str,
+    inline: Mapping[str, Any] | None,
     blobs: Mapping[tuple[str, str], bytes],
+    entries: Mapping[str, bytes],
     serde: Serializer,
     thread_id: str,
-    cid: str,
-) -> dict[str, Any]:
-    """The blob stored for each ``blob key -> version`` of ``pairs``, decoded."""
+) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    """The ``values`` callback of checkpoint ``cid``: each blob from its row, else inline.
+
+    An inline value is in the row of the checkpoint that wrote it (``entries``;
+    ``inline`` for ``cid`` itself). Rows are decoded for this checkpoint alone,
+    so no two checkpoints share a mutable value.
+    """
     loads = serde.loads
-    out: dict[str, Any] = {}
-    for key, version in pairs.items():
-        data = blobs.get((key, version))
-        if data is None:
-            raise CorruptCheckpointError(
-                f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} from "
-                f"checkpoint {version!r}, which is missing from the PostgreSQL database. "
-                "Restore it from a backup, or delete the thread."
-            )
-        out[key] = loads(data)
-    return out
+    decoded: dict[str, Mapping[str, Any] | None] = {cid: inline}
+
+    def values(pairs: Mapping[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, version in pairs.items():
+            blob = blobs.get((key, version))
+            if blob is not None:
+                out[key] = loads(blob)
+                continue
+            if version not in decoded:
+                entry = entries.get(version)
+                decoded[version] = (
+                    None if entry is None else _entry(entry, serde, thread_id, version)[1]
+                )
+            found = decoded[version]
+            if found is None or key not in found:
+                raise CorruptCheckpointError(
+                    f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} "
+                    f"from checkpoint {version!r}, which is missing from the PostgreSQL "
+                    "database. Restore it from a backup, or delete the thread."
+                )
+            out[key] = found[key]
+        return out
+
+    return values
 
 
 def assemble(
@@ -151,29 +234,36 @@ def assemble(
     """The checkpoints of a bundle query's rows (see ``_sql._bundle``), newest first.
 
     Raises:
-        CorruptCheckpointError: A header or value is damaged, or a value is missing.
+        CorruptCheckpointError: A checkpoint or value is damaged, or a value is missing.
     """
-    headers: list[tuple[str, bytes]] = []
+    headers: list[tuple[str, bytes, list[str]]] = []
+    entries: dict[str, bytes] = {}  # checkpoint rows, for the values they keep inline
     blobs: dict[tuple[str, str], bytes] = {}
     writes: dict[str, list[tuple[str, str, bytes]]] = {}
-    for kind, ident, key, channel, value, _seq in rows:
+    for kind, ident, key, channel, value, _seq, versions in rows:
         if kind == 0:
-            headers.append((ident, value))
+            headers.append((ident, value, versions))
+            entries[ident] = value
         elif kind == 1:
-            if value is not None:  # missing: reported by _values if a checkpoint needs it
+            if value is not None:  # NULL: inline in its checkpoint's row (or missing)
                 blobs[(key, ident)] = value
+        elif kind == 3:
+            if value is not None:
+                entries[ident] = value
         else:
             writes.setdefault(ident, []).append((key, channel, value))
     headers.sort(reverse=True)
     loads = serde.loads
     out: list[StoredCheckpoint] = []
-    for cid, header in headers:
-
-        def values(pairs: Mapping[str, str], cid: str = cid) -> dict[str, Any]:
-            return _values(pairs, blobs, serde, thread_id, cid)
-
-        checkpoint = decode_header(
-            header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
+    for cid, data, versions in headers:
+        fields, inline = _entry(data, serde, thread_id, cid)
+        checkpoint = checkpoint_from_fields(
+            fields,
+            thread_id=thread_id,
+            ns=ns,
+            checkpoint_id=cid,
+            values=_reader(cid, inline, blobs, entries, serde, thread_id),
+            index=None if inline is None else _index(versions, cid),
         )
         pending = tuple(PendingWrite(t, c, loads(v)) for t, c, v in writes.get(cid, ()))
         out.append(StoredCheckpoint(checkpoint, pending))
@@ -187,13 +277,17 @@ def matching_ids(
     ns: str,
     filter: Mapping[str, Any],
 ) -> list[str]:
-    """Ids of the ``(checkpoint_id, header)`` rows whose metadata matches ``filter``."""
+    """Ids of the ``(checkpoint_id, value)`` checkpoint rows whose metadata matches ``filter``."""
     return [
         cid
-        for cid, header in rows
+        for cid, data in rows
         if metadata_matches(
-            decode_header(
-                header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
+            checkpoint_from_fields(
+                _entry(data, serde, thread_id, cid)[0],
+                thread_id=thread_id,
+                ns=ns,
+                checkpoint_id=cid,
+                values=None,
             ),
             filter,
         )

@@ -8,13 +8,17 @@ values, writes) travel as arrays and are expanded with ``unnest``.
 
 Key columns are ``COLLATE "C"``: they sort by code point, as Python sorts
 ``str``, so ``ORDER BY`` here agrees with the in-memory saver.
+
+A thread's checkpoints and values share one table (see ``_schema``): a row of
+kind :data:`CHECKPOINT` per checkpoint, a row of kind :data:`VALUE` per value
+too large to keep in its checkpoint's row and per appended chunk.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ACQUIRE_LEASE",
-    "BLOBS",
+    "CHECKPOINT",
     "CHECKPOINTS",
     "DELETE_THREAD",
     "HEADERS_PAGE",
@@ -35,17 +39,25 @@ __all__ = [
     "SAVE",
     "SAVE_MIDRUN",
     "SAVE_WRITES",
+    "VALUE",
     "WAITING",
     "WRITES",
 ]
 
 META = "pausegraph_meta"
 CHECKPOINTS = "pausegraph_checkpoints"
-BLOBS = "pausegraph_blobs"
 WRITES = "pausegraph_writes"
 WAITING = "pausegraph_waiting"
 LEASES = "pausegraph_leases"
 REQUESTS = "pausegraph_requests"
+
+CHECKPOINT = 0
+"""``kind`` of a checkpoint's own row (its ``key`` is ``''``)."""
+VALUE = 1
+"""``kind`` of a value's row: ``key`` is its blob key, ``checkpoint_id`` its version."""
+
+_THIS = f"thread_id = %(thread_id)s AND ns = %(ns)s AND kind = {CHECKPOINT} AND key = ''"
+"""Narrows to checkpoint rows; add ``AND checkpoint_id = ...`` for one by primary key."""
 
 # -- saving ----------------------------------------------------------------------
 
@@ -62,27 +74,19 @@ _UPSERT_WRITES = f"""
 
 SAVE = f"""
 WITH saved AS (
-    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
-        created_at, value_keys, value_versions, value_chains, header)
-    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(step)s, %(source)s,
-        %(created_at)s, %(value_keys)s::text[], %(value_versions)s::text[],
-        %(value_chains)s::integer[], %(header)s)
-    ON CONFLICT (thread_id, ns, checkpoint_id) DO UPDATE SET
-        parent_id = excluded.parent_id, step = excluded.step, source = excluded.source,
-        created_at = excluded.created_at, value_keys = excluded.value_keys,
-        value_versions = excluded.value_versions, value_chains = excluded.value_chains,
-        header = excluded.header
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value, versions)
+    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, {CHECKPOINT}, '', %(value)s,
+        %(versions)s::text[])
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET
+        value = excluded.value, versions = excluded.versions
 ), changed AS (
-    INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
-    SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value)
+    SELECT %(thread_id)s::text, %(ns)s::text, b.version, {VALUE}, b.key, b.value
     FROM unnest(%(blob_keys)s::text[], %(blob_versions)s::text[], %(blob_values)s::bytea[])
         AS b(key, version, value)
-    ON CONFLICT (thread_id, ns, key, version) DO UPDATE SET value = excluded.value
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET value = excluded.value
 ), parent_writes AS ({
-    _UPSERT_WRITES.format(
-        exists=f"{CHECKPOINTS} WHERE thread_id = %(thread_id)s AND ns = %(ns)s "
-        "AND checkpoint_id = %(target)s"
-    )
+    _UPSERT_WRITES.format(exists=f"{CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = %(target)s")
 }
 ), moved_on AS (
     DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s AND %(ns)s::text = ''
@@ -102,8 +106,7 @@ SAVE_MIDRUN = (
 
 SAVE_WRITES = f"""
 WITH target AS (
-    SELECT 1 FROM {CHECKPOINTS}
-    WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = %(target)s
+    SELECT 1 FROM {CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = %(target)s
 ), task_writes AS ({_UPSERT_WRITES.format(exists="target")}
 ), waiting_set AS (
     INSERT INTO {WAITING} (thread_id, checkpoint_id, graph, paused_at, metadata, entry)
@@ -122,7 +125,6 @@ SELECT count(*) FROM target"""
 
 DELETE_THREAD = f"""
 WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %(thread_id)s),
-b AS (DELETE FROM {BLOBS} WHERE thread_id = %(thread_id)s),
 c AS (DELETE FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s),
 i AS (DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s),
 r AS (DELETE FROM {REQUESTS} WHERE thread_id = %(thread_id)s)
@@ -134,34 +136,48 @@ SELECT 1"""
 def _bundle(where: str, limit: str) -> str:
     """Checkpoints chosen by ``where`` with the values they read and their writes.
 
-    Rows are ``(kind, id, key, channel, value, seq)``: kind 0 is a header
-    (``id`` is the checkpoint), kind 1 a value (``id`` is its version;
-    ``value`` is NULL when it is missing), kind 2 a write (``id`` its
-    checkpoint, ``key`` its task). Each value is sent once even when several
-    checkpoints of the page read it. Values and writes are looked up by full
-    primary key (a scalar subquery, and a lateral one fenced by ``OFFSET 0``:
-    as joins the planner may scan the whole thread instead), so the cost
-    does not grow with the thread's history.
+    Rows are ``(kind, id, key, channel, value, seq, versions)``:
+
+    * 0, a checkpoint row (``id`` its checkpoint, ``value`` its header and
+      inline values, ``versions`` the triples of ``_rows.versions_array``);
+    * 1, a value row (``id`` its version, ``key`` its blob key; ``value`` is
+      NULL when there is no such row: the value is inline in checkpoint ``id``);
+    * 3, the row of another checkpoint whose inline values are read (as 0);
+    * 2, a write (``id`` its checkpoint, ``key`` its task).
+
+    Each row is sent once even when several checkpoints of the page read it.
+    Rows are looked up by full primary key (scalar subqueries, and a lateral
+    one fenced by ``OFFSET 0``: as joins the planner may scan the whole
+    thread instead), so the cost does not grow with the thread's history.
     """
     return f"""
 WITH cp AS (
-    SELECT checkpoint_id, header, value_keys, value_versions, value_chains FROM {CHECKPOINTS}
-    WHERE thread_id = %(thread_id)s AND ns = %(ns)s{where}
+    SELECT checkpoint_id, value, versions FROM {CHECKPOINTS}
+    WHERE {_THIS}{where}
     ORDER BY checkpoint_id DESC LIMIT {limit}
+), reads AS (
+    SELECT t.item AS key, coalesce(nullif(cp.versions[t.n + 1], ''), cp.checkpoint_id) AS version,
+        coalesce(nullif(cp.versions[t.n + 2], ''), '0')::integer AS chain
+    FROM cp, unnest(cp.versions) WITH ORDINALITY AS t(item, n) WHERE t.n %% 3 = 1
 )
-SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel,
-    header AS value, 0::bigint AS seq FROM cp
+SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel, value,
+    0::bigint AS seq, versions FROM cp
 UNION ALL
 SELECT 1, need.version, need.key, NULL,
-    (SELECT b.value FROM {BLOBS} AS b WHERE b.thread_id = %(thread_id)s AND b.ns = %(ns)s
-     AND b.key = need.key AND b.version = need.version), 0
+    (SELECT v.value FROM {CHECKPOINTS} AS v WHERE v.thread_id = %(thread_id)s
+     AND v.ns = %(ns)s AND v.checkpoint_id = need.version AND v.kind = {VALUE}
+     AND v.key = need.key), 0, NULL
 FROM (SELECT DISTINCT
-          CASE WHEN g.i = 0 THEN u.key ELSE u.key || chr(31) || g.i END AS key, u.version
-      FROM cp, unnest(cp.value_keys, cp.value_versions, cp.value_chains)
-          AS u(key, version, chain),
-          generate_series(0, coalesce(u.chain, 0)) AS g(i)) AS need
+          CASE WHEN g.i = 0 THEN r.key ELSE r.key || chr(31) || g.i END AS key, r.version
+      FROM reads AS r, generate_series(0, r.chain) AS g(i)) AS need
 UNION ALL
-SELECT 2, cp.checkpoint_id, w.task_id, w.channel, w.value, w.seq
+SELECT 3, o.version, NULL, NULL,
+    (SELECT c.value FROM {CHECKPOINTS} AS c WHERE c.thread_id = %(thread_id)s
+     AND c.ns = %(ns)s AND c.checkpoint_id = o.version AND c.kind = {CHECKPOINT}
+     AND c.key = ''), 0, NULL
+FROM (SELECT version FROM reads EXCEPT SELECT checkpoint_id FROM cp) AS o
+UNION ALL
+SELECT 2, cp.checkpoint_id, w.task_id, w.channel, w.value, w.seq, NULL
 FROM cp CROSS JOIN LATERAL (
     SELECT task_id, channel, value, seq FROM {WRITES}
     WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = cp.checkpoint_id
@@ -176,8 +192,8 @@ LOAD_PAGE_BEFORE = _bundle(" AND checkpoint_id < %(before)s", "%(size)s")
 LOAD_IDS = _bundle(" AND checkpoint_id = ANY(%(ids)s::text[])", "ALL")
 
 _HEADERS = (
-    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s "
-    "AND ns = %(ns)s{where} ORDER BY checkpoint_id DESC LIMIT %(size)s"
+    f"SELECT checkpoint_id, value FROM {CHECKPOINTS} WHERE {_THIS}"
+    "{where} ORDER BY checkpoint_id DESC LIMIT %(size)s"
 )
 HEADERS_PAGE = _HEADERS.format(where="")
 HEADERS_PAGE_BEFORE = _HEADERS.format(where=" AND checkpoint_id < %(before)s")
@@ -221,29 +237,28 @@ PRUNE = f"""
 WITH RECURSIVE ranked AS (
     SELECT ns, checkpoint_id,
         row_number() OVER (PARTITION BY ns ORDER BY checkpoint_id DESC) AS newest
-    FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s
+    FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s AND kind = {CHECKPOINT}
 ), kept(ns, checkpoint_id) AS (
     SELECT ns, checkpoint_id FROM ranked WHERE newest <= %(keep)s
     UNION
     SELECT c.ns, v.version FROM kept AS k
     JOIN {CHECKPOINTS} AS c ON c.thread_id = %(thread_id)s AND c.ns = k.ns
-        AND c.checkpoint_id = k.checkpoint_id
-    CROSS JOIN unnest(c.value_versions) AS v(version)
+        AND c.checkpoint_id = k.checkpoint_id AND c.kind = {CHECKPOINT} AND c.key = ''
+    CROSS JOIN unnest(c.versions) WITH ORDINALITY AS v(version, n)
+    WHERE v.n %% 3 = 2 AND v.version <> ''
 ), doomed AS (
     SELECT r.ns, r.checkpoint_id FROM ranked AS r WHERE r.newest > %(keep)s
     AND NOT EXISTS (SELECT 1 FROM kept AS k WHERE k.ns = r.ns AND k.checkpoint_id = r.checkpoint_id)
 ), gone AS (
     DELETE FROM {CHECKPOINTS} AS c USING doomed AS d
     WHERE c.thread_id = %(thread_id)s AND c.ns = d.ns AND c.checkpoint_id = d.checkpoint_id
-    RETURNING 1
-), gone_values AS (
-    DELETE FROM {BLOBS} AS b USING doomed AS d
-    WHERE b.thread_id = %(thread_id)s AND b.ns = d.ns AND b.version = d.checkpoint_id
+    RETURNING c.kind
 ), gone_writes AS (
     DELETE FROM {WRITES} AS w USING doomed AS d
     WHERE w.thread_id = %(thread_id)s AND w.ns = d.ns AND w.checkpoint_id = d.checkpoint_id
 )
-SELECT count(*) FROM gone"""
+SELECT count(*) FROM gone WHERE kind = {CHECKPOINT}"""
 """Deletes all but the newest ``keep`` checkpoints per namespace, except those whose values
 a kept checkpoint reads, transitively (kept ones must load too), as the in-memory saver does;
-returns how many were deleted."""
+returns how many were deleted. A checkpoint's rows go with it: its values, and the chunks
+appended to its snapshots."""
