@@ -34,6 +34,7 @@ __all__ = [
     "dump_blobs",
     "encode_header",
     "header_fields",
+    "load_record",
     "load_values",
 ]
 
@@ -41,8 +42,15 @@ FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
 
 
-def header_fields(cp: Checkpoint) -> list[Any]:
-    """Everything of ``cp`` except its values, as plain data (what :func:`encode_header` encodes)."""
+def header_fields(cp: Checkpoint, *, index: bool = True) -> list[Any]:
+    """Everything of ``cp`` except its values, as plain data (what :func:`encode_header` encodes).
+
+    Args:
+        index: ``False`` leaves out ``versions`` and ``chains`` (which values the
+            checkpoint reads; empty in the result), for a saver that stores them
+            in a form its database can read and hands them back to
+            :func:`checkpoint_from_fields`.
+    """
     frontier = [
         (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
         for t in cp.frontier
@@ -53,12 +61,14 @@ def header_fields(cp: Checkpoint) -> list[Any]:
         cp.step,
         cp.source,
         None if not cp.created_at or cp.created_at == created_at_of(cp.id) else cp.created_at,
-        {k: "" if v == cp.id else v for k, v in cp.versions.items()},  # "": this checkpoint
+        {k: "" if v == cp.id else v for k, v in cp.versions.items()}  # "": this checkpoint
+        if index
+        else {},
         frontier,
         {k: list(v) for k, v in cp.barriers.items()} if cp.barriers else {},
         dict(cp.metadata) if cp.metadata else {},
         list(cp.writers),
-        dict(cp.chains) if cp.chains else {},
+        dict(cp.chains) if cp.chains and index else {},
     ]
 
 
@@ -84,15 +94,25 @@ def decode_header(
     Raises:
         CorruptCheckpointError: The header is damaged, foreign or from a newer format.
     """
+    fields = load_record(data, serde, thread_id=thread_id, checkpoint_id=checkpoint_id)
+    return checkpoint_from_fields(
+        fields, thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, values=values
+    )
+
+
+def load_record(data: bytes, serde: Serializer, *, thread_id: str, checkpoint_id: str) -> Any:
+    """``serde.loads(data)`` for bytes a saver stored for a checkpoint (its header, say).
+
+    Raises:
+        CorruptCheckpointError: The bytes are damaged or foreign; the message
+            names the checkpoint and the thread.
+    """
     try:
-        fields = serde.loads(data)
+        return serde.loads(data)
     except CorruptCheckpointError:
         raise
     except Exception as exc:
         raise _damaged(thread_id, checkpoint_id) from exc
-    return checkpoint_from_fields(
-        fields, thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, values=values
-    )
 
 
 def _damaged(thread_id: str, checkpoint_id: str) -> CorruptCheckpointError:
@@ -109,8 +129,14 @@ def checkpoint_from_fields(
     ns: str,
     checkpoint_id: str,
     values: Callable[[Mapping[str, str]], Mapping[str, Any]] | None,
+    index: tuple[dict[str, str], dict[str, int]] | None = None,
 ) -> Checkpoint:
     """Inverse of :func:`header_fields` (see :func:`decode_header`).
+
+    Args:
+        index: The ``(versions, chains)`` a saver kept apart from fields made
+            with ``header_fields(cp, index=False)``; they replace the fields'
+            (empty) ones. Versions here are whole ids.
 
     Raises:
         CorruptCheckpointError: The fields are damaged, foreign or from a newer format.
@@ -136,7 +162,10 @@ def checkpoint_from_fields(
             f"Checkpoint {checkpoint_id!r} uses storage format {fmt}; this pausegraph reads "
             f"format {FORMAT}. Upgrade pausegraph to read it."
         )
-    versions = {k: v or checkpoint_id for k, v in versions.items()}
+    if index is None:
+        versions = {k: v or checkpoint_id for k, v in versions.items()}
+    else:
+        versions, chains = index
     tasks = []
     for item in frontier:
         if isinstance(item, str):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, encode_header
-from pausegraph.checkpoint._records import (
-    Checkpoint,
-    PendingWrite,
-    StoredCheckpoint,
-    created_at_of,
+from pausegraph.checkpoint._codec import (
+    checkpoint_from_fields,
+    dump_blobs,
+    header_fields,
+    load_record,
 )
+from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.postgres._inbox import waiting_params
@@ -19,6 +19,7 @@ from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
 __all__ = [
+    "INLINE_MAX",
     "Params",
     "Row",
     "assemble",
@@ -27,10 +28,19 @@ __all__ = [
     "save_params",
     "save_writes_params",
     "text_array",
+    "versions_array",
 ]
 
 Params = dict[str, Any]
 Row = tuple[Any, ...]
+
+INLINE_MAX = 128
+"""Most bytes of a value kept in its checkpoint's row; a larger one gets a row of its own.
+
+A row of its own costs about 100 bytes (tuple header, key columns, an index
+entry), so smaller values are cheaper inline. Other checkpoints that read an
+inline value fetch its checkpoint's row, so inline values are kept small.
+"""
 
 
 def text_array(items: Iterable[str | None]) -> str:
@@ -69,9 +79,18 @@ def _write_arrays(
     return text_array([t for t, _ in table]), text_array([c for _, c in table]), values
 
 
-def _chains_literal(cp: Checkpoint) -> str:
-    chains = cp.chains
-    return "{" + ",".join(str(chains.get(k, 0)) for k in cp.versions) + "}"
+def versions_array(cp: Checkpoint) -> str:
+    """The ``versions`` column: ``key, version, chunk count`` for each key, in order.
+
+    The version is ``""`` for this checkpoint, the count ``""`` for a key not
+    stored as a snapshot plus chunks (the load query reads both as SQL does).
+    """
+    own, chains = cp.id, cp.chains
+    items: list[str] = []
+    for key, version in cp.versions.items():
+        count = chains.get(key)
+        items += (key, "" if version == own else version, "" if count is None else str(count))
+    return text_array(items)
 
 
 def _kept_writes(cp: Checkpoint, parent_writes: Sequence[PendingWrite]) -> list[PendingWrite]:
@@ -81,83 +100,92 @@ def _kept_writes(cp: Checkpoint, parent_writes: Sequence[PendingWrite]) -> list[
     return [w for w in parent_writes if w.channel != WAITING]
 
 
+def _checkpoint_rows(
+    cp: Checkpoint, serde: Serializer
+) -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    """The checkpoint row's value, and the ``(key, version, bytes)`` of its value rows.
+
+    The checkpoint row's value is ``[header fields, {key: value}]`` with the
+    values this checkpoint wrote that serialize to at most :data:`INLINE_MAX`
+    bytes; other values and appended chunks get rows of their own. Versions
+    and chains are left out of the header: ``versions`` lists them for SQL.
+
+    Raises:
+        SerializationError: A value cannot be stored; the message names its key.
+    """
+    own = cp.id
+    inline: dict[str, Any] = {}
+    rows: list[tuple[str, str, bytes]] = []
+    for key, version, blob in dump_blobs(cp, serde):
+        if version == own and len(blob) <= INLINE_MAX and key in cp.versions:
+            inline[key] = cp.values[key]
+        else:
+            rows.append((key, version, blob))
+    return serde.dumps([header_fields(cp, index=False), inline]), rows
+
+
 def save_many_params(
     items: Sequence[tuple[Checkpoint, Sequence[PendingWrite]]], serde: Serializer
 ) -> Params:
     """Parameters of :data:`~._sql.SAVE_MANY`: :func:`save_params` of each, as parallel arrays.
 
-    Every checkpoint must belong to the first one's thread and namespace.
+    Raises:
+        ValueError: The checkpoints do not all belong to the first one's thread
+            and namespace.
+        SerializationError: A value cannot be stored; the message names its key.
     """
-    dumps = serde.dumps
     first = items[0][0]
-    blobs: list[tuple[str, str, Any]] = []
-    targets: list[str] = []
-    tasks: list[str] = []
-    channels: list[str] = []
     values: list[bytes] = []
+    blobs: list[tuple[str, str, bytes]] = []
+    writes: list[tuple[str, str, str, Any]] = []
     for cp, parent_writes in items:
         if (cp.thread_id, cp.ns) != (first.thread_id, first.ns):
             raise ValueError("save_many_params: every checkpoint must share one thread and ns")
-        blobs += cp.stored_blobs()
+        value, rows = _checkpoint_rows(cp, serde)
+        values.append(value)
+        blobs += rows
         table = {(w.task_id, w.channel): w.value for w in _kept_writes(cp, parent_writes)}
-        for (task, channel), value in table.items():
-            targets.append(cp.parent_id or "")
-            tasks.append(task)
-            channels.append(channel)
-            values.append(dumps(value))
-    cps = [cp for cp, _ in items]
+        writes += [(cp.parent_id or "", t, c, v) for (t, c), v in table.items()]
     return {
         "thread_id": first.thread_id,
         "ns": first.ns,
-        "ids": text_array([cp.id for cp in cps]),
-        "parents": text_array([cp.parent_id for cp in cps]),
-        "steps": "{" + ",".join(str(cp.step) for cp in cps) + "}",
-        "sources": text_array([cp.source for cp in cps]),
-        "created": text_array([cp.created_at or created_at_of(cp.id) for cp in cps]),
-        "value_keys": text_array([text_array(cp.versions) for cp in cps]),
-        "value_versions": text_array([text_array(cp.versions.values()) for cp in cps]),
-        "value_chains": text_array([_chains_literal(cp) for cp in cps]),
-        "headers": [encode_header(cp, serde) for cp in cps],
+        "ids": text_array([cp.id for cp, _ in items]),
+        "checkpoint_values": values,
+        "versions": text_array([versions_array(cp) for cp, _ in items]),
         "blob_keys": text_array([key for key, _, _ in blobs]),
         "blob_versions": text_array([version for _, version, _ in blobs]),
-        "blob_values": [dumps(value) for _, _, value in blobs],
-        "targets": text_array(targets),
-        "tasks": text_array(tasks),
-        "channels": text_array(channels),
-        "values": values,
+        "blob_values": [blob for _, _, blob in blobs],
+        "targets": text_array([target for target, _, _, _ in writes]),
+        "tasks": text_array([task for _, task, _, _ in writes]),
+        "channels": text_array([channel for _, _, channel, _ in writes]),
+        "values": [serde.dumps(value) for _, _, _, value in writes],
     }
 
 
 def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:
-    """Parameters of :data:`~._sql.SAVE`: header, stored blobs, and the parent's writes.
+    """Parameters of :data:`~._sql.SAVE`: the checkpoint row, value rows, the parent's writes.
 
-    ``value_keys``/``value_versions``/``value_chains`` list the versions the
-    checkpoint reads and how many appended chunks follow each, so one query
-    loads it with its values (expanding the chunks). Waiting-index writes among
-    ``parent_writes`` are dropped: saving moves the thread on.
+    See :func:`_checkpoint_rows`. Waiting-index writes among ``parent_writes``
+    are dropped: saving moves the thread on.
+
+    Raises:
+        SerializationError: A value cannot be stored; the message names its key.
     """
-    dumps = serde.dumps
-    blobs = cp.stored_blobs()
-    tasks, channels, data = _write_arrays(_kept_writes(cp, parent_writes), serde)
+    value, rows = _checkpoint_rows(cp, serde)
+    tasks, channels, values = _write_arrays(_kept_writes(cp, parent_writes), serde)
     return {
         "thread_id": cp.thread_id,
         "ns": cp.ns,
         "checkpoint_id": cp.id,
-        "parent_id": cp.parent_id,
-        "step": cp.step,
-        "source": cp.source,
-        "created_at": cp.created_at or created_at_of(cp.id),
-        "value_keys": text_array(cp.versions),
-        "value_versions": text_array(cp.versions.values()),
-        "value_chains": _chains_literal(cp),
-        "header": encode_header(cp, serde),
-        "blob_keys": text_array([key for key, _, _ in blobs]),
-        "blob_versions": text_array([version for _, version, _ in blobs]),
-        "blob_values": [dumps(value) for _, _, value in blobs],
+        "value": value,
+        "versions": versions_array(cp),
+        "blob_keys": text_array([key for key, _, _ in rows]),
+        "blob_versions": text_array([version for _, version, _ in rows]),
+        "blob_values": [blob for _, _, blob in rows],
         "target": cp.parent_id,
         "tasks": tasks,
         "channels": channels,
-        "values": data,
+        "values": values,
     }
 
 
@@ -186,26 +214,77 @@ def save_writes_params(
     return params
 
 
-def _values(
-    pairs: Mapping[str, str],
+def _entry(
+    data: bytes, serde: Serializer, thread_id: str, cid: str
+) -> tuple[Any, Mapping[str, Any] | None]:
+    """A checkpoint row's value as ``(header fields, inline values)``.
+
+    Rows from before schema 3 hold the header fields alone (which list the
+    versions and chains themselves): their inline values are ``None``.
+
+    Raises:
+        CorruptCheckpointError: The bytes are damaged or foreign.
+    """
+    decoded = load_record(data, serde, thread_id=thread_id, checkpoint_id=cid)
+    if isinstance(decoded, list | tuple) and len(decoded) == 2:  # a header has 11 fields
+        fields, inline = decoded
+        if isinstance(inline, Mapping):
+            return fields, inline
+    return decoded, None  # a damaged value fails as a header
+
+
+def _index(items: Sequence[str], cid: str) -> tuple[dict[str, str], dict[str, int]]:
+    """``(versions, chains)`` of a ``versions`` column (see :func:`versions_array`)."""
+    versions: dict[str, str] = {}
+    chains: dict[str, int] = {}
+    for i in range(0, len(items), 3):
+        key, version, count = items[i], items[i + 1], items[i + 2]
+        versions[key] = version or cid
+        if count:
+            chains[key] = int(count)
+    return versions, chains
+
+
+def _reader(
+    cid: str,
+    inline: Mapping[str, Any] | None,
     blobs: Mapping[tuple[str, str], bytes],
+    entries: Mapping[str, bytes],
     serde: Serializer,
     thread_id: str,
-    cid: str,
-) -> dict[str, Any]:
-    """The blob stored for each ``blob key -> version`` of ``pairs``, decoded."""
+) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    """The ``values`` callback of checkpoint ``cid``: each blob from its row, else inline.
+
+    An inline value is in the row of the checkpoint that wrote it (``entries``;
+    ``inline`` for ``cid`` itself). Rows are decoded for this checkpoint alone,
+    so no two checkpoints share a mutable value.
+    """
     loads = serde.loads
-    out: dict[str, Any] = {}
-    for key, version in pairs.items():
-        data = blobs.get((key, version))
-        if data is None:
-            raise CorruptCheckpointError(
-                f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} from "
-                f"checkpoint {version!r}, which is missing from the PostgreSQL database. "
-                "Restore it from a backup, or delete the thread."
-            )
-        out[key] = loads(data)
-    return out
+    decoded: dict[str, Mapping[str, Any] | None] = {cid: inline}
+
+    def values(pairs: Mapping[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, version in pairs.items():
+            blob = blobs.get((key, version))
+            if blob is not None:
+                out[key] = loads(blob)
+                continue
+            if version not in decoded:
+                entry = entries.get(version)
+                decoded[version] = (
+                    None if entry is None else _entry(entry, serde, thread_id, version)[1]
+                )
+            found = decoded[version]
+            if found is None or key not in found:
+                raise CorruptCheckpointError(
+                    f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} "
+                    f"from checkpoint {version!r}, which is missing from the PostgreSQL "
+                    "database. Restore it from a backup, or delete the thread."
+                )
+            out[key] = found[key]
+        return out
+
+    return values
 
 
 def assemble(
@@ -214,29 +293,36 @@ def assemble(
     """The checkpoints of a bundle query's rows (see ``_sql._bundle``), newest first.
 
     Raises:
-        CorruptCheckpointError: A header or value is damaged, or a value is missing.
+        CorruptCheckpointError: A checkpoint or value is damaged, or a value is missing.
     """
-    headers: list[tuple[str, bytes]] = []
+    headers: list[tuple[str, bytes, list[str]]] = []
+    entries: dict[str, bytes] = {}  # checkpoint rows, for the values they keep inline
     blobs: dict[tuple[str, str], bytes] = {}
     writes: dict[str, list[tuple[str, str, bytes]]] = {}
-    for kind, ident, key, channel, value, _seq in rows:
+    for kind, ident, key, channel, value, _seq, versions in rows:
         if kind == 0:
-            headers.append((ident, value))
+            headers.append((ident, value, versions))
+            entries[ident] = value
         elif kind == 1:
-            if value is not None:  # missing: reported by _values if a checkpoint needs it
+            if value is not None:  # NULL: inline in its checkpoint's row (or missing)
                 blobs[(key, ident)] = value
+        elif kind == 3:
+            if value is not None:
+                entries[ident] = value
         else:
             writes.setdefault(ident, []).append((key, channel, value))
     headers.sort(reverse=True)
     loads = serde.loads
     out: list[StoredCheckpoint] = []
-    for cid, header in headers:
-
-        def values(pairs: Mapping[str, str], cid: str = cid) -> dict[str, Any]:
-            return _values(pairs, blobs, serde, thread_id, cid)
-
-        checkpoint = decode_header(
-            header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
+    for cid, data, versions in headers:
+        fields, inline = _entry(data, serde, thread_id, cid)
+        checkpoint = checkpoint_from_fields(
+            fields,
+            thread_id=thread_id,
+            ns=ns,
+            checkpoint_id=cid,
+            values=_reader(cid, inline, blobs, entries, serde, thread_id),
+            index=None if inline is None else _index(versions, cid),
         )
         pending = tuple(PendingWrite(t, c, loads(v)) for t, c, v in writes.get(cid, ()))
         out.append(StoredCheckpoint(checkpoint, pending))
@@ -250,13 +336,17 @@ def matching_ids(
     ns: str,
     filter: Mapping[str, Any],
 ) -> list[str]:
-    """Ids of the ``(checkpoint_id, header)`` rows whose metadata matches ``filter``."""
+    """Ids of the ``(checkpoint_id, value)`` checkpoint rows whose metadata matches ``filter``."""
     return [
         cid
-        for cid, header in rows
+        for cid, data in rows
         if metadata_matches(
-            decode_header(
-                header, serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
+            checkpoint_from_fields(
+                _entry(data, serde, thread_id, cid)[0],
+                thread_id=thread_id,
+                ns=ns,
+                checkpoint_id=cid,
+                values=None,
             ),
             filter,
         )

@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 
 from pausegraph.checkpoint.postgres._flow import Flow, Query
 from pausegraph.checkpoint.postgres._sql import (
-    BLOBS,
+    CHECKPOINT,
     CHECKPOINTS,
     LEASES,
     META,
     REQUESTS,
+    VALUE,
     WAITING,
     WRITES,
 )
@@ -33,9 +34,15 @@ SCHEMA_VERSION = 3
 2. ``value_chains``: a list key stored as a snapshot plus appended chunks is
    listed once with its chunk count (expanded by the load query), instead of
    one entry per chunk, which grew each row with the length of the list.
-3. ``pausegraph_leases.epoch``: bumped by every change of a lease, so a run can
-   take its lease and load in one statement (see ``_sql.LOAD_LATEST_LEASED``);
-   a released lease stays as a free row instead of being deleted.
+3. Checkpoints and values in one table (``pausegraph_blobs`` is gone); a
+   checkpoint row keeps its small values inline and lists its versions once
+   (no longer also in the header), and drops columns nothing read (parent,
+   step, source, time: the header has them). Each table costs pages of its
+   own (free space map, index root), and a value row about 100 bytes of
+   tuple and index entry, more than most scalars it would hold.
+   ``pausegraph_leases.epoch``: bumped by every change of a lease, so a run
+   can take its lease and load in one statement (see
+   ``_sql.LOAD_LATEST_LEASED``); a released lease stays as a free row.
 """
 
 LOCK_KEY = 0x7061_7573_6567_7261  # "pausegra": the advisory lock that serializes setup
@@ -45,20 +52,18 @@ _KEY = 'text COLLATE "C" NOT NULL'
 
 _CREATE: Mapping[str, Sequence[str]] = {
     META: (f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value text NOT NULL)",),
+    # One row per checkpoint (kind CHECKPOINT, key ''): ``value`` holds the header and
+    # the values it wrote that are small enough to keep inline, ``versions`` which
+    # values it reads (key, version, chunk count triples, see _rows.versions_array),
+    # so one query fetches a checkpoint with its values. One row per other value
+    # (kind VALUE): ``key`` is its blob key, ``checkpoint_id`` the checkpoint that wrote
+    # it or, for an appended chunk, the snapshot it extends. A checkpoint's rows sort
+    # together, in the order they are written.
     CHECKPOINTS: (
-        # value_keys/value_versions/value_chains repeat the header's versions (and
-        # chunk counts) so that one query can fetch a checkpoint with its values.
         f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
-            thread_id {_KEY}, ns {_KEY}, checkpoint_id {_KEY}, parent_id text COLLATE "C",
-            step integer NOT NULL, source text NOT NULL, created_at text NOT NULL,
-            value_keys text[] NOT NULL, value_versions text[] NOT NULL, header bytea NOT NULL,
-            value_chains integer[],
-            PRIMARY KEY (thread_id, ns, checkpoint_id))""",
-    ),
-    BLOBS: (
-        f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
-            thread_id {_KEY}, ns {_KEY}, key {_KEY}, version {_KEY}, value bytea NOT NULL,
-            PRIMARY KEY (thread_id, ns, key, version))""",
+            thread_id {_KEY}, ns {_KEY}, checkpoint_id {_KEY}, kind smallint NOT NULL,
+            key {_KEY}, value bytea NOT NULL, versions text[],
+            PRIMARY KEY (thread_id, ns, checkpoint_id, kind, key))""",
     ),
     WRITES: (
         # seq is kept on upsert, so ORDER BY seq is first-write order.
@@ -90,20 +95,7 @@ _CREATE: Mapping[str, Sequence[str]] = {
 
 TABLES: Mapping[str, tuple[str, ...]] = {
     META: ("key", "value"),
-    CHECKPOINTS: (
-        "thread_id",
-        "ns",
-        "checkpoint_id",
-        "parent_id",
-        "step",
-        "source",
-        "created_at",
-        "value_keys",
-        "value_versions",
-        "header",
-        "value_chains",
-    ),
-    BLOBS: ("thread_id", "ns", "key", "version", "value"),
+    CHECKPOINTS: ("thread_id", "ns", "checkpoint_id", "kind", "key", "value", "versions"),
     WRITES: ("thread_id", "ns", "checkpoint_id", "task_id", "channel", "seq", "value"),
     WAITING: ("thread_id", "checkpoint_id", "graph", "paused_at", "metadata", "entry"),
     LEASES: ("thread_id", "owner", "expires_at", "epoch"),
@@ -111,12 +103,36 @@ TABLES: Mapping[str, tuple[str, ...]] = {
 }
 """Each table's columns in order, as this version creates them."""
 
+_V2 = f"{CHECKPOINTS}_v2"
+
 MIGRATIONS: Mapping[int, Sequence[str]] = {
     # Rows written by schema 1 list every chunk in value_keys; a NULL count
     # expands to just those entries, so they load unchanged.
     1: (f"ALTER TABLE {CHECKPOINTS} ADD COLUMN IF NOT EXISTS value_chains integer[]",),
-    # Leases held during the upgrade get epoch 0; the next change makes it 1 or more.
-    2: (f"ALTER TABLE {LEASES} ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0",),
+    # Copies every row: old headers still list their versions (the reader keeps
+    # those), old values all get rows of their own, and the versions column is
+    # built from the old arrays (a NULL count, from schema 1, lists each chunk).
+    2: (
+        f"ALTER TABLE {CHECKPOINTS} RENAME TO {_V2}",
+        f"ALTER TABLE {_V2} RENAME CONSTRAINT {CHECKPOINTS}_pkey TO {_V2}_pkey",
+        *_CREATE[CHECKPOINTS],
+        f"""INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value, versions)
+        SELECT o.thread_id, o.ns, o.checkpoint_id, {CHECKPOINT}, '', o.header,
+            ARRAY(SELECT t.item
+                  FROM unnest(o.value_keys, o.value_versions, o.value_chains)
+                      WITH ORDINALITY AS u(key, version, chain, n),
+                  LATERAL (VALUES
+                      (1, u.key),
+                      (2, CASE WHEN u.version = o.checkpoint_id THEN '' ELSE u.version END),
+                      (3, CASE WHEN u.chain > 0 THEN u.chain::text ELSE '' END)) AS t(part, item)
+                  ORDER BY u.n, t.part)
+        FROM {_V2} AS o""",
+        f"""INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value)
+        SELECT thread_id, ns, version, {VALUE}, key, value FROM pausegraph_blobs""",
+        f"DROP TABLE {_V2}, pausegraph_blobs",
+        # Leases held during the upgrade get epoch 0; the next change makes it 1 or more.
+        f"ALTER TABLE {LEASES} ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0",
+    ),
 }
 """Statements that take schema ``N`` to ``N + 1``, keyed by ``N``; run in setup's transaction."""
 

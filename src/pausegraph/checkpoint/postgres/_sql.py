@@ -8,13 +8,17 @@ values, writes) travel as arrays and are expanded with ``unnest``.
 
 Key columns are ``COLLATE "C"``: they sort by code point, as Python sorts
 ``str``, so ``ORDER BY`` here agrees with the in-memory saver.
+
+A thread's checkpoints and values share one table (see ``_schema``): a row of
+kind :data:`CHECKPOINT` per checkpoint, a row of kind :data:`VALUE` per value
+too large to keep in its checkpoint's row and per appended chunk.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ACQUIRE_LEASE",
-    "BLOBS",
+    "CHECKPOINT",
     "CHECKPOINTS",
     "DELETE_THREAD",
     "HEADERS_PAGE",
@@ -42,17 +46,25 @@ __all__ = [
     "SAVE_RELEASED",
     "SAVE_WRITES",
     "SAVE_WRITES_RELEASED",
+    "VALUE",
     "WAITING",
     "WRITES",
 ]
 
 META = "pausegraph_meta"
 CHECKPOINTS = "pausegraph_checkpoints"
-BLOBS = "pausegraph_blobs"
 WRITES = "pausegraph_writes"
 WAITING = "pausegraph_waiting"
 LEASES = "pausegraph_leases"
 REQUESTS = "pausegraph_requests"
+
+CHECKPOINT = 0
+"""``kind`` of a checkpoint's own row (its ``key`` is ``''``)."""
+VALUE = 1
+"""``kind`` of a value's row: ``key`` is its blob key, ``checkpoint_id`` its version."""
+
+_THIS = f"thread_id = %(thread_id)s AND ns = %(ns)s AND kind = {CHECKPOINT} AND key = ''"
+"""Narrows to checkpoint rows; add ``AND checkpoint_id = ...`` for one by primary key."""
 
 # -- saving ----------------------------------------------------------------------
 
@@ -69,27 +81,19 @@ _UPSERT_WRITES = f"""
 
 SAVE = f"""
 WITH saved AS (
-    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
-        created_at, value_keys, value_versions, value_chains, header)
-    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(step)s, %(source)s,
-        %(created_at)s, %(value_keys)s::text[], %(value_versions)s::text[],
-        %(value_chains)s::integer[], %(header)s)
-    ON CONFLICT (thread_id, ns, checkpoint_id) DO UPDATE SET
-        parent_id = excluded.parent_id, step = excluded.step, source = excluded.source,
-        created_at = excluded.created_at, value_keys = excluded.value_keys,
-        value_versions = excluded.value_versions, value_chains = excluded.value_chains,
-        header = excluded.header
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value, versions)
+    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, {CHECKPOINT}, '', %(value)s,
+        %(versions)s::text[])
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET
+        value = excluded.value, versions = excluded.versions
 ), changed AS (
-    INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
-    SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value)
+    SELECT %(thread_id)s::text, %(ns)s::text, b.version, {VALUE}, b.key, b.value
     FROM unnest(%(blob_keys)s::text[], %(blob_versions)s::text[], %(blob_values)s::bytea[])
         AS b(key, version, value)
-    ON CONFLICT (thread_id, ns, key, version) DO UPDATE SET value = excluded.value
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET value = excluded.value
 ), parent_writes AS ({
-    _UPSERT_WRITES.format(
-        exists=f"{CHECKPOINTS} WHERE thread_id = %(thread_id)s AND ns = %(ns)s "
-        "AND checkpoint_id = %(target)s"
-    )
+    _UPSERT_WRITES.format(exists=f"{CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = %(target)s")
 }
 ), moved_on AS (
     DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s AND %(ns)s::text = ''
@@ -112,8 +116,7 @@ SAVE_MIDRUN = _without_flush(SAVE)
 
 SAVE_WRITES = f"""
 WITH target AS (
-    SELECT 1 FROM {CHECKPOINTS}
-    WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = %(target)s
+    SELECT 1 FROM {CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = %(target)s
 ), task_writes AS ({_UPSERT_WRITES.format(exists="target")}
 ), waiting_set AS (
     INSERT INTO {WAITING} (thread_id, checkpoint_id, graph, paused_at, metadata, entry)
@@ -131,38 +134,27 @@ SELECT count(*) FROM target"""
 """Task writes and the waiting-index entry; returns 0 (nothing written) without the checkpoint."""
 
 SAVE_MANY = f"""
-WITH cps AS (
-    SELECT * FROM unnest((SELECT %(ids)s::text[]), (SELECT %(parents)s::text[]),
-        (SELECT %(steps)s::integer[]), (SELECT %(sources)s::text[]),
-        (SELECT %(created)s::text[]), (SELECT %(value_keys)s::text[]),
-        (SELECT %(value_versions)s::text[]), (SELECT %(value_chains)s::text[]),
-        (SELECT %(headers)s::bytea[]))
-        AS c(checkpoint_id, parent_id, step, source, created_at, vk, vv, vc, header)
-), saved AS (
-    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, parent_id, step, source,
-        created_at, value_keys, value_versions, value_chains, header)
-    SELECT %(thread_id)s, %(ns)s, c.checkpoint_id, c.parent_id, c.step, c.source,
-        c.created_at, c.vk::text[], c.vv::text[], c.vc::integer[], c.header
-    FROM cps AS c
-    ON CONFLICT (thread_id, ns, checkpoint_id) DO UPDATE SET
-        parent_id = excluded.parent_id, step = excluded.step, source = excluded.source,
-        created_at = excluded.created_at, value_keys = excluded.value_keys,
-        value_versions = excluded.value_versions, value_chains = excluded.value_chains,
-        header = excluded.header
+WITH saved AS (
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value, versions)
+    SELECT %(thread_id)s, %(ns)s, c.checkpoint_id, {CHECKPOINT}, '', c.value, c.versions::text[]
+    FROM unnest((SELECT %(ids)s::text[]), (SELECT %(checkpoint_values)s::bytea[]),
+        (SELECT %(versions)s::text[])) AS c(checkpoint_id, value, versions)
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET
+        value = excluded.value, versions = excluded.versions
 ), changed AS (
-    INSERT INTO {BLOBS} (thread_id, ns, key, version, value)
-    SELECT %(thread_id)s::text, %(ns)s::text, b.key, b.version, b.value
+    INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value)
+    SELECT %(thread_id)s::text, %(ns)s::text, b.version, {VALUE}, b.key, b.value
     FROM unnest((SELECT %(blob_keys)s::text[]), (SELECT %(blob_versions)s::text[]),
         (SELECT %(blob_values)s::bytea[])) AS b(key, version, value)
-    ON CONFLICT (thread_id, ns, key, version) DO UPDATE SET value = excluded.value
+    ON CONFLICT (thread_id, ns, checkpoint_id, kind, key) DO UPDATE SET value = excluded.value
 ), parent_writes AS (
     INSERT INTO {WRITES} (thread_id, ns, checkpoint_id, task_id, channel, value)
     SELECT %(thread_id)s::text, %(ns)s::text, w.target, w.task_id, w.channel, w.value
     FROM unnest((SELECT %(targets)s::text[]), (SELECT %(tasks)s::text[]),
         (SELECT %(channels)s::text[]), (SELECT %(values)s::bytea[]))
         WITH ORDINALITY AS w(target, task_id, channel, value, ord)
-    WHERE w.target = ANY(%(ids)s::text[]) OR (SELECT true FROM {CHECKPOINTS}
-        WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = w.target)
+    WHERE w.target = ANY(%(ids)s::text[])
+        OR (SELECT true FROM {CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = w.target)
     ORDER BY w.ord
     ON CONFLICT (thread_id, ns, checkpoint_id, task_id, channel)
     DO UPDATE SET value = excluded.value
@@ -211,7 +203,6 @@ SAVE_WRITES_RELEASED = _releasing(SAVE_WRITES)
 
 DELETE_THREAD = f"""
 WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %(thread_id)s),
-b AS (DELETE FROM {BLOBS} WHERE thread_id = %(thread_id)s),
 c AS (DELETE FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s),
 i AS (DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s),
 r AS (DELETE FROM {REQUESTS} WHERE thread_id = %(thread_id)s),
@@ -240,7 +231,8 @@ _LEASE_STATUS = """SELECT -1 AS kind, CASE
         WHEN NOT EXISTS (SELECT 1 FROM took) THEN 'busy'
         WHEN (SELECT epoch FROM took) = coalesce((SELECT epoch FROM seen), 0) + 1 THEN 'ok'
         ELSE 'stale' END AS id,
-    NULL::text AS key, NULL::text AS channel, NULL::bytea AS value, 0::bigint AS seq
+    NULL::text AS key, NULL::text AS channel, NULL::bytea AS value, 0::bigint AS seq,
+    NULL::text[] AS versions
 UNION ALL
 """
 
@@ -248,14 +240,19 @@ UNION ALL
 def _bundle(where: str, limit: str, *, leased: bool = False) -> str:
     """Checkpoints chosen by ``where`` with the values they read and their writes.
 
-    Rows are ``(kind, id, key, channel, value, seq)``: kind 0 is a header
-    (``id`` is the checkpoint), kind 1 a value (``id`` is its version;
-    ``value`` is NULL when it is missing), kind 2 a write (``id`` its
-    checkpoint, ``key`` its task). Each value is sent once even when several
-    checkpoints of the page read it. Values and writes are looked up by full
-    primary key (a scalar subquery, and a lateral one fenced by ``OFFSET 0``:
-    as joins the planner may scan the whole thread instead), so the cost
-    does not grow with the thread's history.
+    Rows are ``(kind, id, key, channel, value, seq, versions)``:
+
+    * 0, a checkpoint row (``id`` its checkpoint, ``value`` its header and
+      inline values, ``versions`` the triples of ``_rows.versions_array``);
+    * 1, a value row (``id`` its version, ``key`` its blob key; ``value`` is
+      NULL when there is no such row: the value is inline in checkpoint ``id``);
+    * 3, the row of another checkpoint whose inline values are read (as 0);
+    * 2, a write (``id`` its checkpoint, ``key`` its task).
+
+    Each row is sent once even when several checkpoints of the page read it.
+    Rows are looked up by full primary key (scalar subqueries, and a lateral
+    one fenced by ``OFFSET 0``: as joins the planner may scan the whole
+    thread instead), so the cost does not grow with the thread's history.
 
     ``leased`` also takes the thread's lease for ``%(owner)s`` (see
     :data:`LOAD_LATEST_LEASED`); the first row (kind -1) then tells how that went.
@@ -264,23 +261,32 @@ def _bundle(where: str, limit: str, *, leased: bool = False) -> str:
     status = _LEASE_STATUS if leased else ""
     return f"""
 WITH {lease}cp AS (
-    SELECT checkpoint_id, header, value_keys, value_versions, value_chains FROM {CHECKPOINTS}
-    WHERE thread_id = %(thread_id)s AND ns = %(ns)s{where}{gate}
+    SELECT checkpoint_id, value, versions FROM {CHECKPOINTS}
+    WHERE {_THIS}{where}{gate}
     ORDER BY checkpoint_id DESC LIMIT {limit}
+), reads AS (
+    SELECT t.item AS key, coalesce(nullif(cp.versions[t.n + 1], ''), cp.checkpoint_id) AS version,
+        coalesce(nullif(cp.versions[t.n + 2], ''), '0')::integer AS chain
+    FROM cp, unnest(cp.versions) WITH ORDINALITY AS t(item, n) WHERE t.n %% 3 = 1
 )
-{status}SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel,
-    header AS value, 0::bigint AS seq FROM cp
+{status}SELECT 0 AS kind, checkpoint_id AS id, NULL::text AS key, NULL::text AS channel, value,
+    0::bigint AS seq, versions FROM cp
 UNION ALL
 SELECT 1, need.version, need.key, NULL,
-    (SELECT b.value FROM {BLOBS} AS b WHERE b.thread_id = %(thread_id)s AND b.ns = %(ns)s
-     AND b.key = need.key AND b.version = need.version), 0
+    (SELECT v.value FROM {CHECKPOINTS} AS v WHERE v.thread_id = %(thread_id)s
+     AND v.ns = %(ns)s AND v.checkpoint_id = need.version AND v.kind = {VALUE}
+     AND v.key = need.key), 0, NULL
 FROM (SELECT DISTINCT
-          CASE WHEN g.i = 0 THEN u.key ELSE u.key || chr(31) || g.i END AS key, u.version
-      FROM cp, unnest(cp.value_keys, cp.value_versions, cp.value_chains)
-          AS u(key, version, chain),
-          generate_series(0, coalesce(u.chain, 0)) AS g(i)) AS need
+          CASE WHEN g.i = 0 THEN r.key ELSE r.key || chr(31) || g.i END AS key, r.version
+      FROM reads AS r, generate_series(0, r.chain) AS g(i)) AS need
 UNION ALL
-SELECT 2, cp.checkpoint_id, w.task_id, w.channel, w.value, w.seq
+SELECT 3, o.version, NULL, NULL,
+    (SELECT c.value FROM {CHECKPOINTS} AS c WHERE c.thread_id = %(thread_id)s
+     AND c.ns = %(ns)s AND c.checkpoint_id = o.version AND c.kind = {CHECKPOINT}
+     AND c.key = ''), 0, NULL
+FROM (SELECT version FROM reads EXCEPT SELECT checkpoint_id FROM cp) AS o
+UNION ALL
+SELECT 2, cp.checkpoint_id, w.task_id, w.channel, w.value, w.seq, NULL
 FROM cp CROSS JOIN LATERAL (
     SELECT task_id, channel, value, seq FROM {WRITES}
     WHERE thread_id = %(thread_id)s AND ns = %(ns)s AND checkpoint_id = cp.checkpoint_id
@@ -304,8 +310,8 @@ LOAD_PAGE_BEFORE = _bundle(" AND checkpoint_id < %(before)s", "%(size)s")
 LOAD_IDS = _bundle(" AND checkpoint_id = ANY(%(ids)s::text[])", "ALL")
 
 _HEADERS = (
-    f"SELECT checkpoint_id, header FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s "
-    "AND ns = %(ns)s{where} ORDER BY checkpoint_id DESC LIMIT %(size)s"
+    f"SELECT checkpoint_id, value FROM {CHECKPOINTS} WHERE {_THIS}"
+    "{where} ORDER BY checkpoint_id DESC LIMIT %(size)s"
 )
 HEADERS_PAGE = _HEADERS.format(where="")
 HEADERS_PAGE_BEFORE = _HEADERS.format(where=" AND checkpoint_id < %(before)s")
@@ -351,29 +357,28 @@ PRUNE = f"""
 WITH RECURSIVE ranked AS (
     SELECT ns, checkpoint_id,
         row_number() OVER (PARTITION BY ns ORDER BY checkpoint_id DESC) AS newest
-    FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s
+    FROM {CHECKPOINTS} WHERE thread_id = %(thread_id)s AND kind = {CHECKPOINT}
 ), kept(ns, checkpoint_id) AS (
     SELECT ns, checkpoint_id FROM ranked WHERE newest <= %(keep)s
     UNION
     SELECT c.ns, v.version FROM kept AS k
     JOIN {CHECKPOINTS} AS c ON c.thread_id = %(thread_id)s AND c.ns = k.ns
-        AND c.checkpoint_id = k.checkpoint_id
-    CROSS JOIN unnest(c.value_versions) AS v(version)
+        AND c.checkpoint_id = k.checkpoint_id AND c.kind = {CHECKPOINT} AND c.key = ''
+    CROSS JOIN unnest(c.versions) WITH ORDINALITY AS v(version, n)
+    WHERE v.n %% 3 = 2 AND v.version <> ''
 ), doomed AS (
     SELECT r.ns, r.checkpoint_id FROM ranked AS r WHERE r.newest > %(keep)s
     AND NOT EXISTS (SELECT 1 FROM kept AS k WHERE k.ns = r.ns AND k.checkpoint_id = r.checkpoint_id)
 ), gone AS (
     DELETE FROM {CHECKPOINTS} AS c USING doomed AS d
     WHERE c.thread_id = %(thread_id)s AND c.ns = d.ns AND c.checkpoint_id = d.checkpoint_id
-    RETURNING 1
-), gone_values AS (
-    DELETE FROM {BLOBS} AS b USING doomed AS d
-    WHERE b.thread_id = %(thread_id)s AND b.ns = d.ns AND b.version = d.checkpoint_id
+    RETURNING c.kind
 ), gone_writes AS (
     DELETE FROM {WRITES} AS w USING doomed AS d
     WHERE w.thread_id = %(thread_id)s AND w.ns = d.ns AND w.checkpoint_id = d.checkpoint_id
 )
-SELECT count(*) FROM gone"""
+SELECT count(*) FROM gone WHERE kind = {CHECKPOINT}"""
 """Deletes all but the newest ``keep`` checkpoints per namespace, except those whose values
 a kept checkpoint reads, transitively (kept ones must load too), as the in-memory saver does;
-returns how many were deleted."""
+returns how many were deleted. A checkpoint's rows go with it: its values, and the chunks
+appended to its snapshots."""
