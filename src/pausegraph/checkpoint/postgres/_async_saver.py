@@ -280,10 +280,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         release: str | None = None,
     ) -> None:
         """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
-        flow = _ops.write_batch(self.serde, items, final=final, release=release)
-        if not self._ready:
-            await self.setup()
-        await self._execute(flow, atomic=True)
+        await self._arun(_ops.write_batch(self.serde, items, final=final, release=release))
 
     def write_batch(
         self,

@@ -9,6 +9,7 @@ runs it with :func:`run` on a ``psycopg.Connection``, the async saver with
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,8 +35,8 @@ class Query:
 class Batch:
     """Statements sent at once (one round trip, in psycopg's pipeline mode), run in order.
 
-    The flow is sent a list with each statement's rows. Run a flow that yields
-    one in a transaction, so that the statements commit together.
+    The flow is sent a list with each statement's rows. They run in one
+    transaction: :func:`run` opens one unless the connection is already in one.
     """
 
     queries: tuple[Query, ...]
@@ -66,7 +67,7 @@ def run(conn: psycopg.Connection[Any], flow: Flow[T]) -> T:
 
 def _pipelined(conn: psycopg.Connection[Any], batch: Batch) -> list[list[tuple[Any, ...]]]:
     cursors = [conn.cursor(row_factory=tuple_row) for _ in batch.queries]
-    with conn.pipeline() as pipeline:
+    with conn.transaction() if conn.autocommit else nullcontext(), conn.pipeline() as pipeline:
         for cur, query in zip(cursors, batch.queries, strict=True):
             cur.execute(query.sql, query.params, binary=True)
         pipeline.sync()
@@ -93,7 +94,10 @@ async def _apipelined(
     conn: psycopg.AsyncConnection[Any], batch: Batch
 ) -> list[list[tuple[Any, ...]]]:
     cursors = [conn.cursor(row_factory=tuple_row) for _ in batch.queries]
-    async with conn.pipeline() as pipeline:
+    async with (
+        conn.transaction() if conn.autocommit else nullcontext(),
+        conn.pipeline() as pipeline,
+    ):
         for cur, query in zip(cursors, batch.queries, strict=True):
             await cur.execute(query.sql, query.params, binary=True)
         await pipeline.sync()

@@ -178,10 +178,11 @@ def write_batch(
     final: bool,
     release: str | None,
 ) -> Flow[None]:
-    """The items as few statements as their order allows; run it in a transaction.
+    """The items as few statements as their order allows, committed together.
 
     Consecutive saves become one :data:`~._sql.SAVE_MANY`; writes are a
-    statement each. Several statements are sent at once (``_flow.Batch``). A
+    statement each. Several statements are sent at once, in one transaction
+    (``_flow.Batch``). A
     batch that is not ``final`` commits without waiting for the WAL flush, as a
     mid-run save does. Serializes everything before the flow runs.
 

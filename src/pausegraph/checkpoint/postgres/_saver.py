@@ -214,10 +214,7 @@ class PostgresSaver(BlockingAsyncTwins, BlockingFoldedTwins, BaseCheckpointSaver
         release: str | None = None,
     ) -> None:
         """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
-        flow = _ops.write_batch(self.serde, items, final=final, release=release)
-        if not self._ready:
-            self.setup()
-        self._execute(flow, atomic=True)
+        self._run(_ops.write_batch(self.serde, items, final=final, release=release))
 
     def load_leased(
         self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
