@@ -70,13 +70,13 @@ class SqliteCapabilities(BlockingAsyncTwins):
                 own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield conn
+                    if write:
+                        commit(conn, own)
+                    elif own:
+                        rollback(conn, own)
                 except BaseException:
-                    rollback(conn, own)
+                    rollback(conn, own)  # a failed COMMIT leaves the transaction open
                     raise
-                if write:
-                    commit(conn, own)
-                elif own:
-                    rollback(conn, own)
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
 

@@ -9,33 +9,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
+from pausegraph.checkpoint._codec import decode_header, load_values
 from pausegraph.checkpoint._paging import PAGE
 from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
-    created_at_of,
 )
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
-from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.checkpoint.sqlite._capabilities import SqliteCapabilities
 from pausegraph.checkpoint.sqlite._errors import storage_error
-from pausegraph.checkpoint.sqlite._inbox import apply_waiting, split_waiting
+from pausegraph.checkpoint.sqlite._rows import Rows, apply, save_rows, writes_anything, writes_rows
 from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
 from pausegraph.checkpoint.sqlite._sql import (
-    CHECKPOINT_EXISTS,
     DELETE_THREAD,
-    DELETE_WAITING,
     HISTORY,
     HISTORY_BEFORE,
-    INSERT_BLOB,
-    INSERT_CHECKPOINT,
     LATEST,
     MAX_PAIRS,
     ONE,
-    UPSERT_WRITE,
+    RELEASE_LEASE,
     WRITES_OF,
     begin,
     blob_query,
@@ -156,18 +150,22 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             try:
                 own = begin(conn)  # one snapshot for header, values and writes
                 try:
-                    if checkpoint_id is None:
-                        row = conn.execute(LATEST, (thread_id, ns)).fetchone()
-                    else:
-                        row = conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
-                    if row is None:
-                        return None
-                    return self._decode(thread_id, ns, row[0], row[1], None)
+                    return self._read(thread_id, ns, checkpoint_id)
                 finally:
                     if own:
                         rollback(conn, own)
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
+
+    def _read(self, thread_id: str, ns: str, checkpoint_id: str | None) -> StoredCheckpoint | None:
+        """What :meth:`load` returns; the caller holds the lock and a transaction."""
+        if checkpoint_id is None:
+            row = self.conn.execute(LATEST, (thread_id, ns)).fetchone()
+        else:
+            row = self.conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
+        if row is None:
+            return None
+        return self._decode(thread_id, ns, row[0], row[1], None)
 
     def history(
         self,
@@ -305,102 +303,48 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
     ) -> None:
         if not self._ready:
             self.setup()
-        thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
-        header = encode_header(checkpoint, self.serde)
-        dumps = self.serde.dumps
-        blobs = [
-            (thread_id, ns, key, version, data)
-            for key, version, data in dump_blobs(checkpoint, self.serde)
-        ]
-        row = (
-            thread_id,
-            ns,
-            cid,
-            checkpoint.parent_id,
-            checkpoint.step,
-            checkpoint.source,
-            checkpoint.created_at or created_at_of(checkpoint.id),
-            header,
-        )
-        parent = checkpoint.parent_id
-        writes = (
-            [
-                (thread_id, ns, parent, w.task_id, w.channel, dumps(w.value))
-                for w in parent_writes
-                if w.channel != WAITING  # index entries: the thread moves on (or it is nested)
-            ]
-            if parent is not None
-            else []
-        )
-        conn = self.conn
-        with self._lock:
-            try:
-                own = begin(conn, "BEGIN IMMEDIATE")
-                try:
-                    conn.execute(INSERT_CHECKPOINT, row)
-                    if len(blobs) == 1:  # the usual case; execute() is cheaper than executemany()
-                        conn.execute(INSERT_BLOB, blobs[0])
-                    elif blobs:
-                        conn.executemany(INSERT_BLOB, blobs)
-                    if writes:
-                        conn.executemany(UPSERT_WRITE, writes)
-                    if not ns:  # the thread moved on: its old interrupts are gone
-                        conn.execute(DELETE_WAITING, (thread_id,))
-                except BaseException:
-                    rollback(conn, own)
-                    raise
-                commit(conn, own)
-            except sqlite3.Error as exc:
-                raise storage_error(self._path, exc) from exc
+        self._store((save_rows(checkpoint, parent_writes, self.serde),))
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
         if not self._ready:
             self.setup()
-        dumps = self.serde.dumps
-        plain, waiting = split_waiting(thread_id, ns, checkpoint_id, writes, dumps)
-        rows = [(thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in plain]
-        key = (thread_id, ns, checkpoint_id)
+        self._store((writes_rows(thread_id, ns, checkpoint_id, writes, self.serde),))
+
+    def _store(self, items: Sequence[Rows], release: str | None = None) -> None:
+        """Apply ``items`` in order in one transaction, then give ``release``'s lease back.
+
+        The lease is the one on the last item's thread, and is given back in the
+        same transaction. All or nothing: when an item fails, or the commit does,
+        the transaction rolls back and nothing of it stays (the lease included).
+
+        Raises:
+            CorruptCheckpointError: A writes item's checkpoint does not exist.
+            StorageError: SQLite failed (the file stayed locked, for instance).
+        """
         conn = self.conn
+        # A lone write with nothing to store only checks that its checkpoint exists.
+        write = release is not None or len(items) > 1 or writes_anything(items[0])
         with self._lock:
             try:
-                if rows or waiting:
-                    own = begin(conn, "BEGIN IMMEDIATE")
-                    try:
-                        if rows:  # inserts nothing when the checkpoint is missing
-                            changed = conn.executemany(UPSERT_WRITE, rows).rowcount
-                        else:
-                            changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
-                        if waiting and changed > 0:  # not stored as writes: they set the index
-                            apply_waiting(conn, thread_id, waiting)
-                    except BaseException:
+                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    for rows in items:
+                        apply(conn, rows)
+                    if release is not None:
+                        conn.execute(RELEASE_LEASE, (items[-1].thread_id, release))
+                    if write:
+                        commit(conn, own)
+                    elif own:
                         rollback(conn, own)
-                        raise
-                    commit(conn, own)
-                else:
-                    changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
+                except BaseException:
+                    rollback(conn, own)  # a failed COMMIT leaves the transaction open
+                    raise
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
-        if changed <= 0:
-            raise CorruptCheckpointError(
-                f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
-                "it does not exist."
-            )
 
     def delete_thread(self, thread_id: str) -> None:
-        if not self._ready:
-            self.setup()
-        conn = self.conn
-        with self._lock:
-            try:
-                own = begin(conn, "BEGIN IMMEDIATE")
-                try:
-                    for statement in DELETE_THREAD:
-                        conn.execute(statement, (thread_id,))
-                except BaseException:
-                    rollback(conn, own)
-                    raise
-                commit(conn, own)
-            except sqlite3.Error as exc:
-                raise storage_error(self._path, exc) from exc
+        with self._transaction(write=True) as conn:
+            for statement in DELETE_THREAD:
+                conn.execute(statement, (thread_id,))
