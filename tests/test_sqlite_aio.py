@@ -17,6 +17,8 @@ import pytest
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import (
+    BatchedWrites,
+    FoldedLeases,
     RequestLog,
     ThreadLeases,
     ThreadMaintenance,
@@ -50,7 +52,8 @@ async def aio(tmp_path: Path) -> AsyncIterator[AsyncSqliteSaver]:
 
 def test_it_offers_every_capability(saver: AsyncSqliteSaver) -> None:
     assert isinstance(saver, BaseCheckpointSaver)
-    for capability in (WaitingIndex, ThreadLeases, RequestLog, ThreadMaintenance):
+    capabilities = (WaitingIndex, ThreadLeases, FoldedLeases, BatchedWrites)
+    for capability in (*capabilities, RequestLog, ThreadMaintenance):
         assert isinstance(saver, capability), capability.__name__
     assert saver.serde is saver.sync.serde  # one serializer: graphs register their types once
 
@@ -82,6 +85,25 @@ async def test_calls_run_on_the_savers_worker_thread(aio: AsyncSqliteSaver) -> N
     await aio.aload("t")
     assert len(seen) == 1 and seen[0].startswith("pausegraph-sqlite")
     assert seen[0] != threading.current_thread().name
+
+
+async def test_a_cycle_makes_no_trip_to_the_worker_for_its_lease(aio: AsyncSqliteSaver) -> None:
+    # The lease rides on the first load and the last write, and the input
+    # checkpoint travels with the first step's: every trip is a hand-over.
+    trips: list[str] = []
+    run = aio._run
+
+    def spy(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        trips.append(fn.__name__)
+        return run(fn, *args, **kwargs)
+
+    aio._run = spy  # type: ignore[method-assign]
+    graph = ask_graph(aio)
+    await graph.ainvoke({"question": "q"}, config("t1"))
+    assert trips == ["load_leased", "write_batch", "save_writes_released"]
+    trips.clear()
+    assert (await graph.ainvoke(Command(resume="a"), config("t1")))["answer"] == "a"
+    assert trips == ["load_leased", "save_released"]
 
 
 async def test_ahistory_pages_through_long_histories(aio: AsyncSqliteSaver) -> None:
