@@ -222,8 +222,8 @@ class SqliteCapabilities(BlockingAsyncTwins):
 
         All or nothing: when an item fails, nothing of the batch is stored (and
         a lease to give back stays held). Everything is serialized before the
-        transaction starts. ``final`` changes nothing: every commit waits for
-        the same flush (see the saver's durability notes).
+        transaction starts. ``final`` changes nothing: SQLite commits every
+        transaction alike (see the saver's durability notes).
 
         Raises:
             CorruptCheckpointError: A ``WritesItem`` names a checkpoint that
