@@ -57,7 +57,8 @@ class SqliteCapabilities(BlockingAsyncTwins):
     if TYPE_CHECKING:
         conn: sqlite3.Connection
         serde: Serializer
-        _lock: threading.Lock
+        _lock: threading.RLock
+        _group: bool
         _path: str
         _ready: bool
 
@@ -81,7 +82,7 @@ class SqliteCapabilities(BlockingAsyncTwins):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
+                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN", grouped=self._group)
                 try:
                     yield conn
                     if write:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pausegraph._offload import Outcome
 from pausegraph.checkpoint._codec import decode_header, load_values
 from pausegraph.checkpoint._paging import PAGE
 from pausegraph.checkpoint._records import (
@@ -99,7 +100,8 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
     def __init__(self, conn: sqlite3.Connection, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
         self.conn = conn
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a group's calls take it again (see _together)
+        self._group = False  # a group's transaction is open: calls neither commit nor roll back
         self._ready = False
         self._path = "the SQLite database"
 
@@ -148,7 +150,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn)  # one snapshot for header, values and writes
+                own = begin(conn, grouped=self._group)  # one snapshot: header, values, writes
                 try:
                     return self._read(thread_id, ns, checkpoint_id)
                 finally:
@@ -209,7 +211,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn)
+                own = begin(conn, grouped=self._group)
                 try:
                     if before is None:
                         rows = conn.execute(HISTORY, (thread_id, ns, size)).fetchall()
@@ -328,7 +330,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         write = release is not None or len(items) > 1 or writes_anything(items[0])
         with self._lock:
             try:
-                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
+                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN", grouped=self._group)
                 try:
                     for rows in items:
                         apply(conn, rows)
@@ -344,7 +346,58 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
 
+    def _together(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        """Run ``calls`` (methods of this saver) in one write transaction, with one commit.
+
+        ``AsyncSqliteSaver`` runs what its lane has queued this way: a commit
+        costs more than most calls. Each call runs in a savepoint of its own, so
+        one that fails is undone alone and gets its error while the others go
+        on. The outcomes are returned after the commit, so no call is reported
+        done before it is durable; when the commit fails (or SQLite aborts the
+        transaction), nothing of the group stays and every call gets that error.
+        Runs the calls one by one, each in its own transaction, when there is
+        one, before :meth:`setup`, inside a transaction the caller left open, or
+        when another connection kept the write lock past the busy timeout (so
+        that reads still succeed).
+        """
+        conn = self.conn
+        with self._lock:
+            if len(calls) == 1 or not self._ready or conn.in_transaction:
+                return [_outcome(call) for call in calls]
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:  # the file stayed locked: reads need no write lock
+                return [_outcome(call) for call in calls]
+            outcomes: list[Outcome] = []
+            self._group = True
+            try:
+                for call in calls:
+                    conn.execute("SAVEPOINT pausegraph_call")
+                    outcome = _outcome(call)
+                    if outcome[0] is not None:
+                        if not conn.in_transaction:  # SQLite gave the whole group up
+                            raise outcome[0]
+                        conn.execute("ROLLBACK TO pausegraph_call")
+                    conn.execute("RELEASE pausegraph_call")
+                    outcomes.append(outcome)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                rollback(conn, True)
+                error = storage_error(self._path, exc) if isinstance(exc, sqlite3.Error) else exc
+                done: list[Outcome] = [(outcome[0] or error, None) for outcome in outcomes]
+                return done + [(error, None)] * (len(calls) - len(outcomes))
+            finally:
+                self._group = False
+        return outcomes
+
     def delete_thread(self, thread_id: str) -> None:
         with self._transaction(write=True) as conn:
             for statement in DELETE_THREAD:
                 conn.execute(statement, (thread_id,))
+
+
+def _outcome(call: Callable[[], Any]) -> Outcome:
+    try:
+        return None, call()
+    except BaseException as exc:
+        return exc, None

@@ -63,6 +63,11 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
     to the worker thread, and an interrupt/resume cycle makes six calls
     instead of eleven.
 
+    Calls that queue up while the worker is busy (many runs at once) run
+    together, in one transaction with a savepoint per call: one commit for
+    the lot. A call that fails is undone alone, and no call returns before
+    the commit that stores it.
+
     Args:
         conn: The connection, opened with ``check_same_thread=False``; the
             saver never closes it.
@@ -75,7 +80,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         super().__init__(serde=self.sync.serde)
         self.conn = conn
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pausegraph-sqlite")
-        self._lane = Lane(self._worker)
+        self._lane = Lane(self._worker, burst=self.sync._together)
 
     @classmethod
     @asynccontextmanager
@@ -97,7 +102,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         try:
             yield saver
         finally:
-            await saver._run(conn.close)
+            # Straight to the worker, not through the lane (whose calls may share a
+            # transaction): it runs after every call queued before it.
+            await asyncio.wrap_future(saver._worker.submit(conn.close))
             saver._worker.shutdown(wait=False)
 
     def _run(
