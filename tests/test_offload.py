@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
-from pausegraph._offload import Lane, offload
+from pausegraph._offload import Lane, Outcome, offload
 
 
 @pytest.fixture
@@ -121,3 +122,38 @@ async def test_a_lane_on_a_shut_down_executor_refuses_and_stays_usable() -> None
         lane.run(len, "x")
     with pytest.raises(RuntimeError):  # still refused, not silently queued forever
         lane.run(len, "x")
+
+
+async def test_a_lane_with_a_burst_runner_hands_it_what_queued_and_posts_each_outcome(
+    pool: ThreadPoolExecutor,
+) -> None:
+    bursts: list[int] = []
+
+    def burst(calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        bursts.append(len(calls))
+        out: list[Outcome] = []
+        for call in calls:
+            try:
+                out.append((None, call()))
+            except BaseException as exc:
+                out.append((exc, None))
+        return out
+
+    lane = Lane(pool, burst=burst)
+    started, gate = threading.Event(), threading.Event()
+
+    def wait_at_gate() -> None:
+        started.set()
+        gate.wait()
+
+    blocker = lane.run(wait_at_gate)
+    await asyncio.to_thread(started.wait)
+    cancelled = lane.run(len, "never")
+    calls = [lane.run(len, "ab"), lane.run(divmod, 1, 0), lane.run(next, iter([]))]
+    cancelled.cancel()
+    gate.set()
+    await blocker
+    done = await asyncio.gather(*calls, return_exceptions=True)
+    assert done[0] == 2 and isinstance(done[1], ZeroDivisionError)
+    assert isinstance(done[2], RuntimeError) and "StopIteration" in str(done[2])
+    assert bursts == [1, 3]  # the blocker alone, then the rest at once (not the cancelled call)

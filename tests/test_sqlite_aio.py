@@ -6,9 +6,10 @@ The module's ``saver`` fixture runs the whole conformance suite on an
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,18 @@ import pytest
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import (
+    BatchedWrites,
+    FoldedLeases,
     RequestLog,
+    SaveItem,
     ThreadLeases,
     ThreadMaintenance,
     WaitingIndex,
+    WritesItem,
 )
 from pausegraph.checkpoint.sqlite import SqliteSaver, _schema
 from pausegraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from pausegraph.errors import ThreadBusyError
+from pausegraph.errors import CorruptCheckpointError, StorageError, ThreadBusyError
 from pausegraph.testing import make_checkpoint, save_chain
 from pausegraph.testing._factories import ask_graph, config
 from pausegraph.testing.conformance import *  # noqa: F403
@@ -50,7 +55,8 @@ async def aio(tmp_path: Path) -> AsyncIterator[AsyncSqliteSaver]:
 
 def test_it_offers_every_capability(saver: AsyncSqliteSaver) -> None:
     assert isinstance(saver, BaseCheckpointSaver)
-    for capability in (WaitingIndex, ThreadLeases, RequestLog, ThreadMaintenance):
+    capabilities = (WaitingIndex, ThreadLeases, FoldedLeases, BatchedWrites)
+    for capability in (*capabilities, RequestLog, ThreadMaintenance):
         assert isinstance(saver, capability), capability.__name__
     assert saver.serde is saver.sync.serde  # one serializer: graphs register their types once
 
@@ -82,6 +88,25 @@ async def test_calls_run_on_the_savers_worker_thread(aio: AsyncSqliteSaver) -> N
     await aio.aload("t")
     assert len(seen) == 1 and seen[0].startswith("pausegraph-sqlite")
     assert seen[0] != threading.current_thread().name
+
+
+async def test_a_cycle_makes_no_trip_to_the_worker_for_its_lease(aio: AsyncSqliteSaver) -> None:
+    # The lease rides on the first load and the last write, and the input
+    # checkpoint travels with the first step's: every trip is a hand-over.
+    trips: list[str] = []
+    run = aio._run
+
+    def spy(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        trips.append(fn.__name__)
+        return run(fn, *args, **kwargs)
+
+    aio._run = spy  # type: ignore[method-assign]
+    graph = ask_graph(aio)
+    await graph.ainvoke({"question": "q"}, config("t1"))
+    assert trips == ["load_leased", "write_batch", "save_writes_released"]
+    trips.clear()
+    assert (await graph.ainvoke(Command(resume="a"), config("t1")))["answer"] == "a"
+    assert trips == ["load_leased", "save_released"]
 
 
 async def test_ahistory_pages_through_long_histories(aio: AsyncSqliteSaver) -> None:
@@ -156,3 +181,89 @@ async def test_async_writes_loads_and_deletes(aio: AsyncSqliteSaver) -> None:
     assert stored is not None and stored.writes == (PendingWrite("task", "c", 1),)
     await aio.adelete_thread("t")
     assert await aio.aload("t") is None
+
+
+# -- calls queued together share one transaction ----------------------------------------
+
+
+async def _together(aio: AsyncSqliteSaver, *calls: Awaitable[Any]) -> list[Any]:
+    """Run ``calls`` as one burst of the worker: queued while it waits at a gate."""
+    waiting, gate = threading.Event(), threading.Event()
+
+    def wait_at_gate() -> None:
+        waiting.set()
+        gate.wait()
+
+    blocker = aio._run(wait_at_gate)
+    await asyncio.to_thread(waiting.wait)  # the worker runs the blocker alone
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    await asyncio.sleep(0)  # each task runs up to its hand-over, so all queue behind the gate
+    gate.set()
+    await blocker
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_queued_calls_commit_once(aio: AsyncSqliteSaver) -> None:
+    statements: list[str] = []
+    aio.conn.set_trace_callback(statements.append)
+    cps = [make_checkpoint({"a": i}, thread=f"t{i}") for i in range(5)]
+    assert await _together(aio, *(aio.asave(cp) for cp in cps)) == [None] * 5
+    assert statements.count("COMMIT") == 1 and statements.count("BEGIN IMMEDIATE") == 1
+    for i, cp in enumerate(cps):
+        stored = await aio.aload(f"t{i}")
+        assert stored is not None and stored.checkpoint.id == cp.id
+
+
+async def test_a_failing_call_is_undone_alone(aio: AsyncSqliteSaver) -> None:
+    first = make_checkpoint({"a": 1}, thread="t1")
+    second = make_checkpoint({"a": 2}, first, thread="t1")
+    write = PendingWrite("task", "b", 1)
+    outcomes = await _together(
+        aio,
+        aio.asave(first),
+        aio.awrite_batch([SaveItem(second, []), WritesItem("t1", "", "nope", [write])]),
+        aio.asave_writes("t1", "", first.id, [write]),
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], CorruptCheckpointError)
+    assert [c.checkpoint.id for c in aio.history("t1")] == [first.id]  # not the batch's save
+    stored = aio.load("t1")
+    assert stored is not None and stored.writes == (write,)
+
+
+async def test_a_group_whose_commit_fails_reports_it_to_every_call(tmp_path: Path) -> None:
+    db = tmp_path / "cp.db"
+    conn = sqlite3.connect(db, timeout=0.05, isolation_level=None, check_same_thread=False)
+    aio = AsyncSqliteSaver(conn)
+    await aio.setup()
+    conn.execute("PRAGMA journal_mode=DELETE")  # COMMIT then waits for readers to leave
+    reader = sqlite3.connect(db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM pausegraph_checkpoints").fetchone()
+    cps = [make_checkpoint({"a": i}, thread=f"t{i}") for i in range(3)]
+    outcomes = await _together(aio, *(aio.asave(cp) for cp in cps))
+    assert [type(o) for o in outcomes] == [StorageError] * 3
+    assert "stayed locked" in str(outcomes[0])
+    reader.execute("ROLLBACK")
+    assert not conn.in_transaction and aio.list_threads() == []  # nothing of the group stayed
+    await aio.asave(cps[0])
+    assert aio.list_threads() == ["t0"]
+    reader.close()
+    await aio._run(conn.close)
+
+
+async def test_a_group_on_a_locked_file_still_reads(tmp_path: Path) -> None:
+    db = tmp_path / "cp.db"
+    with SqliteSaver.from_conn_string(db) as other:
+        other.save(make_checkpoint({"a": 1}, thread="t1"))
+        conn = sqlite3.connect(db, timeout=0.05, isolation_level=None, check_same_thread=False)
+        aio = AsyncSqliteSaver(conn)
+        await aio.setup()
+        other.conn.execute("BEGIN IMMEDIATE")  # another writer keeps the write lock
+        first, second, save = await _together(
+            aio, aio.aload("t1"), aio.aload("t1"), aio.asave(make_checkpoint({"a": 2}))
+        )
+        other.conn.execute("ROLLBACK")
+        assert first is not None and first.checkpoint.values == {"a": 1} and first == second
+        assert isinstance(save, StorageError) and "stayed locked" in str(save)
+        await aio._run(conn.close)

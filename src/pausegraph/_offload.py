@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-__all__ = ["Lane", "offload"]
+__all__ = ["Burst", "Lane", "Outcome", "offload"]
 
 T = TypeVar("T")
 
@@ -99,18 +100,30 @@ def offload(executor: Executor, fn: Callable[..., T], *args: Any) -> asyncio.Fut
     return fut
 
 
+Outcome = tuple[BaseException | None, Any]
+"""What a call did: ``(error, None)`` or ``(None, value)``."""
+
+Burst = Callable[[Sequence[Callable[[], Any]]], Sequence[Outcome]]
+"""Runs the calls a lane has queued, in order, and returns each one's outcome."""
+
+
 class Lane:
     """Calls run one at a time, in the order given, on a thread of ``executor``.
 
     What a one-thread executor does, with one hand-over per burst instead of
     one per call: while the lane is busy, new calls queue behind it and the
     running drain picks them up.
+
+    With ``burst``, the drain hands it every call queued at that moment at
+    once, and posts their outcomes after it returns: a store can then run a
+    burst in one transaction, and report success only once it is committed.
     """
 
-    __slots__ = ("_busy", "_executor", "_lock", "_queue")
+    __slots__ = ("_burst", "_busy", "_executor", "_lock", "_queue")
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, *, burst: Burst | None = None) -> None:
         self._executor = executor
+        self._burst = burst
         self._queue: deque[tuple[_Inbox, asyncio.Future[Any], Callable[..., Any], Any]] = deque()
         self._lock = threading.Lock()
         self._busy = False
@@ -134,6 +147,9 @@ class Lane:
 
     def _drain(self) -> None:
         queue = self._queue
+        if self._burst is not None:
+            self._drain_bursts(self._burst)
+            return
         while True:
             with self._lock:
                 if not queue:
@@ -141,3 +157,26 @@ class Lane:
                     return
                 item = queue.popleft()
             _settle(*item)
+
+    def _drain_bursts(self, burst: Burst) -> None:
+        queue = self._queue
+        while True:
+            with self._lock:
+                if not queue:
+                    self._busy = False
+                    return
+                items = list(queue)
+                queue.clear()
+            items = [item for item in items if not item[1].cancelled()]
+            if not items:
+                continue
+            try:
+                outcomes = burst([functools.partial(fn, *args) for _, _, fn, args in items])
+            except BaseException as exc:  # the burst runner itself failed: every call did
+                outcomes = [(exc, None)] * len(items)
+            for (inbox, fut, _, _), (error, value) in zip(items, outcomes, strict=True):
+                if isinstance(error, StopIteration):  # a future cannot hold it (as in _settle)
+                    wrapped = RuntimeError("offloaded call raised StopIteration")
+                    wrapped.__cause__ = error
+                    error = wrapped
+                inbox.post(fut, error, value)

@@ -1,22 +1,29 @@
-"""The optional capabilities of the SQLite saver: waiting index, leases, request log, pruning.
+"""The optional capabilities of the SQLite saver: waiting index, leases, batches, request log,
+pruning.
 
 Each method is one transaction on the saver's connection, under the saver's
 lock; writes take SQLite's write lock first (``BEGIN IMMEDIATE``), so
 processes sharing the file see each other's leases and entries at once.
+
+That lock is what makes folded leases safe: :meth:`~SqliteCapabilities.load_leased`
+takes the lease and then loads in one write transaction, so no other writer
+can commit in between, and the load sees everything the previous holder
+committed (its last write gave the lease back in that write's transaction).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._codec import decode_header
-from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, WaitingPage
+from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, SaveItem, WaitingPage, WritesItem
 from pausegraph.checkpoint.sqlite import _inbox
 from pausegraph.checkpoint.sqlite._errors import storage_error
+from pausegraph.checkpoint.sqlite._rows import Rows, item_rows, save_rows, writes_rows
 from pausegraph.checkpoint.sqlite._sql import (
     ACQUIRE_LEASE,
     DELETE_CHECKPOINT,
@@ -38,6 +45,7 @@ from pausegraph.checkpoint.sqlite._sql import (
 if TYPE_CHECKING:
     import threading
 
+    from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
     from pausegraph.checkpoint.serde import Serializer
 
 __all__ = ["SqliteCapabilities"]
@@ -49,11 +57,18 @@ class SqliteCapabilities(BlockingAsyncTwins):
     if TYPE_CHECKING:
         conn: sqlite3.Connection
         serde: Serializer
-        _lock: threading.Lock
+        _lock: threading.RLock
+        _group: bool
         _path: str
         _ready: bool
 
         def setup(self) -> None: ...
+
+        def _read(
+            self, thread_id: str, ns: str, checkpoint_id: str | None
+        ) -> StoredCheckpoint | None: ...
+
+        def _store(self, items: Sequence[Rows], release: str | None = None) -> None: ...
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
@@ -67,16 +82,16 @@ class SqliteCapabilities(BlockingAsyncTwins):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
+                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN", grouped=self._group)
                 try:
                     yield conn
+                    if write:
+                        commit(conn, own)
+                    elif own:
+                        rollback(conn, own)
                 except BaseException:
-                    rollback(conn, own)
+                    rollback(conn, own)  # a failed COMMIT leaves the transaction open
                     raise
-                if write:
-                    commit(conn, own)
-                elif own:
-                    rollback(conn, own)
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
 
@@ -125,6 +140,120 @@ class SqliteCapabilities(BlockingAsyncTwins):
         """Give the lease back if ``owner`` holds it (otherwise do nothing)."""
         with self._transaction(write=True) as conn:
             conn.execute(RELEASE_LEASE, (thread_id, owner))
+
+    # -- FoldedLeases --------------------------------------------------------------
+
+    def load_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Take the lease and load, in one write transaction (see :class:`FoldedLeases`).
+
+        The transaction holds SQLite's write lock from its first statement, so
+        the load sees every commit before the lease was taken. All or nothing:
+        when the load fails (a damaged checkpoint) the lease is not taken either.
+
+        Returns:
+            ``(taken, loaded)``; ``loaded`` is ``None`` when not taken.
+        """
+        now = time.time()
+        with self._transaction(write=True) as conn:
+            if conn.execute(ACQUIRE_LEASE, (thread_id, owner, now + ttl, now)).rowcount <= 0:
+                return False, None
+            return True, self._read(thread_id, ns, checkpoint_id)
+
+    def save_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """``save(...)`` and ``release_lease(thread_id, owner)`` in one transaction."""
+        if not self._ready:
+            self.setup()
+        self._store((save_rows(checkpoint, parent_writes, self.serde),), owner)
+
+    def save_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """``save_writes(...)`` and ``release_lease(thread_id, owner)`` in one transaction.
+
+        Raises:
+            CorruptCheckpointError: The checkpoint does not exist; nothing was
+                written, and the lease is still held.
+        """
+        if not self._ready:
+            self.setup()
+        self._store((writes_rows(thread_id, ns, checkpoint_id, writes, self.serde),), owner)
+
+    async def aload_leased(
+        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
+    ) -> tuple[bool, StoredCheckpoint | None]:
+        """Async :meth:`load_leased` (blocking)."""
+        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
+
+    async def asave_released(
+        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
+    ) -> None:
+        """Async :meth:`save_released` (blocking)."""
+        self.save_released(checkpoint, parent_writes, owner)
+
+    async def asave_writes_released(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[PendingWrite],
+        owner: str,
+    ) -> None:
+        """Async :meth:`save_writes_released` (blocking)."""
+        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
+
+    # -- BatchedWrites ---------------------------------------------------------------
+
+    def write_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Store ``items`` in order in one transaction (see :class:`BatchedWrites`).
+
+        All or nothing: when an item fails, nothing of the batch is stored (and
+        a lease to give back stays held). Everything is serialized before the
+        transaction starts. ``final`` changes nothing: SQLite commits every
+        transaction alike (see the saver's durability notes).
+
+        Raises:
+            CorruptCheckpointError: A ``WritesItem`` names a checkpoint that
+                neither the file nor an earlier item holds.
+            TypeError: An item is neither a ``SaveItem`` nor a ``WritesItem``.
+            ValueError: ``release`` is given without items (it names no thread).
+        """
+        if not items:
+            if release is not None:
+                raise ValueError(
+                    f"write_batch(release={release!r}) gives back the lease on the thread of "
+                    "the last item, but the batch is empty: pass at least one item, or call "
+                    "release_lease(thread_id, owner)."
+                )
+            return
+        if not self._ready:
+            self.setup()
+        serde = self.serde
+        self._store([item_rows(item, serde) for item in items], release)
+
+    async def awrite_batch(
+        self,
+        items: Sequence[SaveItem | WritesItem],
+        *,
+        final: bool = False,
+        release: str | None = None,
+    ) -> None:
+        """Async :meth:`write_batch` (blocking)."""
+        self.write_batch(items, final=final, release=release)
 
     # -- RequestLog ----------------------------------------------------------------
 

@@ -5,37 +5,32 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header, dump_blobs, encode_header, load_values
+from pausegraph._offload import Outcome
+from pausegraph.checkpoint._codec import decode_header, load_values
 from pausegraph.checkpoint._paging import PAGE
 from pausegraph.checkpoint._records import (
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
-    created_at_of,
 )
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
-from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.checkpoint.sqlite._capabilities import SqliteCapabilities
 from pausegraph.checkpoint.sqlite._errors import storage_error
-from pausegraph.checkpoint.sqlite._inbox import apply_waiting, split_waiting
+from pausegraph.checkpoint.sqlite._rows import Rows, apply, save_rows, writes_anything, writes_rows
 from pausegraph.checkpoint.sqlite._schema import database_path, ensure_schema
 from pausegraph.checkpoint.sqlite._sql import (
-    CHECKPOINT_EXISTS,
     DELETE_THREAD,
-    DELETE_WAITING,
     HISTORY,
     HISTORY_BEFORE,
-    INSERT_BLOB,
-    INSERT_CHECKPOINT,
     LATEST,
     MAX_PAIRS,
     ONE,
-    UPSERT_WRITE,
+    RELEASE_LEASE,
     WRITES_OF,
     begin,
     blob_query,
@@ -105,7 +100,8 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
     def __init__(self, conn: sqlite3.Connection, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
         self.conn = conn
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a group's calls take it again (see _together)
+        self._group = False  # a group's transaction is open: calls neither commit nor roll back
         self._ready = False
         self._path = "the SQLite database"
 
@@ -154,20 +150,24 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn)  # one snapshot for header, values and writes
+                own = begin(conn, grouped=self._group)  # one snapshot: header, values, writes
                 try:
-                    if checkpoint_id is None:
-                        row = conn.execute(LATEST, (thread_id, ns)).fetchone()
-                    else:
-                        row = conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
-                    if row is None:
-                        return None
-                    return self._decode(thread_id, ns, row[0], row[1], None)
+                    return self._read(thread_id, ns, checkpoint_id)
                 finally:
                     if own:
                         rollback(conn, own)
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
+
+    def _read(self, thread_id: str, ns: str, checkpoint_id: str | None) -> StoredCheckpoint | None:
+        """What :meth:`load` returns; the caller holds the lock and a transaction."""
+        if checkpoint_id is None:
+            row = self.conn.execute(LATEST, (thread_id, ns)).fetchone()
+        else:
+            row = self.conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
+        if row is None:
+            return None
+        return self._decode(thread_id, ns, row[0], row[1], None)
 
     def history(
         self,
@@ -211,7 +211,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         conn = self.conn
         with self._lock:
             try:
-                own = begin(conn)
+                own = begin(conn, grouped=self._group)
                 try:
                     if before is None:
                         rows = conn.execute(HISTORY, (thread_id, ns, size)).fetchall()
@@ -305,102 +305,99 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
     ) -> None:
         if not self._ready:
             self.setup()
-        thread_id, ns, cid = checkpoint.thread_id, checkpoint.ns, checkpoint.id
-        header = encode_header(checkpoint, self.serde)
-        dumps = self.serde.dumps
-        blobs = [
-            (thread_id, ns, key, version, data)
-            for key, version, data in dump_blobs(checkpoint, self.serde)
-        ]
-        row = (
-            thread_id,
-            ns,
-            cid,
-            checkpoint.parent_id,
-            checkpoint.step,
-            checkpoint.source,
-            checkpoint.created_at or created_at_of(checkpoint.id),
-            header,
-        )
-        parent = checkpoint.parent_id
-        writes = (
-            [
-                (thread_id, ns, parent, w.task_id, w.channel, dumps(w.value))
-                for w in parent_writes
-                if w.channel != WAITING  # index entries: the thread moves on (or it is nested)
-            ]
-            if parent is not None
-            else []
-        )
-        conn = self.conn
-        with self._lock:
-            try:
-                own = begin(conn, "BEGIN IMMEDIATE")
-                try:
-                    conn.execute(INSERT_CHECKPOINT, row)
-                    if len(blobs) == 1:  # the usual case; execute() is cheaper than executemany()
-                        conn.execute(INSERT_BLOB, blobs[0])
-                    elif blobs:
-                        conn.executemany(INSERT_BLOB, blobs)
-                    if writes:
-                        conn.executemany(UPSERT_WRITE, writes)
-                    if not ns:  # the thread moved on: its old interrupts are gone
-                        conn.execute(DELETE_WAITING, (thread_id,))
-                except BaseException:
-                    rollback(conn, own)
-                    raise
-                commit(conn, own)
-            except sqlite3.Error as exc:
-                raise storage_error(self._path, exc) from exc
+        self._store((save_rows(checkpoint, parent_writes, self.serde),))
 
     def save_writes(
         self, thread_id: str, ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
         if not self._ready:
             self.setup()
-        dumps = self.serde.dumps
-        plain, waiting = split_waiting(thread_id, ns, checkpoint_id, writes, dumps)
-        rows = [(thread_id, ns, checkpoint_id, w.task_id, w.channel, dumps(w.value)) for w in plain]
-        key = (thread_id, ns, checkpoint_id)
+        self._store((writes_rows(thread_id, ns, checkpoint_id, writes, self.serde),))
+
+    def _store(self, items: Sequence[Rows], release: str | None = None) -> None:
+        """Apply ``items`` in order in one transaction, then give ``release``'s lease back.
+
+        The lease is the one on the last item's thread, and is given back in the
+        same transaction. All or nothing: when an item fails, or the commit does,
+        the transaction rolls back and nothing of it stays (the lease included).
+
+        Raises:
+            CorruptCheckpointError: A writes item's checkpoint does not exist.
+            StorageError: SQLite failed (the file stayed locked, for instance).
+        """
         conn = self.conn
+        # A lone write with nothing to store only checks that its checkpoint exists.
+        write = release is not None or len(items) > 1 or writes_anything(items[0])
         with self._lock:
             try:
-                if rows or waiting:
-                    own = begin(conn, "BEGIN IMMEDIATE")
-                    try:
-                        if rows:  # inserts nothing when the checkpoint is missing
-                            changed = conn.executemany(UPSERT_WRITE, rows).rowcount
-                        else:
-                            changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
-                        if waiting and changed > 0:  # not stored as writes: they set the index
-                            apply_waiting(conn, thread_id, waiting)
-                    except BaseException:
+                own = begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN", grouped=self._group)
+                try:
+                    for rows in items:
+                        apply(conn, rows)
+                    if release is not None:
+                        conn.execute(RELEASE_LEASE, (items[-1].thread_id, release))
+                    if write:
+                        commit(conn, own)
+                    elif own:
                         rollback(conn, own)
-                        raise
-                    commit(conn, own)
-                else:
-                    changed = len(conn.execute(CHECKPOINT_EXISTS, key).fetchall())
+                except BaseException:
+                    rollback(conn, own)  # a failed COMMIT leaves the transaction open
+                    raise
             except sqlite3.Error as exc:
                 raise storage_error(self._path, exc) from exc
-        if changed <= 0:
-            raise CorruptCheckpointError(
-                f"Cannot save writes for checkpoint {checkpoint_id!r} of thread {thread_id!r}: "
-                "it does not exist."
-            )
+
+    def _together(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        """Run ``calls`` (methods of this saver) in one write transaction, with one commit.
+
+        ``AsyncSqliteSaver`` runs what its lane has queued this way: a commit
+        costs more than most calls. Each call runs in a savepoint of its own, so
+        one that fails is undone alone and gets its error while the others go
+        on. The outcomes are returned after the commit, so no call is reported
+        done before it is durable; when the commit fails (or SQLite aborts the
+        transaction), nothing of the group stays and every call gets that error.
+        Runs the calls one by one, each in its own transaction, when there is
+        one, before :meth:`setup`, inside a transaction the caller left open, or
+        when another connection kept the write lock past the busy timeout (so
+        that reads still succeed).
+        """
+        conn = self.conn
+        with self._lock:
+            if len(calls) == 1 or not self._ready or conn.in_transaction:
+                return [_outcome(call) for call in calls]
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:  # the file stayed locked: reads need no write lock
+                return [_outcome(call) for call in calls]
+            outcomes: list[Outcome] = []
+            self._group = True
+            try:
+                for call in calls:
+                    conn.execute("SAVEPOINT pausegraph_call")
+                    outcome = _outcome(call)
+                    if outcome[0] is not None:
+                        if not conn.in_transaction:  # SQLite gave the whole group up
+                            raise outcome[0]
+                        conn.execute("ROLLBACK TO pausegraph_call")
+                    conn.execute("RELEASE pausegraph_call")
+                    outcomes.append(outcome)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                rollback(conn, True)
+                error = storage_error(self._path, exc) if isinstance(exc, sqlite3.Error) else exc
+                done: list[Outcome] = [(outcome[0] or error, None) for outcome in outcomes]
+                return done + [(error, None)] * (len(calls) - len(outcomes))
+            finally:
+                self._group = False
+        return outcomes
 
     def delete_thread(self, thread_id: str) -> None:
-        if not self._ready:
-            self.setup()
-        conn = self.conn
-        with self._lock:
-            try:
-                own = begin(conn, "BEGIN IMMEDIATE")
-                try:
-                    for statement in DELETE_THREAD:
-                        conn.execute(statement, (thread_id,))
-                except BaseException:
-                    rollback(conn, own)
-                    raise
-                commit(conn, own)
-            except sqlite3.Error as exc:
-                raise storage_error(self._path, exc) from exc
+        with self._transaction(write=True) as conn:
+            for statement in DELETE_THREAD:
+                conn.execute(statement, (thread_id,))
+
+
+def _outcome(call: Callable[[], Any]) -> Outcome:
+    try:
+        return None, call()
+    except BaseException as exc:
+        return exc, None

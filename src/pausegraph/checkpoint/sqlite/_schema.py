@@ -237,10 +237,10 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
+            commit(conn, own)
         except BaseException:
-            rollback(conn, own)  # a refused file is left as it was
+            rollback(conn, own)  # a refused file (or a failed commit) is left as it was
             raise
-        commit(conn, own)
         _tune(conn, path)
     except sqlite3.Error as exc:
         if type(exc) is sqlite3.DatabaseError:  # not a database, or damaged

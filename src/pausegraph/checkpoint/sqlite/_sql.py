@@ -174,29 +174,35 @@ def blob_query(pairs: int) -> str:
 # -- transactions ----------------------------------------------------------------
 
 
-def begin(conn: sqlite3.Connection, statement: str = "BEGIN") -> bool:
+def begin(
+    conn: sqlite3.Connection, statement: str = "BEGIN", *, grouped: bool = False
+) -> bool | None:
     """Open a transaction unless one is open; ``True`` when this call opened it.
 
     A transaction is already open when the caller left one uncommitted, or
-    always under Python 3.12's ``autocommit=False``; the work then joins it.
+    always under Python 3.12's ``autocommit=False``; the work then joins it
+    (``False``: committing commits the caller's transaction too). ``grouped``
+    says the saver runs the work inside a transaction of its own that spans
+    several calls (``SqliteSaver._together``): ``None``, the work neither
+    commits nor rolls back, the group does.
     """
     if conn.in_transaction:
-        return False
+        return None if grouped else False
     conn.execute(statement)
     return True
 
 
-def commit(conn: sqlite3.Connection, own: bool) -> None:
-    """Commit what :func:`begin` opened (or the joined transaction)."""
+def commit(conn: sqlite3.Connection, own: bool | None) -> None:
+    """Commit what :func:`begin` opened (or the joined transaction; not a group's)."""
     if own:
         conn.execute("COMMIT")  # not conn.commit(): a no-op under autocommit=True
-    else:
+    elif own is not None:
         conn.commit()
 
 
-def rollback(conn: sqlite3.Connection, own: bool) -> None:
-    """Undo the transaction, if SQLite has not already done so."""
-    if not conn.in_transaction:
+def rollback(conn: sqlite3.Connection, own: bool | None) -> None:
+    """Undo the transaction, if SQLite has not already done so (a group undoes its own)."""
+    if own is None or not conn.in_transaction:
         return
     if own:
         conn.execute("ROLLBACK")
