@@ -20,7 +20,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._codec import decode_header
-from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, SaveItem, WaitingPage, WritesItem
+from pausegraph.checkpoint.capabilities import (
+    BlockingAsyncTwins,
+    BlockingFoldedTwins,
+    SaveItem,
+    WaitingPage,
+    WritesItem,
+)
 from pausegraph.checkpoint.sqlite import _inbox
 from pausegraph.checkpoint.sqlite._errors import storage_error
 from pausegraph.checkpoint.sqlite._rows import Rows, item_rows, save_rows, writes_rows
@@ -51,7 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteCapabilities"]
 
 
-class SqliteCapabilities(BlockingAsyncTwins):
+class SqliteCapabilities(BlockingAsyncTwins, BlockingFoldedTwins):
     """Mixed into :class:`~pausegraph.checkpoint.sqlite.SqliteSaver`; see its docstring."""
 
     if TYPE_CHECKING:
@@ -187,29 +193,6 @@ class SqliteCapabilities(BlockingAsyncTwins):
             self.setup()
         self._store((writes_rows(thread_id, ns, checkpoint_id, writes, self.serde),), owner)
 
-    async def aload_leased(
-        self, thread_id: str, ns: str, checkpoint_id: str | None, owner: str, ttl: float
-    ) -> tuple[bool, StoredCheckpoint | None]:
-        """Async :meth:`load_leased` (blocking)."""
-        return self.load_leased(thread_id, ns, checkpoint_id, owner, ttl)
-
-    async def asave_released(
-        self, checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], owner: str
-    ) -> None:
-        """Async :meth:`save_released` (blocking)."""
-        self.save_released(checkpoint, parent_writes, owner)
-
-    async def asave_writes_released(
-        self,
-        thread_id: str,
-        ns: str,
-        checkpoint_id: str,
-        writes: Sequence[PendingWrite],
-        owner: str,
-    ) -> None:
-        """Async :meth:`save_writes_released` (blocking)."""
-        self.save_writes_released(thread_id, ns, checkpoint_id, writes, owner)
-
     # -- BatchedWrites ---------------------------------------------------------------
 
     def write_batch(
@@ -244,16 +227,6 @@ class SqliteCapabilities(BlockingAsyncTwins):
             self.setup()
         serde = self.serde
         self._store([item_rows(item, serde) for item in items], release)
-
-    async def awrite_batch(
-        self,
-        items: Sequence[SaveItem | WritesItem],
-        *,
-        final: bool = False,
-        release: str | None = None,
-    ) -> None:
-        """Async :meth:`write_batch` (blocking)."""
-        self.write_batch(items, final=final, release=release)
 
     # -- RequestLog ----------------------------------------------------------------
 
