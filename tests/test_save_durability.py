@@ -53,7 +53,12 @@ def _two_steps(ask: bool = False) -> StateGraph[Any]:
             return {"n": s["n"] + interrupt("how many?")}
         return {"n": s["n"] * 10}
 
-    g: StateGraph[Any] = StateGraph(S)
+    return _a_then_b(S, a, b)
+
+
+def _a_then_b(schema: Any, a: Any, b: Any) -> StateGraph[Any]:
+    """START -> a -> b -> END."""
+    g: StateGraph[Any] = StateGraph(schema)
     g.add_node("a", a)
     g.add_node("b", b)
     g.add_edge(START, "a")
@@ -181,13 +186,7 @@ def _logged(saver: BatchingSaver, *, slow_a: float = 0, fail_b: bool = False) ->
             raise ValueError("b broke")
         return {"n": s["n"] * 10}
 
-    g: StateGraph[Any] = StateGraph(Log)
-    g.add_node("a", a)
-    g.add_node("b", b)
-    g.add_edge(START, "a")
-    g.add_edge("a", "b")
-    g.add_edge("b", END)
-    return g.compile(checkpointer=saver)
+    return _a_then_b(Log, a, b).compile(checkpointer=saver)
 
 
 def test_sync_stores_each_checkpoint_before_the_next_node_runs() -> None:
