@@ -279,7 +279,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         final: bool = False,
         release: str | None = None,
     ) -> None:
-        """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
+        """Store saves and writes in order, consecutive saves in one statement (see ``BatchedWrites``)."""
         await self._arun(_ops.write_batch(self.serde, items, final=final, release=release))
 
     def write_batch(

@@ -9,7 +9,6 @@ runs it with :func:`run` on a ``psycopg.Connection``, the async saver with
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +17,7 @@ from psycopg.rows import tuple_row
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["Batch", "Flow", "Query", "arun", "run"]
+__all__ = ["Flow", "Query", "arun", "run"]
 
 T = TypeVar("T")
 
@@ -31,19 +30,8 @@ class Query:
     params: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Statements sent at once (one round trip, in psycopg's pipeline mode), run in order.
-
-    The flow is sent a list with each statement's rows. They run in one
-    transaction: :func:`run` opens one unless the connection is already in one.
-    """
-
-    queries: tuple[Query, ...]
-
-
-Flow = Generator[Query | Batch, Any, T]
-"""An operation: yields queries (or batches), is sent their rows, returns its result."""
+Flow = Generator[Query, list[tuple[Any, ...]], T]
+"""An operation: yields queries, is sent each one's rows, returns its result."""
 
 
 def run(conn: psycopg.Connection[Any], flow: Flow[T]) -> T:
@@ -55,9 +43,6 @@ def run(conn: psycopg.Connection[Any], flow: Flow[T]) -> T:
     try:
         query = next(flow)
         while True:
-            if isinstance(query, Batch):
-                query = flow.send(_pipelined(conn, query))
-                continue
             cur = conn.cursor(row_factory=tuple_row).execute(query.sql, query.params, binary=True)
             query = flow.send(cur.fetchall() if cur.description is not None else [])
     except StopIteration as stop:
@@ -65,40 +50,14 @@ def run(conn: psycopg.Connection[Any], flow: Flow[T]) -> T:
         return result
 
 
-def _pipelined(conn: psycopg.Connection[Any], batch: Batch) -> list[list[tuple[Any, ...]]]:
-    cursors = [conn.cursor(row_factory=tuple_row) for _ in batch.queries]
-    with conn.transaction() if conn.autocommit else nullcontext(), conn.pipeline() as pipeline:
-        for cur, query in zip(cursors, batch.queries, strict=True):
-            cur.execute(query.sql, query.params, binary=True)
-        pipeline.sync()
-        return [cur.fetchall() if cur.description is not None else [] for cur in cursors]
-
-
 async def arun(conn: psycopg.AsyncConnection[Any], flow: Flow[T]) -> T:
     """Async :func:`run`."""
     try:
         query = next(flow)
         while True:
-            if isinstance(query, Batch):
-                query = flow.send(await _apipelined(conn, query))
-                continue
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(query.sql, query.params, binary=True)
             query = flow.send(await cur.fetchall() if cur.description is not None else [])
     except StopIteration as stop:
         result: T = stop.value
         return result
-
-
-async def _apipelined(
-    conn: psycopg.AsyncConnection[Any], batch: Batch
-) -> list[list[tuple[Any, ...]]]:
-    cursors = [conn.cursor(row_factory=tuple_row) for _ in batch.queries]
-    async with (
-        conn.transaction() if conn.autocommit else nullcontext(),
-        conn.pipeline() as pipeline,
-    ):
-        for cur, query in zip(cursors, batch.queries, strict=True):
-            await cur.execute(query.sql, query.params, binary=True)
-        await pipeline.sync()
-        return [await cur.fetchall() if cur.description is not None else [] for cur in cursors]

@@ -14,7 +14,7 @@ from pausegraph.checkpoint._paging import HistoryCursor
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
 from pausegraph.checkpoint.postgres import _sql
-from pausegraph.checkpoint.postgres._flow import Batch, Flow, Query
+from pausegraph.checkpoint.postgres._flow import Flow, Query
 from pausegraph.checkpoint.postgres._inbox import list_waiting
 from pausegraph.checkpoint.postgres._rows import (
     assemble,
@@ -178,17 +178,18 @@ def write_batch(
     final: bool,
     release: str | None,
 ) -> Flow[None]:
-    """The items as few statements as their order allows, committed together.
+    """The items as few statements as their order allows, run in order.
 
     Consecutive saves become one :data:`~._sql.SAVE_MANY`; writes are a
-    statement each. Several statements are sent at once, in one transaction
-    (``_flow.Batch``). A
-    batch that is not ``final`` commits without waiting for the WAL flush, as a
-    mid-run save does. Serializes everything before the flow runs.
+    statement each, one after another (sent at once in a pipelined
+    transaction, they measured slower here). Only a ``final`` batch's last
+    statement waits for the WAL flush (which flushes the others too); it also
+    gives the lease back. Serializes everything before the flow runs.
 
     Raises:
-        CorruptCheckpointError: A writes item's checkpoint does not exist (the
-            transaction rolls back: nothing of the batch is stored).
+        CorruptCheckpointError: A writes item's checkpoint does not exist: what
+            came before it is stored, nothing after it is sent (the lease is
+            released all the same when that item is the last).
     """
     queries: list[Query] = []
     checks: list[WritesItem | None] = []
@@ -203,14 +204,12 @@ def write_batch(
         else:
             while end < len(items) and isinstance(items[end], SaveItem):
                 end += 1
-            owner = release if end == len(items) else None
+            last = end == len(items)
             saves = [i for i in items[start:end] if isinstance(i, SaveItem)]
-            queries.append(_saves_query(serde, saves, final, owner))
+            queries.append(_saves_query(serde, saves, final and last, release if last else None))
             checks.append(None)
         start = end
-    if len(queries) == 1:
-        return _write_batch(queries[0], checks)
-    return _write_batch(Batch(tuple(queries)), checks)
+    return _write_batch(queries, checks)
 
 
 def _saves_query(
@@ -225,9 +224,9 @@ def _saves_query(
     return Query(_sql.SAVE_MANY if final else _sql.SAVE_MANY_MIDRUN, params)
 
 
-def _write_batch(sent: Query | Batch, checks: Sequence[WritesItem | None]) -> Flow[None]:
-    results = yield sent
-    for item, rows in zip(checks, results if isinstance(sent, Batch) else [results], strict=True):
+def _write_batch(queries: Sequence[Query], checks: Sequence[WritesItem | None]) -> Flow[None]:
+    for query, item in zip(queries, checks, strict=True):
+        rows = yield query
         if item is not None:
             _check_target(rows, item.thread_id, item.checkpoint_id)
 

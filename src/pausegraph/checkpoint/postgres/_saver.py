@@ -213,7 +213,7 @@ class PostgresSaver(BlockingAsyncTwins, BlockingFoldedTwins, BaseCheckpointSaver
         final: bool = False,
         release: str | None = None,
     ) -> None:
-        """Store saves and writes in order, in one transaction and round trip (see ``BatchedWrites``)."""
+        """Store saves and writes in order, consecutive saves in one statement (see ``BatchedWrites``)."""
         self._run(_ops.write_batch(self.serde, items, final=final, release=release))
 
     def load_leased(
