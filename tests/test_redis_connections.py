@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -256,3 +257,48 @@ def test_the_public_names():
 
     assert module.__all__ == ["AsyncRedisSaver", "RedisSaver"]
     assert module.RedisSaver is RedisSaver and module.AsyncRedisSaver is AsyncRedisSaver
+
+
+def test_a_connection_the_server_dropped_is_replaced(client, prefix):
+    own = redis.Redis.from_url(REDIS_URL)  # redis-py's default: retry on a dropped connection
+    saver = RedisSaver(own, prefix=prefix)
+    cps = save_chain(saver, 3)
+    pooled = own.client_id()  # the pool's one connection, which the saver reuses
+    assert client.client_kill_filter(_id=pooled) == 1
+    stored = saver.load("t")  # on a new connection
+    assert stored is not None and stored.checkpoint.id == cps[-1].id
+    own.close()
+
+
+def test_a_single_connection_client_works(client, prefix):
+    single = redis.Redis.from_url(REDIS_URL, single_connection_client=True)
+    saver = RedisSaver(single, prefix=prefix)
+    cps = save_chain(saver, 2)
+    stored = saver.load("t")
+    assert stored is not None and stored.checkpoint.id == cps[-1].id
+    single.close()
+
+
+def test_a_command_that_loses_its_connection_is_retried_as_the_client_says(
+    client, prefix, monkeypatch
+):
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    own = redis.Redis.from_url(REDIS_URL, retry=Retry(NoBackoff(), 1))
+    saver = RedisSaver(own, prefix=prefix)
+    cps = save_chain(saver, 2)
+    real = redis.connection.Connection.send_command
+    failures: list[str] = []
+
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(str(args[0]))
+            raise redis.ConnectionError("connection reset by peer")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_command", flaky)
+    stored = saver.load("t")
+    assert failures == ["EVALSHA"]
+    assert stored is not None and stored.checkpoint.id == cps[-1].id
+    own.close()

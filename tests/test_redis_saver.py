@@ -27,6 +27,7 @@ from pausegraph.checkpoint.capabilities import (
     encode_waiting,
 )
 from pausegraph.checkpoint.redis import RedisSaver
+from pausegraph.checkpoint.redis import _saver as redis_saver_module
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint, save_chain
 
@@ -48,13 +49,14 @@ def waiting_entry(
 def count_calls(saver: RedisSaver, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Records the command name of every round trip the saver makes."""
     calls: list[Any] = []
-    real = saver.client.execute_command
+    real = redis_saver_module._command
 
-    def spy(*args: Any, **kw: Any) -> Any:
+    def spy(client: Any, args: tuple[Any, ...]) -> Any:
+        assert client is saver.client
         calls.append(args[0])
-        return real(*args, **kw)
+        return real(client, args)
 
-    monkeypatch.setattr(saver.client, "execute_command", spy)
+    monkeypatch.setattr(redis_saver_module, "_command", spy)
     return calls
 
 

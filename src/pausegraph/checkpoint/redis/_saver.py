@@ -41,11 +41,38 @@ def _execute(client: redis.Redis, call: Call | Together) -> Any:
         return _execute_together(client, call)
     script = call.script
     if script is None:
-        return client.execute_command(*call.args)  # type: ignore[no-untyped-call]
+        return _command(client, call.args)
     try:
-        return client.execute_command("EVALSHA", script.sha, call.keys, *call.args)  # type: ignore[no-untyped-call]
+        return _command(client, ("EVALSHA", script.sha, call.keys, *call.args))
     except rx.NoScriptError:  # first use on this server: send the text (Redis caches it)
-        return client.execute_command("EVAL", script.text, call.keys, *call.args)  # type: ignore[no-untyped-call]
+        return _command(client, ("EVAL", script.text, call.keys, *call.args))
+
+
+def _command(client: redis.Redis, args: tuple[Any, ...]) -> Any:
+    """One command on a connection of the client's pool, retried as the client retries.
+
+    What ``execute_command`` does for a command without a reply callback, minus
+    its per-command events and metrics: about 20 µs of a 50 µs call here, and a
+    10-node run makes 12 calls. A client bound to one connection
+    (``single_connection_client``) keeps ``execute_command``.
+    """
+    if client.connection is not None:
+        return client.execute_command(*args)  # type: ignore[no-untyped-call]
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        return conn.retry.call_with_retry(lambda: _send(conn, args), lambda _: _drop(conn))
+    finally:
+        pool.release(conn)
+
+
+def _drop(conn: Any) -> None:
+    conn.disconnect()  # the next try reconnects
+
+
+def _send(conn: Any, args: tuple[Any, ...]) -> Any:
+    conn.send_command(*args)
+    return conn.read_response()
 
 
 def queue_calls(pipe: Any, together: Together) -> None:
