@@ -11,6 +11,7 @@ from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
 __all__ = [
     "batch_items",
     "batches",
+    "blocks",
     "is_last_write",
     "perform_async",
     "perform_batch_async",
@@ -101,4 +102,38 @@ def batches(saver: Any) -> bool:
         from pausegraph.checkpoint.capabilities import BatchedWrites
 
         known = _batching[cls] = issubclass(cls, BatchedWrites)
+    return known
+
+
+_blocking: dict[type, bool] = {}
+
+
+def blocks(saver: Any) -> bool:
+    """Whether every async method a run calls on ``saver`` only calls its sync twin.
+
+    Then the async driver calls the sync methods itself: the same calls, in the
+    same order, on the event loop as before, without a coroutine per call. A
+    saver (or subclass) that defines any of them itself is awaited as usual.
+    """
+    cls = type(saver)
+    known = _blocking.get(cls)
+    if known is None:
+        from pausegraph.checkpoint.base import BaseCheckpointSaver
+        from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, BlockingFoldedTwins
+
+        twins = {
+            BaseCheckpointSaver: ("aload", "asave", "asave_writes"),
+            BlockingAsyncTwins: ("aacquire_lease", "arelease_lease"),
+            BlockingFoldedTwins: (
+                "aload_leased",
+                "asave_released",
+                "asave_writes_released",
+                "awrite_batch",
+            ),
+        }
+        known = _blocking[cls] = all(
+            getattr(cls, name, None) in (None, getattr(owner, name))
+            for owner, names in twins.items()
+            for name in names
+        )
     return known

@@ -36,6 +36,7 @@ from pausegraph.constants import START
 from pausegraph.runtime._lease import Lease, lease_for
 from pausegraph.runtime._loop import LOAD, SAVE, Effect, RunLoop
 from pausegraph.runtime._perform import (
+    blocks,
     is_last_write,
     perform_async,
     perform_batch_async,
@@ -53,7 +54,7 @@ FLUSH_SECONDS = float(os.environ.get("PAUSEGRAPH_FLUSH_SECONDS", "0.05"))
 class RunStore:
     """One run's way to its saver (see the module docstring)."""
 
-    __slots__ = ("_held", "_lock", "_since", "asynchronous", "lease", "saver")
+    __slots__ = ("_held", "_lock", "_since", "asynchronous", "blocking", "lease", "saver")
 
     def __init__(self, saver: Any, loop: RunLoop) -> None:
         opts = loop.opts
@@ -62,6 +63,8 @@ class RunStore:
             saver, opts.thread_id, nested=opts.nested_answer is not None
         )
         self.asynchronous = opts.durability == "async"
+        # The async methods below then run the sync ones (see ``blocks``).
+        self.blocking = blocks(saver)
         self._held: list[Effect] = []
         self._since = 0.0
         self._lock = threading.Lock()
@@ -160,11 +163,15 @@ class RunStore:
 
     async def astart(self) -> None:
         """Async :meth:`start`."""
-        if self.lease is not None:
+        if self.blocking:
+            self.start()
+        elif self.lease is not None:
             await self.lease.astart()
 
     async def aperform(self, effect: Effect) -> Any:
         """Async :meth:`perform`."""
+        if self.blocking:
+            return self.perform(effect)
         if effect[0] == LOAD:
             await self.aflush()
             if self.lease is not None:
@@ -181,6 +188,9 @@ class RunStore:
 
     async def aflush(self) -> None:
         """Async :meth:`flush`."""
+        if self.blocking:
+            self.flush()
+            return
         effects = self._take()
         if effects:
             await self._astore(effects)
@@ -193,6 +203,9 @@ class RunStore:
 
     async def aclose(self, *, failing: bool) -> None:
         """Async :meth:`close`."""
+        if self.blocking:
+            self.close(failing=failing)
+            return
         try:
             await self.aflush()
         except Exception:
