@@ -54,7 +54,16 @@ FLUSH_SECONDS = float(os.environ.get("PAUSEGRAPH_FLUSH_SECONDS", "0.05"))
 class RunStore:
     """One run's way to its saver (see the module docstring)."""
 
-    __slots__ = ("_held", "_lock", "_since", "asynchronous", "blocking", "lease", "saver")
+    __slots__ = (
+        "_carrier",
+        "_held",
+        "_lock",
+        "_since",
+        "asynchronous",
+        "blocking",
+        "lease",
+        "saver",
+    )
 
     def __init__(self, saver: Any, loop: RunLoop) -> None:
         opts = loop.opts
@@ -62,6 +71,9 @@ class RunStore:
         self.lease: Lease | None = lease_for(
             saver, opts.thread_id, nested=opts.nested_answer is not None
         )
+        # Only a folded lease rides on the effects; any other is taken before
+        # the run and given back after it, and the effects go straight to the saver.
+        self._carrier = self.lease if self.lease is not None and self.lease.folded else None
         self.asynchronous = opts.durability == "async"
         # The async methods below then run the sync ones (see ``blocks``).
         self.blocking = blocks(saver)
@@ -113,8 +125,8 @@ class RunStore:
         """Perform a LOAD, SAVE or WRITES effect; returns what a LOAD loaded."""
         if effect[0] == LOAD:
             self.flush()
-            if self.lease is not None:
-                return self.lease.perform(effect)
+            if self._carrier is not None:
+                return self._carrier.perform(effect)
             return perform_sync(self.saver, effect)
         if not self._hold(effect):
             self._store(self._take(effect))
@@ -139,8 +151,8 @@ class RunStore:
             self._store(effects)
 
     def _store(self, effects: list[Effect]) -> None:
-        if self.lease is not None:
-            self.lease.perform_batch(effects)
+        if self._carrier is not None:
+            self._carrier.perform_batch(effects)
         else:
             perform_batch_sync(self.saver, effects)
 
@@ -174,8 +186,8 @@ class RunStore:
             return self.perform(effect)
         if effect[0] == LOAD:
             await self.aflush()
-            if self.lease is not None:
-                return await self.lease.aperform(effect)
+            if self._carrier is not None:
+                return await self._carrier.aperform(effect)
             return await perform_async(self.saver, effect)
         if not self._hold(effect):
             await self._astore(self._take(effect))
@@ -196,8 +208,8 @@ class RunStore:
             await self._astore(effects)
 
     async def _astore(self, effects: list[Effect]) -> None:
-        if self.lease is not None:
-            await self.lease.aperform_batch(effects)
+        if self._carrier is not None:
+            await self._carrier.aperform_batch(effects)
         else:
             await perform_batch_async(self.saver, effects)
 
