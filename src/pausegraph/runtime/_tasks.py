@@ -22,6 +22,7 @@ from pausegraph.errors import (
 )
 from pausegraph.runtime._context import RunScope, TaskContext
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
+from pausegraph.types import Command, Send
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import Branch, GraphSpec, NodeSpec
@@ -92,8 +93,6 @@ def interpret_output(
         InvalidUpdateError: The output is not a dict, ``None``, a ``Command``
             or an instance of the state schema.
     """
-    from pausegraph.types import Command
-
     if type(output) is dict:
         return list(output.items()), []
     if output is None:
@@ -160,8 +159,6 @@ def input_writes(spec: GraphSpec, inp: Any) -> list[tuple[str, Any]]:
 
 
 def _branch_results(branch: Branch, result: Any) -> list[Any]:
-    from pausegraph.types import Send
-
     items = list(result) if isinstance(result, list | tuple) else [result]
     if branch.path_map is None:
         return items
