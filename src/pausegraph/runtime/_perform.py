@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
+from pausegraph.checkpoint.base import BaseCheckpointSaver
+from pausegraph.checkpoint.capabilities import (
+    BlockingAsyncTwins,
+    BlockingFoldedTwins,
+    SaveItem,
+    WritesItem,
+)
 from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
 
 __all__ = [
@@ -107,33 +113,34 @@ def batches(saver: Any) -> bool:
 
 _blocking: dict[type, bool] = {}
 
+_TWINS: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (BaseCheckpointSaver, ("aload", "asave", "asave_writes")),
+    (BlockingAsyncTwins, ("aacquire_lease", "arelease_lease")),
+    (
+        BlockingFoldedTwins,
+        ("aload_leased", "asave_released", "asave_writes_released", "awrite_batch"),
+    ),
+)
+"""The async methods a run calls on its saver, by the class that defines them as blocking twins."""
+
+_TWIN_NAMES = frozenset(name for _, names in _TWINS for name in names)
+
 
 def blocks(saver: Any) -> bool:
     """Whether every async method a run calls on ``saver`` only calls its sync twin.
 
     Then the async driver calls the sync methods itself: the same calls, in the
     same order, on the event loop as before, without a coroutine per call. A
-    saver (or subclass) that defines any of them itself is awaited as usual.
+    saver (class, subclass or instance) that defines any of them itself is
+    awaited as usual.
     """
     cls = type(saver)
     known = _blocking.get(cls)
     if known is None:
-        from pausegraph.checkpoint.base import BaseCheckpointSaver
-        from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, BlockingFoldedTwins
-
-        twins = {
-            BaseCheckpointSaver: ("aload", "asave", "asave_writes"),
-            BlockingAsyncTwins: ("aacquire_lease", "arelease_lease"),
-            BlockingFoldedTwins: (
-                "aload_leased",
-                "asave_released",
-                "asave_writes_released",
-                "awrite_batch",
-            ),
-        }
         known = _blocking[cls] = all(
             getattr(cls, name, None) in (None, getattr(owner, name))
-            for owner, names in twins.items()
+            for owner, names in _TWINS
             for name in names
         )
-    return known
+    # An instance attribute (a test double, say) wins over the class's method.
+    return known and _TWIN_NAMES.isdisjoint(getattr(saver, "__dict__", ()))
