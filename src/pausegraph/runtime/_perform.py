@@ -111,7 +111,7 @@ def batches(saver: Any) -> bool:
     return known
 
 
-_blocking: dict[type, bool] = {}
+_blocking: dict[type, tuple[str, ...] | None] = {}
 
 _TWINS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (BaseCheckpointSaver, ("aload", "asave", "asave_writes")),
@@ -123,8 +123,6 @@ _TWINS: tuple[tuple[type, tuple[str, ...]], ...] = (
 )
 """The async methods a run calls on its saver, by the class that defines them as blocking twins."""
 
-_TWIN_NAMES = frozenset(name for _, names in _TWINS for name in names)
-
 
 def blocks(saver: Any) -> bool:
     """Whether every async method a run calls on ``saver`` only calls its sync twin.
@@ -135,12 +133,20 @@ def blocks(saver: Any) -> bool:
     awaited as usual.
     """
     cls = type(saver)
-    known = _blocking.get(cls)
-    if known is None:
-        known = _blocking[cls] = all(
-            getattr(cls, name, None) in (None, getattr(owner, name))
+    if cls in _blocking:
+        names = _blocking[cls]
+    else:  # the twins the class has, or None when it defines one itself
+        present = [
+            (name, getattr(cls, name, None), getattr(owner, name))
             for owner, names in _TWINS
             for name in names
-        )
-    # An instance attribute (a test double, say) wins over the class's method.
-    return known and _TWIN_NAMES.isdisjoint(getattr(saver, "__dict__", ()))
+        ]
+        own = any(method not in (None, twin) for _, method, twin in present)
+        names = _blocking[cls] = None if own else tuple(n for n, m, _ in present if m is not None)
+    if names is None:
+        return False
+    # An instance attribute (a test double, say) wins over the class's method. (Not
+    # asked through __dict__: on 3.11 that turns the saver's attributes into a dict.)
+    return all(
+        getattr(getattr(saver, name), "__func__", None) is getattr(cls, name) for name in names
+    )

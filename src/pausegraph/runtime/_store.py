@@ -75,8 +75,9 @@ class RunStore:
         # the run and given back after it, and the effects go straight to the saver.
         self._carrier = self.lease if self.lease is not None and self.lease.folded else None
         self.asynchronous = opts.durability == "async"
-        # The async methods below then run the sync ones (see ``blocks``).
-        self.blocking = blocks(saver)
+        # Whether the async methods below run the sync ones (see ``blocks``);
+        # asked by ``astart``, which every async run calls first.
+        self.blocking = False
         self._held: list[Effect] = []
         self._since = 0.0
         self._lock = threading.Lock()
@@ -175,6 +176,7 @@ class RunStore:
 
     async def astart(self) -> None:
         """Async :meth:`start`."""
+        self.blocking = blocks(self.saver)
         if self.blocking:
             self.start()
         elif self.lease is not None:
