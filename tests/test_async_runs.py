@@ -115,3 +115,33 @@ async def test_a_hundred_threads_paused_and_resumed_concurrently(saver: Any) -> 
     )
     assert done == [{"log": [f"yes {i}"]} for i in range(100)]
     assert graph.list_waiting().items == ()
+
+
+class _TracingLoads(InMemorySaver):
+    calls: list[str]
+
+    async def aload(self, *args: Any) -> Any:
+        self.calls.append("aload")
+        return self.load(*args)
+
+
+@pytest.mark.parametrize("saver_class", [InMemorySaver, _TracingLoads])
+async def test_async_saver_methods_a_saver_defines_are_awaited(saver_class: type) -> None:
+    # In-process savers' async methods only call the sync ones, so runs call those
+    # directly; one a class or an instance defines itself must still be awaited.
+    calls: list[str] = []
+    saver = saver_class()
+    saver.calls = calls
+    sync_save = saver.save
+
+    async def asave(checkpoint: Any, parent_writes: Any = (), *, final: bool = True) -> None:
+        calls.append("asave")
+        sync_save(checkpoint, parent_writes, final=final)
+
+    saver.asave = asave
+    builder = StateGraph(S).add_node("a", lambda s: {"log": ["a"]})
+    graph = builder.add_edge(START, "a").add_edge("a", END).compile(checkpointer=saver)
+    out = await graph.ainvoke({"log": []}, {"configurable": {"thread_id": "t"}})
+    assert out == {"log": ["a"]}
+    loads = ["aload"] if saver_class is _TracingLoads else []
+    assert calls == [*loads, "asave", "asave", "asave"]  # input, START step, a

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
@@ -106,6 +107,17 @@ class _Invocation:
         if self.request is not None and loop.checkpoint is not None:
             self.request.remember(loop.checkpoint.id)
         return self.nested.finish(loop, result) if self.nested is not None else result
+
+
+@functools.cache
+def _async_driver() -> Callable[
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None], AsyncIterator[tuple[str, Any]]
+]:
+    # Imported on first async use (asyncio costs more import time than pausegraph),
+    # then cached: a function-level import costs ~5k instructions per call.
+    from pausegraph.runtime._drivers_async import drive_async
+
+    return drive_async
 
 
 def _discard(chunk: Any) -> None:
@@ -321,7 +333,7 @@ class CompiledStateGraph(ThreadStateAPI):
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
-        from pausegraph.runtime._drivers_async import drive_async
+        drive_async = _async_driver()
 
         if subgraphs:
             loop.sink = Sink(loop.out, modes)
@@ -417,7 +429,7 @@ class CompiledStateGraph(ThreadStateAPI):
         call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
             return call.result
-        from pausegraph.runtime._drivers_async import drive_async
+        drive_async = _async_driver()
 
         loop = call.loop
         if call.sink is None:

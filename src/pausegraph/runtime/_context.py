@@ -14,10 +14,12 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import ormsgpack
+
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
 if TYPE_CHECKING:
-    pass
+    import hashlib
 
 __all__ = [
     "RunScope",
@@ -137,11 +139,28 @@ class TaskContext:
         self.pending_schema: Any = None
 
 
+@functools.cache
+def _blake2b() -> type[hashlib.blake2b]:
+    from hashlib import blake2b  # on first use: hashlib costs ~4 ms to import
+
+    return blake2b
+
+
+def digest(data: bytes, size: int) -> str:
+    """The hex blake2b digest of ``data``, ``size`` bytes long."""
+    return _blake2b()(data, digest_size=size).hexdigest()
+
+
+@functools.cache
+def _interrupt_type() -> Any:
+    from pausegraph.types import Interrupt  # pausegraph.types imports this module
+
+    return Interrupt
+
+
 def interrupt_id(task_id: str, index: int) -> str:
     """The id of the ``index``-th ``interrupt()`` call of a task: stable and unique."""
-    from hashlib import blake2b
-
-    return blake2b(f"{task_id}:{index}".encode(), digest_size=16).hexdigest()
+    return digest(f"{task_id}:{index}".encode(), 16)
 
 
 def call_site(depth: int = 2) -> list[Any]:
@@ -167,14 +186,11 @@ def _path_and_digest(filename: str, line: str) -> tuple[str, str]:
 
     Cached: a node re-run on every resume asks about the same few lines.
     """
-    from hashlib import blake2b
-
     # The last two parts: the same on every machine that runs the code (an
     # absolute path would differ between a worker that paused and one that resumes).
     parts = filename.replace("\\", "/").rsplit("/", 2)
     text = line.strip()
-    digest = blake2b(text.encode(), digest_size=6).hexdigest() if text else ""
-    return "/".join(parts[-2:]), digest
+    return "/".join(parts[-2:]), digest(text.encode(), 6) if text else ""
 
 
 def same_site(a: Any, b: Any) -> bool:
@@ -191,10 +207,6 @@ def same_site(a: Any, b: Any) -> bool:
 
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
-    from hashlib import blake2b
-
-    import ormsgpack
-
     try:
         data = ormsgpack.packb(
             value,
@@ -205,7 +217,7 @@ def fingerprint(value: Any) -> str:
         )
     except Exception:  # values msgpack cannot order: fall back to their repr
         data = repr(value).encode()
-    return blake2b(data, digest_size=8).hexdigest()
+    return digest(data, 8)
 
 
 def describe_site(site: Any) -> str:
@@ -246,8 +258,7 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         InterruptMismatchError: The stored answer at this position was given to
             an ``interrupt()`` at another place (calls were reordered or skipped).
     """
-    from pausegraph.types import Interrupt
-
+    Interrupt = _interrupt_type()
     ctx = _require()
     site = call_site(2)
     index = ctx.interrupt_count

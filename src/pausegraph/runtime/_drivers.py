@@ -26,14 +26,9 @@ from pausegraph.runtime._tasks import (
     Call,
     Sleep,
     TaskFlow,
-    failed,
-    finish_plain,
-    is_plain,
-    keep_answers,
-    kwargs_for,
+    finish_call,
     node_input,
-    paused,
-    task_context,
+    plain_call,
     task_flow,
 )
 
@@ -169,26 +164,17 @@ def drive_sync(
 
 def run_task_sync(spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope) -> None:
     """Run one task in this thread: directly when it is plain, else through its flow."""
-    node = spec.nodes.get(task.name)
-    if node is None or not is_plain(spec, node):
+    call = plain_call(spec, task, scope)
+    if call is None:
         run_flow_sync(task_flow(spec, task, values, scope))
         return
-    task.error = None
-    task.interrupts = []
-    ctx = task_context(task, scope)
-    kwargs = kwargs_for(node.kwargs, scope.config, scope.writer) if node.kwargs else {}
     try:
-        output = call_sync(Call(node.fn, node_input(node, task, values), kwargs, ctx, False))
-    except ParentCommand as pc:  # a subgraph this node runs routed this graph
-        output = pc.command
-    except GraphInterrupt as gi:
-        paused(task, ctx, gi)
-        return
-    except Exception as exc:
-        failed(task, ctx, exc)
-        return
-    keep_answers(task, ctx)
-    finish_plain(spec, task, output)
+        call.arg = node_input(spec.nodes[task.name], task, values)
+        output = call_sync(call)
+    except (Exception, GraphInterrupt, ParentCommand) as exc:
+        finish_call(spec, task, call, None, exc)
+    else:
+        finish_call(spec, task, call, output, None)
 
 
 def _run_parallel_sync(

@@ -14,13 +14,22 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph._offload import offload
+from pausegraph.errors import GraphInterrupt, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import executor
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_async
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._store import RunStore
-from pausegraph.runtime._tasks import Call, Sleep, TaskFlow, task_flow
+from pausegraph.runtime._tasks import (
+    Call,
+    Sleep,
+    TaskFlow,
+    finish_call,
+    node_input,
+    plain_call,
+    task_flow,
+)
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
@@ -48,6 +57,23 @@ async def _call_async(req: Call) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+async def _run_task_async(
+    spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope
+) -> None:
+    """Run one task: directly when it is plain (see ``plain_call``), else through its flow."""
+    call = plain_call(spec, task, scope)
+    if call is None:
+        await _run_flow_async(task_flow(spec, task, values, scope))
+        return
+    call.arg = node_input(spec.nodes[task.name], task, values)  # raises as in task_flow
+    try:
+        output = await _call_async(call)
+    except (Exception, GraphInterrupt, ParentCommand) as exc:
+        finish_call(spec, task, call, None, exc)
+    else:
+        finish_call(spec, task, call, output, None)
 
 
 async def _run_flow_async(flow: TaskFlow) -> None:
@@ -124,13 +150,11 @@ async def _run_tasks_async(
     scope: RunScope,
 ) -> None:
     if len(tasks) == 1:
-        await _run_flow_async(task_flow(spec, tasks[0], values, scope))
+        await _run_task_async(spec, tasks[0], values, scope)
         for eff in loop.task_done(tasks[0]):
             await store.aperform(eff)
         return
-    running = {
-        asyncio.ensure_future(_run_flow_async(task_flow(spec, t, values, scope))): t for t in tasks
-    }
+    running = {asyncio.ensure_future(_run_task_async(spec, t, values, scope)): t for t in tasks}
     pending = set(running)
     try:
         while pending:

@@ -54,16 +54,20 @@ class Lease:
         "_released",
         "folded",
         "owner",
+        "renewed",
         "saver",
         "thread_id",
         "ttl",
     )
 
-    def __init__(self, saver: Any, thread_id: str, ttl: float, *, folded: bool) -> None:
+    def __init__(
+        self, saver: Any, thread_id: str, ttl: float, *, folded: bool, renewed: bool = True
+    ) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.ttl = ttl
         self.folded = folded
+        self.renewed = renewed  # by the heartbeat thread (not for async-only savers)
         self.owner = f"{_OWNER_PREFIX}-{next(_owners)}"
         self._next_renewal = 0.0
         self._lock = threading.Lock()
@@ -84,7 +88,7 @@ class Lease:
         self._held = True
         self._next_renewal = time.monotonic() + self.ttl / 3
         self._live = True
-        if _has_sync_leases(self.saver):
+        if self.renewed:
             _heartbeat.add(self)
 
     def _stop(self) -> None:
@@ -102,7 +106,7 @@ class Lease:
             ThreadBusyError: Another run holds it.
         """
         if not self.folded:
-            self.acquire()
+            self._took(self.saver.acquire_lease(self.thread_id, self.owner, self.ttl))
 
     def acquire(self) -> None:
         """Take the lease and start renewing it.
@@ -229,10 +233,6 @@ class Lease:
                 self.saver.acquire_lease(self.thread_id, self.owner, self.ttl)
 
 
-def _has_sync_leases(saver: Any) -> bool:
-    return not getattr(saver, "async_only", False)
-
-
 class _Heartbeat:
     """One daemon thread renewing every live lease of this process."""
 
@@ -274,10 +274,18 @@ def lease_for(saver: Any, thread_id: str | None, *, nested: bool) -> Lease | Non
     """The lease a run must hold, or ``None`` (no saver leases, no thread, or a nested run)."""
     if nested or thread_id is None or saver is None:
         return None
-    offers = _offers_leases(type(saver))
+    cls = type(saver)
+    offers = _capable[cls] if cls in _capable else _offers_leases(cls)
     if offers is None:
         return None
-    return Lease(saver, thread_id, LEASE_SECONDS, folded=offers)
+    # Renewals run on the heartbeat thread, which needs the sync methods.
+    return Lease(
+        saver,
+        thread_id,
+        LEASE_SECONDS,
+        folded=offers,
+        renewed=not getattr(saver, "async_only", False),
+    )
 
 
 _capable: dict[type, bool | None] = {}
@@ -287,8 +295,6 @@ def _offers_leases(cls: type) -> bool | None:
     """``None`` without leases, else whether the saver folds them into loads and writes."""
     # isinstance() against a runtime-checkable Protocol walks its attributes
     # (~10 us); the answer only depends on the class, so it is asked once.
-    if cls in _capable:
-        return _capable[cls]
     from pausegraph.checkpoint.capabilities import FoldedLeases, ThreadLeases
 
     known = None if not issubclass(cls, ThreadLeases) else issubclass(cls, FoldedLeases)

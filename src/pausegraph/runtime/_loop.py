@@ -24,6 +24,13 @@ from pausegraph.checkpoint._records import (
     iso_from_micros,
     new_checkpoint_id,
 )
+from pausegraph.checkpoint.capabilities import (
+    INBOX_TASK,
+    WAITING,
+    WaitingInterrupt,
+    WaitingThread,
+    encode_waiting,
+)
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
     CheckpointNotFoundError,
@@ -604,14 +611,6 @@ class RunLoop:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
-        from pausegraph.checkpoint.capabilities import (
-            INBOX_TASK,
-            WAITING,
-            WaitingInterrupt,
-            WaitingThread,
-            encode_waiting,
-        )
-
         entry = WaitingThread(
             thread_id=cp.thread_id,
             checkpoint_id=cp.id,

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
+from pausegraph.checkpoint.base import BaseCheckpointSaver
+from pausegraph.checkpoint.capabilities import (
+    BlockingAsyncTwins,
+    BlockingFoldedTwins,
+    SaveItem,
+    WritesItem,
+)
 from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
 
 __all__ = [
     "batch_items",
     "batches",
+    "blocks",
     "is_last_write",
     "perform_async",
     "perform_batch_async",
@@ -102,3 +109,44 @@ def batches(saver: Any) -> bool:
 
         known = _batching[cls] = issubclass(cls, BatchedWrites)
     return known
+
+
+_blocking: dict[type, tuple[str, ...] | None] = {}
+
+_TWINS: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (BaseCheckpointSaver, ("aload", "asave", "asave_writes")),
+    (BlockingAsyncTwins, ("aacquire_lease", "arelease_lease")),
+    (
+        BlockingFoldedTwins,
+        ("aload_leased", "asave_released", "asave_writes_released", "awrite_batch"),
+    ),
+)
+"""The async methods a run calls on its saver, by the class that defines them as blocking twins."""
+
+
+def blocks(saver: Any) -> bool:
+    """Whether every async method a run calls on ``saver`` only calls its sync twin.
+
+    Then the async driver calls the sync methods itself: the same calls, in the
+    same order, on the event loop as before, without a coroutine per call. A
+    saver (class, subclass or instance) that defines any of them itself is
+    awaited as usual.
+    """
+    cls = type(saver)
+    if cls in _blocking:
+        names = _blocking[cls]
+    else:  # the twins the class has, or None when it defines one itself
+        present = [
+            (name, getattr(cls, name, None), getattr(owner, name))
+            for owner, names in _TWINS
+            for name in names
+        ]
+        own = any(method not in (None, twin) for _, method, twin in present)
+        names = _blocking[cls] = None if own else tuple(n for n, m, _ in present if m is not None)
+    if names is None:
+        return False
+    # An instance attribute (a test double, say) wins over the class's method. (Not
+    # asked through __dict__: on 3.11 that turns the saver's attributes into a dict.)
+    return all(
+        getattr(getattr(saver, name), "__func__", None) is getattr(cls, name) for name in names
+    )

@@ -15,6 +15,8 @@ from pausegraph.channels import MISSING, Channel, LastValue
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, TaskRef
 from pausegraph.constants import END
 from pausegraph.errors import InvalidRouteError, InvalidUpdateError
+from pausegraph.runtime._context import digest
+from pausegraph.types import Send
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
@@ -137,9 +139,7 @@ class Task:
 
 def task_id(checkpoint_id: str, ns: str, name: str, index: int | str) -> str:
     """The deterministic id of a task planned from ``checkpoint_id``."""
-    from hashlib import blake2b
-
-    h = blake2b(f"{checkpoint_id}|{ns}|{name}|{index}".encode(), digest_size=16).hexdigest()
+    h = digest(f"{checkpoint_id}|{ns}|{name}|{index}".encode(), 16)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -188,8 +188,6 @@ def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
 
 def goto_tasks(cp: Checkpoint, targets: Iterable[Any], existing: Sequence[Task]) -> list[Task]:
     """Extra tasks a resume's ``Command(goto=...)`` adds to the step after ``cp``."""
-    from pausegraph.types import Send
-
     names = {t.name for t in existing if t.path[0] == PULL}
     out: list[Task] = []
     offset = len(cp.frontier)
@@ -358,8 +356,6 @@ def resolve_targets(spec: GraphSpec, source: str, items: Iterable[Any], what: st
     Raises:
         InvalidRouteError: A name is not a node of the graph.
     """
-    from pausegraph.types import Send
-
     out: list[Any] = []
     for item in items:
         if isinstance(item, Send):
@@ -398,8 +394,6 @@ def next_frontier(
     Returns:
         Edge tasks in node order, then ``Send`` tasks in order; and the barriers.
     """
-    from pausegraph.types import Send
-
     if not keep and not cp.barriers and not spec.joins:
         # Fast path (most steps): no joins to track, nothing carried over.
         if len(finished) == 1:

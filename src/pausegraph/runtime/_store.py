@@ -36,6 +36,7 @@ from pausegraph.constants import START
 from pausegraph.runtime._lease import Lease, lease_for
 from pausegraph.runtime._loop import LOAD, SAVE, Effect, RunLoop
 from pausegraph.runtime._perform import (
+    blocks,
     is_last_write,
     perform_async,
     perform_batch_async,
@@ -53,7 +54,16 @@ FLUSH_SECONDS = float(os.environ.get("PAUSEGRAPH_FLUSH_SECONDS", "0.05"))
 class RunStore:
     """One run's way to its saver (see the module docstring)."""
 
-    __slots__ = ("_held", "_lock", "_since", "asynchronous", "lease", "saver")
+    __slots__ = (
+        "_carrier",
+        "_held",
+        "_lock",
+        "_since",
+        "asynchronous",
+        "blocking",
+        "lease",
+        "saver",
+    )
 
     def __init__(self, saver: Any, loop: RunLoop) -> None:
         opts = loop.opts
@@ -61,7 +71,13 @@ class RunStore:
         self.lease: Lease | None = lease_for(
             saver, opts.thread_id, nested=opts.nested_answer is not None
         )
+        # Only a folded lease rides on the effects; any other is taken before
+        # the run and given back after it, and the effects go straight to the saver.
+        self._carrier = self.lease if self.lease is not None and self.lease.folded else None
         self.asynchronous = opts.durability == "async"
+        # Whether the async methods below run the sync ones (see ``blocks``);
+        # asked by ``astart``, which every async run calls first.
+        self.blocking = False
         self._held: list[Effect] = []
         self._since = 0.0
         self._lock = threading.Lock()
@@ -110,8 +126,8 @@ class RunStore:
         """Perform a LOAD, SAVE or WRITES effect; returns what a LOAD loaded."""
         if effect[0] == LOAD:
             self.flush()
-            if self.lease is not None:
-                return self.lease.perform(effect)
+            if self._carrier is not None:
+                return self._carrier.perform(effect)
             return perform_sync(self.saver, effect)
         if not self._hold(effect):
             self._store(self._take(effect))
@@ -136,8 +152,8 @@ class RunStore:
             self._store(effects)
 
     def _store(self, effects: list[Effect]) -> None:
-        if self.lease is not None:
-            self.lease.perform_batch(effects)
+        if self._carrier is not None:
+            self._carrier.perform_batch(effects)
         else:
             perform_batch_sync(self.saver, effects)
 
@@ -160,15 +176,20 @@ class RunStore:
 
     async def astart(self) -> None:
         """Async :meth:`start`."""
-        if self.lease is not None:
+        self.blocking = blocks(self.saver)
+        if self.blocking:
+            self.start()
+        elif self.lease is not None:
             await self.lease.astart()
 
     async def aperform(self, effect: Effect) -> Any:
         """Async :meth:`perform`."""
+        if self.blocking:
+            return self.perform(effect)
         if effect[0] == LOAD:
             await self.aflush()
-            if self.lease is not None:
-                return await self.lease.aperform(effect)
+            if self._carrier is not None:
+                return await self._carrier.aperform(effect)
             return await perform_async(self.saver, effect)
         if not self._hold(effect):
             await self._astore(self._take(effect))
@@ -181,18 +202,24 @@ class RunStore:
 
     async def aflush(self) -> None:
         """Async :meth:`flush`."""
+        if self.blocking:
+            self.flush()
+            return
         effects = self._take()
         if effects:
             await self._astore(effects)
 
     async def _astore(self, effects: list[Effect]) -> None:
-        if self.lease is not None:
-            await self.lease.aperform_batch(effects)
+        if self._carrier is not None:
+            await self._carrier.aperform_batch(effects)
         else:
             await perform_batch_async(self.saver, effects)
 
     async def aclose(self, *, failing: bool) -> None:
         """Async :meth:`close`."""
+        if self.blocking:
+            self.close(failing=failing)
+            return
         try:
             await self.aflush()
         except Exception:

@@ -22,6 +22,7 @@ from pausegraph.errors import (
 )
 from pausegraph.runtime._context import RunScope, TaskContext
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
+from pausegraph.types import Command, Send
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import Branch, GraphSpec, NodeSpec
@@ -92,8 +93,6 @@ def interpret_output(
         InvalidUpdateError: The output is not a dict, ``None``, a ``Command``
             or an instance of the state schema.
     """
-    from pausegraph.types import Command
-
     if type(output) is dict:
         return list(output.items()), []
     if output is None:
@@ -160,8 +159,6 @@ def input_writes(spec: GraphSpec, inp: Any) -> list[tuple[str, Any]]:
 
 
 def _branch_results(branch: Branch, result: Any) -> list[Any]:
-    from pausegraph.types import Send
-
     items = list(result) if isinstance(result, list | tuple) else [result]
     if branch.path_map is None:
         return items
@@ -226,15 +223,43 @@ def task_flow(
     yield from finish_flow(spec, task, values, output, config=scope.config, writer=scope.writer)
 
 
-def is_plain(spec: GraphSpec, node: NodeSpec | None) -> bool:
-    """Whether a node's task needs no flow: a sync node without retries or routers.
+def plain_call(spec: GraphSpec, task: Task, scope: RunScope) -> Call | None:
+    """The one call of a task that needs no flow, or ``None`` when it needs one.
 
-    Such tasks (most of them) run through :func:`finish_plain` directly, which
-    saves the generator round trips of :func:`task_flow`.
+    A node without retries or routers (most of them) makes exactly one call:
+    the drivers set its ``arg`` (:func:`node_input`), make it and pass what it
+    did to :func:`finish_call`, which saves the generator round trips of
+    :func:`task_flow`.
     """
-    return (
-        node is not None and not node.is_async and not node.retry and node.name not in spec.branches
-    )
+    node = spec.nodes.get(task.name)
+    if node is None or node.retry or node.name in spec.branches:
+        return None
+    task.error = None
+    task.interrupts = []
+    kwargs = kwargs_for(node.kwargs, scope.config, scope.writer) if node.kwargs else {}
+    return Call(node.fn, None, kwargs, task_context(task, scope), node.is_async)
+
+
+def finish_call(
+    spec: GraphSpec, task: Task, call: Call, output: Any, error: BaseException | None
+) -> None:
+    """Record what a :func:`plain_call` returned (``output``) or raised (``error``).
+
+    ``error`` is an ``Exception``, a :class:`GraphInterrupt` or a
+    :class:`ParentCommand`; other exceptions stop the run, as in :func:`task_flow`.
+    """
+    ctx = call.ctx
+    assert ctx is not None
+    if isinstance(error, ParentCommand):  # a subgraph this node runs routed this graph
+        output = error.command
+    elif isinstance(error, GraphInterrupt):
+        paused(task, ctx, error)
+        return
+    elif isinstance(error, Exception):
+        failed(task, ctx, error)
+        return
+    keep_answers(task, ctx)
+    finish_plain(spec, task, output)
 
 
 def node_input(node: NodeSpec, task: Task, values: Mapping[str, Any]) -> Any:
