@@ -126,3 +126,18 @@ def test_command_and_interrupt_reprs_match_langgraph() -> None:
     assert Command.PARENT == "__parent__"
     intr = Interrupt("q", "ab" * 16)
     assert (intr.resumable, intr.when, intr.interrupt_id) == (True, "during", "ab" * 16)
+
+
+def test_importing_the_graph_api_leaves_storage_and_asyncio_for_later() -> None:
+    # `import` has a 50 ms budget (bench/): the serializer, the saver capabilities
+    # and asyncio load when a run first needs them, not with StateGraph.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pausegraph.graph import StateGraph; "
+        "print(sorted(m for m in ('ormsgpack', 'asyncio', 'pausegraph.checkpoint.capabilities', "
+        "'pausegraph.checkpoint.serde') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import ormsgpack
 
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
@@ -207,6 +206,8 @@ def same_site(a: Any, b: Any) -> bool:
 
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
+    import ormsgpack  # here, not with pausegraph.graph: it loads uuid, platform, datetime
+
     try:
         data = ormsgpack.packb(
             value,

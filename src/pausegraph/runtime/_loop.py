@@ -24,13 +24,6 @@ from pausegraph.checkpoint._records import (
     iso_from_micros,
     new_checkpoint_id,
 )
-from pausegraph.checkpoint.capabilities import (
-    INBOX_TASK,
-    WAITING,
-    WaitingInterrupt,
-    WaitingThread,
-    encode_waiting,
-)
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
     CheckpointNotFoundError,
@@ -611,6 +604,16 @@ class RunLoop:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
+        # Imported here, once per pause: at module level it would load the
+        # capabilities and the serializer with pausegraph.graph (import budget).
+        from pausegraph.checkpoint.capabilities import (
+            INBOX_TASK,
+            WAITING,
+            WaitingInterrupt,
+            WaitingThread,
+            encode_waiting,
+        )
+
         entry = WaitingThread(
             thread_id=cp.thread_id,
             checkpoint_id=cp.id,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint.base import BaseCheckpointSaver
-from pausegraph.checkpoint.capabilities import (
-    BlockingAsyncTwins,
-    BlockingFoldedTwins,
-    SaveItem,
-    WritesItem,
-)
 from pausegraph.runtime._loop import LOAD, SAVE, WRITES, Effect
+
+if TYPE_CHECKING:
+    from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
+
+# The checkpoint modules (and the serializer they pull in) are imported when a
+# run first needs them, not with pausegraph.graph: `import` has a 50 ms budget.
 
 __all__ = [
     "batch_items",
@@ -52,6 +52,8 @@ async def perform_async(saver: Any, effect: Effect) -> Any:
 
 def batch_items(effects: Sequence[Effect]) -> list[SaveItem | WritesItem]:
     """SAVE and WRITES effects as the items of ``BatchedWrites.write_batch``."""
+    from pausegraph.checkpoint.capabilities import SaveItem, WritesItem
+
     return [
         SaveItem(e[1], e[2]) if e[0] == SAVE else WritesItem(e[1], e[2], e[3], e[4])
         for e in effects
@@ -113,15 +115,21 @@ def batches(saver: Any) -> bool:
 
 _blocking: dict[type, tuple[str, ...] | None] = {}
 
-_TWINS: tuple[tuple[type, tuple[str, ...]], ...] = (
-    (BaseCheckpointSaver, ("aload", "asave", "asave_writes")),
-    (BlockingAsyncTwins, ("aacquire_lease", "arelease_lease")),
-    (
-        BlockingFoldedTwins,
-        ("aload_leased", "asave_released", "asave_writes_released", "awrite_batch"),
-    ),
-)
-"""The async methods a run calls on its saver, by the class that defines them as blocking twins."""
+
+@cache
+def _twins() -> tuple[tuple[type, tuple[str, ...]], ...]:
+    """The async methods a run calls on its saver, by the class that defines them as blocking twins."""
+    from pausegraph.checkpoint.base import BaseCheckpointSaver
+    from pausegraph.checkpoint.capabilities import BlockingAsyncTwins, BlockingFoldedTwins
+
+    return (
+        (BaseCheckpointSaver, ("aload", "asave", "asave_writes")),
+        (BlockingAsyncTwins, ("aacquire_lease", "arelease_lease")),
+        (
+            BlockingFoldedTwins,
+            ("aload_leased", "asave_released", "asave_writes_released", "awrite_batch"),
+        ),
+    )
 
 
 def blocks(saver: Any) -> bool:
@@ -138,7 +146,7 @@ def blocks(saver: Any) -> bool:
     else:  # the twins the class has, or None when it defines one itself
         present = [
             (name, getattr(cls, name, None), getattr(owner, name))
-            for owner, names in _TWINS
+            for owner, names in _twins()
             for name in names
         ]
         own = any(method not in (None, twin) for _, method, twin in present)
