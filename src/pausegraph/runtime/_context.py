@@ -14,7 +14,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
 if TYPE_CHECKING:
