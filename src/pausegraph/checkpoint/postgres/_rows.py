@@ -43,18 +43,13 @@ inline value fetch its checkpoint's row, so inline values are kept small.
 """
 
 
-def text_array(items: Iterable[str | None]) -> str:
+def text_array(items: Iterable[str]) -> str:
     """A ``text[]`` literal of ``items`` (the statements cast it with ``::text[]``).
 
     Several times cheaper than letting psycopg adapt a ``list[str]``, which
     quotes each item with a regular expression: a save passes six such arrays.
-    ``None`` items are NULL.
     """
-    return (
-        "{"
-        + ",".join(["NULL" if item is None else '"' + _escape(item) + '"' for item in items])
-        + "}"
-    )
+    return "{" + ",".join(['"' + _escape(item) + '"' for item in items]) + "}"
 
 
 def _escape(item: str) -> str:
@@ -63,17 +58,19 @@ def _escape(item: str) -> str:
     return item
 
 
+def _latest(writes: Sequence[PendingWrite]) -> dict[tuple[str, str], Any]:
+    """Each ``(task_id, channel)``'s value; a later write replaces an earlier one in place.
+
+    As the in-memory saver's dict does (one statement cannot upsert a row twice).
+    """
+    return {(w.task_id, w.channel): w.value for w in writes}
+
+
 def _write_arrays(
     writes: Sequence[PendingWrite], serde: Serializer
 ) -> tuple[str, str, list[bytes]]:
-    """Three parallel arrays, one entry per ``(task_id, channel)``.
-
-    A later write replaces an earlier one but keeps its position, as the
-    in-memory saver's dict does (one statement cannot upsert a row twice).
-    """
-    table: dict[tuple[str, str], Any] = {}
-    for w in writes:
-        table[(w.task_id, w.channel)] = w.value
+    """Three parallel arrays, one entry per ``(task_id, channel)`` (see :func:`_latest`)."""
+    table = _latest(writes)
     dumps = serde.dumps
     values = [dumps(value) for value in table.values()]  # fails before anything is sent
     return text_array([t for t, _ in table]), text_array([c for _, c in table]), values
@@ -144,7 +141,7 @@ def save_many_params(
         value, rows = _checkpoint_rows(cp, serde)
         values.append(value)
         blobs += rows
-        table = {(w.task_id, w.channel): w.value for w in _kept_writes(cp, parent_writes)}
+        table = _latest(_kept_writes(cp, parent_writes))
         writes += [(cp.parent_id or "", t, c, v) for (t, c), v in table.items()]
     return {
         "thread_id": first.thread_id,
