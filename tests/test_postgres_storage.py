@@ -26,6 +26,7 @@ from pausegraph.checkpoint.capabilities import (
     WAITING,
     SaveItem,
     WaitingThread,
+    WritesItem,
     encode_waiting,
 )
 from pausegraph.checkpoint.memory import InMemorySaver
@@ -301,3 +302,58 @@ def test_a_batch_stores_its_checkpoints_as_one_by_one_saves_would(cp: PostgresSa
         items = [SaveItem(odd, writes), SaveItem(last, [PendingWrite("tc", "c", 3)])]
         saver.write_batch(items) if saver is cp else [saver.save(*i) for i in items]
     assert list(cp.history("t")) == list(memory.history("t"))
+
+
+def test_a_pause_after_held_checkpoints_is_one_statement(
+    cp: PostgresSaver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints held back and the pause's writes on the last one travel together."""
+    from pausegraph.checkpoint.postgres import _saver
+
+    sent: list[str] = []
+    real_run = _saver.run
+
+    def counting_run(conn: Any, flow: Any) -> Any:
+        def spy() -> Any:
+            rows = None
+            query = flow.send(None)
+            while True:
+                sent.append(query.sql)
+                rows = yield query
+                try:
+                    query = flow.send(rows)
+                except StopIteration as stop:
+                    return stop.value
+
+        return real_run(conn, spy())
+
+    monkeypatch.setattr(_saver, "run", counting_run)
+    first = make_checkpoint({"a": 1})
+    second = make_checkpoint({"a": 2}, first)
+    ask = {"id": "i1", "value": "ok?"}
+    entry = WaitingThread("t", second.id, "g", "2025-01-01T00:00:01+00:00", (), {})
+    pause = [
+        PendingWrite("task", "answer", ask),
+        PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry)),
+    ]
+    assert cp.acquire_lease("t", "ann", 30)
+    sent.clear()
+    cp.write_batch(
+        [SaveItem(first, []), SaveItem(second, []), WritesItem("t", "", second.id, pause)],
+        final=True,
+        release="ann",
+    )
+    assert sent == [_sql.SAVE_MANY_WRITES_RELEASED]
+    stored = cp.load("t")
+    assert stored is not None and stored.checkpoint.id == second.id
+    assert stored.writes == (PendingWrite("task", "answer", ask),)
+    assert [(w.thread_id, w.checkpoint_id) for w in cp.list_waiting().items] == [("t", second.id)]
+    assert cp.acquire_lease("t", "bob", 30)  # ann's lease went back with it
+
+    sent.clear()  # writes that are not the last checkpoint's go on their own
+    third = make_checkpoint({"a": 3}, second)
+    cp.write_batch(
+        [SaveItem(third, []), WritesItem("t", "", second.id, [PendingWrite("x", "b", 1)])]
+    )
+    assert sent == [_sql.SAVE_MIDRUN, _sql.SAVE_WRITES]
+    assert not cp.list_waiting().items

@@ -97,8 +97,33 @@ def test_a_batch_keeps_the_waiting_index(saver: Any) -> None:
         [SaveItem(first, []), SaveItem(second, []), WritesItem("t1", "", second.id, [pause])]
     )
     assert [w.thread_id for w in saver.list_waiting().items] == ["t1"]
-    saver.write_batch([SaveItem(make_checkpoint({"a": 3}, second, thread="t1"), [])])
+    third = make_checkpoint({"a": 3}, second, thread="t1")
+    saver.write_batch([SaveItem(third, [])])
     assert not saver.list_waiting().items  # a new checkpoint moved the thread on
+    # A pause on a new checkpoint replaces the entry; a cleared one is gone.
+    fourth = make_checkpoint({"a": 4}, third, thread="t1")
+    again = WaitingThread("t1", fourth.id, "g", "2025-01-01T00:00:02+00:00", (ask,), {})
+    repause = PendingWrite(INBOX_TASK, WAITING, encode_waiting(again))
+    saver.write_batch([SaveItem(third, []), WritesItem("t1", "", third.id, [pause])])
+    saver.write_batch([SaveItem(fourth, []), WritesItem("t1", "", fourth.id, [repause])])
+    assert [(w.checkpoint_id, w.paused_at) for w in saver.list_waiting().items] == [
+        (fourth.id, "2025-01-01T00:00:02+00:00")
+    ]
+    fifth = make_checkpoint({"a": 5}, fourth, thread="t1")
+    cleared = PendingWrite(INBOX_TASK, WAITING, None)
+    nested = make_checkpoint({"a": 1}, thread="t1", ns="child:1")
+    saver.write_batch([SaveItem(nested, [])])  # a nested checkpoint leaves the entry alone
+    assert [w.checkpoint_id for w in saver.list_waiting().items] == [fourth.id]
+    nested_next = make_checkpoint({"a": 2}, nested, thread="t1", ns="child:1")
+    clear_nested = WritesItem("t1", "child:1", nested_next.id, [cleared])
+    saver.write_batch([SaveItem(nested_next, []), clear_nested])  # a nested resume clears it
+    assert not saver.list_waiting().items
+    last = WaitingThread("t1", fifth.id, "g", "2025-01-01T00:00:03+00:00", (ask,), {})
+    last_pause = PendingWrite(INBOX_TASK, WAITING, encode_waiting(last))
+    saver.write_batch([SaveItem(fifth, []), WritesItem("t1", "", fifth.id, [last_pause])])
+    assert [w.checkpoint_id for w in saver.list_waiting().items] == [fifth.id]
+    saver.write_batch([SaveItem(fifth, []), WritesItem("t1", "", fifth.id, [cleared])])
+    assert not saver.list_waiting().items
 
 
 @pytest.mark.asyncio

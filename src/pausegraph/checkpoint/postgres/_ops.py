@@ -180,11 +180,13 @@ def write_batch(
 ) -> Flow[None]:
     """The items as few statements as their order allows, run in order.
 
-    Consecutive saves become one :data:`~._sql.SAVE_MANY`; writes are a
-    statement each, one after another (sent at once in a pipelined
-    transaction, they measured slower here). Only a ``final`` batch's last
-    statement waits for the WAL flush (which flushes the others too); it also
-    gives the lease back. Serializes everything before the flow runs.
+    Consecutive saves become one :data:`~._sql.SAVE_MANY`, with the writes
+    that follow them when those are the last one's (a step's task writes, a
+    pause: :data:`~._sql.SAVE_MANY_WRITES`); other writes are a statement
+    each, one after another (sent at once in a pipelined transaction, they
+    measured slower here). Only a ``final`` batch's last statement waits for
+    the WAL flush (which flushes the others too); it also gives the lease
+    back. Serializes everything before the flow runs.
 
     Raises:
         CorruptCheckpointError: A writes item's checkpoint does not exist: what
@@ -204,24 +206,52 @@ def write_batch(
         else:
             while end < len(items) and isinstance(items[end], SaveItem):
                 end += 1
-            last = end == len(items)
             saves = [i for i in items[start:end] if isinstance(i, SaveItem)]
-            queries.append(_saves_query(serde, saves, final and last, release if last else None))
+            then = _following_writes(saves[-1], items[end] if end < len(items) else None)
+            if then is not None:
+                end += 1
+            last = end == len(items)
+            query = _saves_query(serde, saves, then, final and last, release if last else None)
+            queries.append(query)
             checks.append(None)
         start = end
     return _write_batch(queries, checks)
 
 
+def _following_writes(
+    save: SaveItem, item: SaveItem | WritesItem | None
+) -> Sequence[PendingWrite] | None:
+    """``item``'s writes if they are ``save``'s checkpoint's (one statement can store both)."""
+    cp = save.checkpoint
+    if isinstance(item, WritesItem) and (item.thread_id, item.ns, item.checkpoint_id) == (
+        cp.thread_id,
+        cp.ns,
+        cp.id,
+    ):
+        return item.writes
+    return None
+
+
 def _saves_query(
-    serde: Serializer, saves: Sequence[SaveItem], final: bool, release: str | None
+    serde: Serializer,
+    saves: Sequence[SaveItem],
+    then: Sequence[PendingWrite] | None,
+    final: bool,
+    release: str | None,
 ) -> Query:
-    if len(saves) == 1:
+    if then is not None:
+        sql = _sql.SAVE_MANY_WRITES if final else _sql.SAVE_MANY_WRITES_MIDRUN
+        released = _sql.SAVE_MANY_WRITES_RELEASED
+    elif len(saves) == 1:
         return _save_query(serde, *saves[0], final, release)
-    params = save_many_params(saves, serde)
+    else:
+        sql = _sql.SAVE_MANY if final else _sql.SAVE_MANY_MIDRUN
+        released = _sql.SAVE_MANY_RELEASED
+    params = save_many_params(saves, serde, then)
     if release is not None:
         params["owner"] = release
-        return Query(_sql.SAVE_MANY_RELEASED, params)
-    return Query(_sql.SAVE_MANY if final else _sql.SAVE_MANY_MIDRUN, params)
+        return Query(released, params)
+    return Query(sql, params)
 
 
 def _write_batch(queries: Sequence[Query], checks: Sequence[WritesItem | None]) -> Flow[None]:

@@ -122,9 +122,16 @@ def _checkpoint_rows(
 
 
 def save_many_params(
-    items: Sequence[tuple[Checkpoint, Sequence[PendingWrite]]], serde: Serializer
+    items: Sequence[tuple[Checkpoint, Sequence[PendingWrite]]],
+    serde: Serializer,
+    then: Sequence[PendingWrite] | None = None,
 ) -> Params:
     """Parameters of :data:`~._sql.SAVE_MANY`: :func:`save_params` of each, as parallel arrays.
+
+    With ``then`` (the last checkpoint's task writes), the parameters of
+    :data:`~._sql.SAVE_MANY_WRITES`: those writes join the parents' writes,
+    and the ``w_*`` of :func:`save_writes_params` say how they change the
+    waiting index.
 
     Raises:
         ValueError: The checkpoints do not all belong to the first one's thread
@@ -143,7 +150,11 @@ def save_many_params(
         blobs += rows
         table = _latest(_kept_writes(cp, parent_writes))
         writes += [(cp.parent_id or "", t, c, v) for (t, c), v in table.items()]
-    return {
+    last = items[-1][0].id
+    if then is not None:
+        table = _latest([w for w in then if w.channel != WAITING])
+        writes += [(last, t, c, v) for (t, c), v in table.items()]
+    params: Params = {
         "thread_id": first.thread_id,
         "ns": first.ns,
         "ids": text_array([cp.id for cp, _ in items]),
@@ -157,6 +168,10 @@ def save_many_params(
         "channels": text_array([channel for _, _, channel, _ in writes]),
         "values": [serde.dumps(value) for _, _, _, value in writes],
     }
+    if then is not None:
+        params["target"] = last
+        params.update(waiting_params(first.ns, then, serde))
+    return params
 
 
 def save_params(cp: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer) -> Params:

@@ -42,6 +42,9 @@ __all__ = [
     "SAVE_MANY",
     "SAVE_MANY_MIDRUN",
     "SAVE_MANY_RELEASED",
+    "SAVE_MANY_WRITES",
+    "SAVE_MANY_WRITES_MIDRUN",
+    "SAVE_MANY_WRITES_RELEASED",
     "SAVE_MIDRUN",
     "SAVE_RELEASED",
     "SAVE_WRITES",
@@ -114,27 +117,29 @@ def _without_flush(statement: str) -> str:
 SAVE_MIDRUN = _without_flush(SAVE)
 """:data:`SAVE` committing without waiting for the WAL flush (a save mid-run; see ``_ops.save``)."""
 
+_WAITING_SET = f"""waiting_set AS (
+    INSERT INTO {WAITING} (thread_id, checkpoint_id, graph, paused_at, metadata, entry)
+    SELECT %(thread_id)s::text, %(target)s::text, %(w_graph)s::text, %(w_paused_at)s::text,
+        %(w_metadata)s::jsonb, %(w_entry)s::bytea
+    WHERE %(w_entry)s::bytea IS NOT NULL{{exists}}
+    ON CONFLICT (thread_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id,
+        graph = excluded.graph, paused_at = excluded.paused_at,
+        metadata = excluded.metadata, entry = excluded.entry
+)"""
+# Sets the waiting-index entry a pause's writes carry (``w_*``, see ``_inbox.waiting_params``).
+
 SAVE_WRITES = f"""
 WITH target AS (
     SELECT 1 FROM {CHECKPOINTS} WHERE {_THIS} AND checkpoint_id = %(target)s
 ), task_writes AS ({_UPSERT_WRITES.format(exists="target")}
-), waiting_set AS (
-    INSERT INTO {WAITING} (thread_id, checkpoint_id, graph, paused_at, metadata, entry)
-    SELECT %(thread_id)s::text, %(target)s::text, %(w_graph)s::text, %(w_paused_at)s::text,
-        %(w_metadata)s::jsonb, %(w_entry)s::bytea
-    WHERE %(w_entry)s::bytea IS NOT NULL AND EXISTS (SELECT 1 FROM target)
-    ON CONFLICT (thread_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id,
-        graph = excluded.graph, paused_at = excluded.paused_at,
-        metadata = excluded.metadata, entry = excluded.entry
-), waiting_clear AS (
+), {_WAITING_SET.format(exists=" AND EXISTS (SELECT 1 FROM target)")}, waiting_clear AS (
     DELETE FROM {WAITING}
     WHERE thread_id = %(thread_id)s AND %(w_clear)s::boolean AND EXISTS (SELECT 1 FROM target)
 )
 SELECT count(*) FROM target"""
 """Task writes and the waiting-index entry; returns 0 (nothing written) without the checkpoint."""
 
-SAVE_MANY = f"""
-WITH saved AS (
+_SAVE_MANY_BODY = f"""saved AS (
     INSERT INTO {CHECKPOINTS} (thread_id, ns, checkpoint_id, kind, key, value, versions)
     SELECT %(thread_id)s, %(ns)s, c.checkpoint_id, {CHECKPOINT}, '', c.value, c.versions::text[]
     FROM unnest((SELECT %(ids)s::text[]), (SELECT %(checkpoint_values)s::bytea[]),
@@ -158,7 +163,11 @@ WITH saved AS (
     ORDER BY w.ord
     ON CONFLICT (thread_id, ns, checkpoint_id, task_id, channel)
     DO UPDATE SET value = excluded.value
-), moved_on AS (
+)"""
+# The checkpoints, their changed values and the writes (``targets``...) of SAVE_MANY.
+
+SAVE_MANY = f"""
+WITH {_SAVE_MANY_BODY}, moved_on AS (
     DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s AND %(ns)s::text = ''
 )
 SELECT 1"""
@@ -173,6 +182,20 @@ may target a checkpoint of the same statement, which its own snapshot cannot
 see (hence the ``ANY``); others are looked up by primary key, one probe each
 (a scalar subquery: an ``EXISTS`` here may be planned as a hash of the whole
 thread's checkpoints).
+"""
+
+SAVE_MANY_WRITES = f"""
+WITH {_SAVE_MANY_BODY}, {_WAITING_SET.format(exists="")}, moved_on AS (
+    DELETE FROM {WAITING} WHERE thread_id = %(thread_id)s
+        AND (%(ns)s::text = '' OR %(w_clear)s::boolean) AND %(w_entry)s::bytea IS NULL
+)
+SELECT 1"""
+"""A :data:`SAVE_MANY` whose last checkpoint's task writes (``%(target)s``) follow it.
+
+The writes travel with the parents' writes (their checkpoint is one of
+``ids``); the waiting index ends as :data:`SAVE_MANY` then :data:`SAVE_WRITES`
+leave it: the pause's entry set, or the previous one removed (one statement
+must not delete and upsert the same row, hence the one ``moved_on``).
 """
 
 _RELEASE = f"""released AS (
@@ -194,6 +217,12 @@ SAVE_MANY_MIDRUN = _without_flush(SAVE_MANY)
 
 SAVE_MANY_RELEASED = _releasing(SAVE_MANY)
 """:data:`SAVE_MANY` that also gives the run's lease back."""
+
+SAVE_MANY_WRITES_MIDRUN = _without_flush(SAVE_MANY_WRITES)
+""":data:`SAVE_MANY_WRITES` committing without waiting for the WAL flush."""
+
+SAVE_MANY_WRITES_RELEASED = _releasing(SAVE_MANY_WRITES)
+""":data:`SAVE_MANY_WRITES` that also gives the run's lease back."""
 
 SAVE_RELEASED = _releasing(SAVE)
 """:data:`SAVE` that also gives the run's lease back, in the same transaction."""
