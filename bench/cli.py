@@ -18,6 +18,7 @@ from fnmatch import fnmatch
 from importlib import metadata
 from pathlib import Path
 
+from bench import floor
 from bench.report import IMPLS, Row, failures, growth_table, table
 from bench.results import Outcome
 from bench.targets import TARGETS, Target
@@ -169,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{growth}")
     for line in failures(rows):
         print(line)
+    floors = floor.measure(names)
+    if floors:
+        print(f"\n{floor.describe(floors)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             "versions": {impl: version(impl) for impl in IMPLS},
             "quick": args.quick,
             "results": [row.to_json() for row in rows],
+            "round_trips_ns": floors,
         }
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 1 if args.check and any(row.verdict != "PASS" for row in rows) else 0
