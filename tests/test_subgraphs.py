@@ -196,3 +196,77 @@ def test_finished_subgraph_is_not_run_again_when_the_parent_node_reruns(saver: A
     app.invoke({"log": []}, CFG)
     assert app.invoke(Command(resume="yes"), CFG) == {"log": ["work", "yes"]}
     assert calls == ["work"]
+
+
+# -- static breakpoints of a subgraph ---------------------------------------------
+
+
+def test_a_subgraph_node_stops_at_its_own_breakpoint_as_in_langgraph(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2").compile(interrupt_before=["i2"])
+    app = _chain(calls, "before").add_node("inner", inner).add_edge("before", "inner")
+    app = app.compile(checkpointer=saver)
+
+    assert app.invoke({"log": []}, CFG) == {"log": ["before"]}  # no __interrupt__: a breakpoint
+    state = app.get_state(CFG, subgraphs=True)
+    assert state.next == ("inner",) and state.interrupts == ()
+    deep = state.tasks[0].state
+    assert (deep.values, deep.next) == ({"log": ["before", "i1"]}, ("i2",))
+    assert app.list_waiting().items == ()  # nobody is asked anything
+    # None goes on past the breakpoint, inside the subgraph: i1 does not run again.
+    assert app.invoke(None, CFG) == {"log": ["before", "before", "i1", "i2"]}
+    assert calls == ["before", "i1", "i2"]
+    assert app.get_state(CFG).next == ()
+
+
+def test_a_subgraph_breakpoint_two_levels_deep_and_after_a_node(saver: Any) -> None:
+    calls: list[str] = []
+    deepest = _chain(calls, "d1", "d2").compile(interrupt_after=["d1"])
+    middle = StateGraph(S).add_node("deep", deepest).add_edge(START, "deep").compile()
+    app = StateGraph(S).add_node("mid", middle).add_edge(START, "mid").compile(checkpointer=saver)
+
+    assert app.invoke({"log": []}, CFG) == {"log": []}
+    mid = app.get_state(CFG, subgraphs=True).tasks[0].state
+    assert mid.next == ("deep",) and mid.tasks[0].state.next == ("d2",)
+    assert app.invoke(None, CFG) == {"log": ["d1", "d2"]}
+    assert calls == ["d1", "d2"]
+
+
+def test_a_subgraph_called_in_a_node_stops_the_node_at_its_breakpoint(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2").compile(interrupt_before=["i2"])
+
+    def call(state: S) -> dict[str, Any]:
+        calls.append("call")
+        return {"log": inner.invoke({"log": []})["log"]}
+
+    app = StateGraph(S).add_node("call", call).add_edge(START, "call").compile(checkpointer=saver)
+    chunks = list(app.stream({"log": []}, CFG))
+    assert chunks == [{"__interrupt__": ()}]
+    assert app.get_state(CFG).next == ("call",)
+    assert list(app.stream(None, CFG)) == [{"call": {"log": ["i1", "i2"]}}]
+    assert calls == ["call", "i1", "call", "i2"]
+
+
+def test_breakpoints_named_by_the_call_replace_the_subgraphs_own(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2").compile(interrupt_before=["i2"])
+
+    def call(state: S) -> dict[str, Any]:
+        return {"log": inner.invoke({"log": []}, interrupt_before=[])["log"]}
+
+    app = StateGraph(S).add_node("call", call).add_edge(START, "call").compile(checkpointer=saver)
+    assert app.invoke({"log": []}, CFG) == {"log": ["i1", "i2"]}
+
+
+@pytest.mark.asyncio
+async def test_a_subgraph_breakpoint_under_ainvoke(saver: Any) -> None:
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2").compile(interrupt_before=["i2"])
+    app = (
+        StateGraph(S).add_node("inner", inner).add_edge(START, "inner").compile(checkpointer=saver)
+    )
+    assert await app.ainvoke({"log": []}, CFG) == {"log": []}
+    assert (await app.aget_state(CFG)).next == ("inner",)
+    assert await app.ainvoke(None, CFG) == {"log": ["i1", "i2"]}
+    assert calls == ["i1", "i2"]

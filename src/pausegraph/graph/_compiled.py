@@ -212,15 +212,15 @@ class CompiledStateGraph(ThreadStateAPI):
             raise InvalidConfigError(
                 f"durability must be one of {', '.join(map(repr, _DURABILITY))}, got {durability!r}."
             )
-        # A nested run has no breakpoints unless its call asks for them.
+        # The graph's own breakpoints, nested or not, unless the call names some.
         before = (
             _node_set(interrupt_before, "interrupt_before", self.spec.nodes)
-            if interrupt_before is not None or nested is not None
+            if interrupt_before is not None
             else self.interrupt_before_nodes
         )
         after = (
             _node_set(interrupt_after, "interrupt_after", self.spec.nodes)
-            if interrupt_after is not None or nested is not None
+            if interrupt_after is not None
             else self.interrupt_after_nodes
         )
         run_config = dict(config or {})

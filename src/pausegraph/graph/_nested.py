@@ -101,8 +101,13 @@ class NestedCall:
             self.answer = NO_ANSWER
 
     def finish(self, loop: RunLoop, result: Any) -> Any:
-        """Pause the parent if the nested run paused; otherwise journal and return ``result``."""
-        if loop.interrupts:
+        """Pause the parent if the nested run paused; otherwise journal and return ``result``.
+
+        A nested run that stopped at one of its static breakpoints stops the
+        parent too, with no interrupt (no records): resuming the parent with
+        ``None`` runs the node again, and the nested run goes on past it.
+        """
+        if loop.interrupts or loop.stopped_at_breakpoint:
             exc = GraphInterrupt(tuple(loop.interrupts))
             exc.records = list(loop.interrupt_records)  # type: ignore[attr-defined]
             raise exc

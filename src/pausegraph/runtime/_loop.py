@@ -346,16 +346,21 @@ class RunLoop:
                 for t in pending:
                     if t.hold:
                         self.task_done(t)
-            # Failed or paused: the run stops here.
+            # Failed or paused (here or in a graph a node invoked): the run stops here.
             if any(
-                isinstance(t.error, BaseException) or (t.interrupts and t.writes is None)
+                isinstance(t.error, BaseException)
+                or ((t.interrupts or t.at_breakpoint) and t.writes is None)
                 for t in pending
             ):
                 failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
                 yield from self._persist_stop(cp, tasks)
-                self.values = output_values(spec, live_values(spec, cp, tasks, extra))
                 if failed:
+                    self.values = output_values(spec, live_values(spec, cp, tasks, extra))
                     raise failed[0].error  # type: ignore[misc]
+                if not self.interrupts:  # only nested breakpoints: a breakpoint stop here too
+                    self._breakpoint(cp, tasks, extra)
+                    return
+                self.values = output_values(spec, live_values(spec, cp, tasks, extra))
                 return
             cp = self._next_checkpoint(cp, tasks, extra)
             extra = []

@@ -71,6 +71,8 @@ class Task:
         answer_nested: The answer is for a graph this node invokes.
         hold: Stay paused without running (its interrupt was not answered by
             this resume).
+        at_breakpoint: A graph this node invokes stopped at one of its static
+            breakpoints, so the node stopped too, with no interrupt.
         saved: Its writes are already stored (parallel steps save each task as it ends).
     """
 
@@ -81,6 +83,7 @@ class Task:
         "_ns",
         "answer_nested",
         "answers",
+        "at_breakpoint",
         "error",
         "has_new_answer",
         "hold",
@@ -118,6 +121,7 @@ class Task:
         self.has_new_answer = False
         self.answer_nested = False
         self.hold = False
+        self.at_breakpoint = False
         self.saved = False
         self.output: Any = None
 

@@ -194,6 +194,7 @@ def task_flow(
     node = spec.nodes.get(name)
     task.error = None
     task.interrupts = []
+    task.at_breakpoint = False
     if name == START:
         output: Any = task.ref.arg
     else:
@@ -236,6 +237,7 @@ def plain_call(spec: GraphSpec, task: Task, scope: RunScope) -> Call | None:
         return None
     task.error = None
     task.interrupts = []
+    task.at_breakpoint = False
     kwargs = kwargs_for(node.kwargs, scope.config, scope.writer) if node.kwargs else {}
     return Call(node.fn, None, kwargs, task_context(task, scope), node.is_async)
 
@@ -292,6 +294,7 @@ def paused(task: Task, ctx: TaskContext, gi: GraphInterrupt) -> None:
         records = getattr(gi, "records", None)
         if records is not None:  # from a graph this node invoked: keep its records
             task.interrupts = [dict(r, nested=True) for r in records]
+            task.at_breakpoint = not records  # it stopped at a static breakpoint
         else:
             schema = _schema_record(getattr(gi, "response_schema", None))
             site = getattr(gi, "site", None)
