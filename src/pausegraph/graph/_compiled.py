@@ -302,6 +302,12 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        earlier = request.recall() if request is not None else None
+        if earlier is not None:
+            for mode, chunk in self._replayed_chunks(earlier, modes):
+                yield _shape(mode, chunk, single, subgraphs)
+            return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
@@ -311,6 +317,8 @@ class CompiledStateGraph(ThreadStateAPI):
             yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
             nested.finish(loop, None)
+        if request is not None and loop.checkpoint is not None:
+            request.remember(loop.checkpoint.id)
 
     async def astream(
         self,
@@ -330,6 +338,12 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        earlier = request.recall() if request is not None else None
+        if earlier is not None:
+            for mode, chunk in self._replayed_chunks(earlier, modes):
+                yield _shape(mode, chunk, single, subgraphs)
+            return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
@@ -341,6 +355,8 @@ class CompiledStateGraph(ThreadStateAPI):
             yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
             nested.finish(loop, None)
+        if request is not None and loop.checkpoint is not None:
+            request.remember(loop.checkpoint.id)
 
     def _replayed(self, stored: Any) -> dict[str, Any]:
         """The result a request with an already-seen idempotency key got: its end state."""
@@ -349,6 +365,19 @@ class CompiledStateGraph(ThreadStateAPI):
         if state.interrupts:
             result[INTERRUPT] = list(state.interrupts)
         return result
+
+    def _replayed_chunks(self, stored: Any, modes: frozenset[str]) -> Iterator[tuple[str, Any]]:
+        """What a stream with an already-seen idempotency key yields: how the run ended.
+
+        Its end state as one ``values`` chunk, and the interrupts it paused on as
+        one ``updates`` chunk (``{"__interrupt__": (...)}``), for the modes asked;
+        the steps themselves are not replayed.
+        """
+        state = snapshot(self.spec, stored.checkpoint, stored.writes, live=True)
+        if "values" in modes:
+            yield "values", output_values(self.spec, state.values)
+        if "updates" in modes and state.interrupts:
+            yield "updates", {INTERRUPT: tuple(state.interrupts)}
 
     def _result(self, loop: RunLoop) -> dict[str, Any]:
         result = dict(loop.values)

@@ -34,6 +34,8 @@ __all__ = [
     "test_an_expired_lease_can_be_taken",
     "test_async_folded_leases",
     "test_async_leases",
+    "test_idempotency_keys_hold_for_async_streams",
+    "test_idempotency_keys_hold_for_streams",
     "test_idempotency_keys_run_a_request_once",
     "test_last_writes_store_and_give_the_lease_back",
     "test_list_threads_is_sorted_and_unique",
@@ -189,6 +191,38 @@ def test_idempotency_keys_run_a_request_once(saver: Any) -> None:
     # The retry runs nothing (a second resume would fail: nothing waits) and returns the result.
     assert graph.invoke(Command(resume="no"), keyed) == {"question": "q", "answer": "yes"}
     assert graph.get_state(config("t1")).config["configurable"]["checkpoint_id"] == head
+
+
+def test_idempotency_keys_hold_for_streams(saver: Any) -> None:
+    require(saver, RequestLog)
+    graph = ask_graph(saver)
+    keyed = {"configurable": {"thread_id": "t1", "idempotency_key": "ask-1"}}
+    first = list(graph.stream({"question": "q"}, keyed))
+    assert [list(chunk) for chunk in first] == [["__interrupt__"]]
+    # The retry runs nothing: the thread stays where the first stream left it,
+    # and the stream says how that run ended.
+    head = graph.get_state(config("t1")).config["configurable"]["checkpoint_id"]
+    assert list(graph.stream({"question": "q"}, keyed)) == first
+    assert graph.get_state(config("t1")).config["configurable"]["checkpoint_id"] == head
+    answer = {"configurable": {"thread_id": "t1", "idempotency_key": "answer-1"}}
+    done = list(graph.stream(Command(resume="yes"), answer, stream_mode="values"))
+    assert done[-1] == {"question": "q", "answer": "yes"}
+    again = list(graph.stream(Command(resume="no"), answer, stream_mode=["values", "updates"]))
+    assert again == [("values", {"question": "q", "answer": "yes"})]
+
+
+@pytest.mark.asyncio
+async def test_idempotency_keys_hold_for_async_streams(saver: Any) -> None:
+    require(saver, RequestLog)
+    graph = ask_graph(saver)
+    await graph.ainvoke({"question": "q"}, config("t2"))
+    keyed = {"configurable": {"thread_id": "t2", "idempotency_key": "answer-1"}}
+    chunks = [c async for c in graph.astream(Command(resume="yes"), keyed)]
+    assert chunks == [{"ask": {"answer": "yes"}}]
+    assert [c async for c in graph.astream(Command(resume="no"), keyed)] == []
+    retried = [c async for c in graph.astream(Command(resume="no"), keyed, stream_mode="values")]
+    assert retried == [{"question": "q", "answer": "yes"}]
+    assert (await graph.aget_state(config("t2"))).values["answer"] == "yes"
 
 
 def test_list_threads_is_sorted_and_unique(saver: Any) -> None:
