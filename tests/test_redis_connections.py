@@ -79,7 +79,7 @@ def test_from_conn_string_connects_and_the_saver_outlives_the_block(client, pref
         memory = cp
     cps = save_chain(memory, 2)  # used after the block, as LangGraph's notebooks do: it reconnects
     assert memory.load("t").checkpoint == cps[-1]  # type: ignore[union-attr]
-    assert client.get(f"{prefix}layout") == b"1"
+    assert client.get(f"{prefix}layout") == b"2"
 
 
 def test_from_conn_string_takes_langgraphs_keyword(prefix):

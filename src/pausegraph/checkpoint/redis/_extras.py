@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pausegraph.checkpoint._codec import decode_header
 from pausegraph.checkpoint._records import Checkpoint, blob_pairs
 from pausegraph.checkpoint.capabilities import (
     WaitingPage,
@@ -21,6 +20,7 @@ from pausegraph.checkpoint.capabilities import (
 from pausegraph.checkpoint.redis import _lua
 from pausegraph.checkpoint.redis._flows import Call, Context, Flow, text_of
 from pausegraph.checkpoint.redis._layout import LAYOUT_VERSION
+from pausegraph.checkpoint.redis._record import decode_record
 from pausegraph.errors import CorruptCheckpointError, StorageError
 
 __all__ = [
@@ -155,14 +155,18 @@ def _header(cx: Context, thread_id: str, ns: str, cid: str, data: bytes | None) 
         raise CorruptCheckpointError(
             f"Checkpoint {cid!r} of thread {thread_id!r} is listed but its header is missing."
         )
-    return decode_header(data, cx.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None)
+    return decode_record(data, cx.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid)
 
 
 _VERSION = re.compile(r"redis_version:(\d+)\.(\d+)")
 
 
 def setup(cx: Context, where: str) -> Flow[None]:
-    """Check the server and the store's layout version; mark a new store with ours.
+    """Check the server and the store's layout version; mark a new or older store with ours.
+
+    A store of an older layout needs no rewriting: what it holds still loads
+    (see ``_record``). Marking it keeps pausegraph versions that cannot read
+    the new records from using it.
 
     Raises:
         StorageError: The server is older than :data:`MIN_REDIS`.

@@ -7,9 +7,12 @@ without ``await``). So the key layout, the scripts and the (de)serialization
 exist once, and the sync and async savers cannot drift apart.
 
 Round trips: ``save`` and ``save_writes`` one each (a script, atomic), also
-when they give the run's lease back; ``load`` two (header and writes, then the
-values it names), whatever the history's length, also when it takes the
-lease; ``history`` two per page of checkpoints.
+when they give the run's lease back; ``load`` one (the script returns the
+record, its writes and the values its index names, see ``_record``),
+whatever the history's length, also when it takes the lease; ``history`` one
+per page of checkpoints (two with a metadata filter, which runs here: the
+values of only the checkpoints it keeps are read after it). A checkpoint
+stored in layout 1 costs one more round trip, for its values.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from pausegraph.checkpoint._codec import decode_header, encode_header, load_values
+from pausegraph.checkpoint._codec import load_values
 from pausegraph.checkpoint._paging import HistoryCursor
 from pausegraph.checkpoint._records import (
     Checkpoint,
@@ -36,6 +39,7 @@ from pausegraph.checkpoint.capabilities import (
 )
 from pausegraph.checkpoint.redis import _lua
 from pausegraph.checkpoint.redis._layout import KeyLayout, NsKeys
+from pausegraph.checkpoint.redis._record import decode_record, encode_record
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import CorruptCheckpointError
 
@@ -115,24 +119,28 @@ def text_of(data: bytes | str) -> str:
 
 
 def _decode(
-    cx: Context, thread_id: str, ns: str, entry: Sequence[Any]
+    cx: Context, thread_id: str, ns: str, entry: Sequence[Any], found: dict[str, Any]
 ) -> tuple[Checkpoint, tuple[PendingWrite, ...]]:
-    """A checkpoint (without values) and its writes, from a ``LOAD``-shaped reply."""
+    """A checkpoint (without values) and its writes, from a ``LOAD``-shaped reply.
+
+    The values the reply carries go into ``found`` (blob field -> bytes).
+    """
     cid = text_of(entry[0])
-    header = entry[1]
-    if header is None:
+    record = entry[1]
+    if record is None:
         raise CorruptCheckpointError(
             f"Checkpoint {cid!r} of thread {thread_id!r} is listed but its header is missing; "
             "restore the store from a backup or delete the thread."
         )
-    checkpoint = decode_header(
-        header, cx.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
-    )
-    if len(entry) == 2:
+    checkpoint = decode_record(record, cx.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid)
+    values = entry[2]
+    for i in range(0, len(values), 2):
+        found[text_of(values[i])] = values[i + 1]
+    if len(entry) == 3:
         return checkpoint, ()
     loads = cx.serde.loads
     writes = []
-    for i in range(2, len(entry), 2):
+    for i in range(3, len(entry), 2):
         task, _, channel = text_of(entry[i]).partition("\x00")
         data = entry[i + 1]
         if data is None:
@@ -144,17 +152,23 @@ def _decode(
     return checkpoint, tuple(writes)
 
 
-def _with_values(cx: Context, k: NsKeys, checkpoints: list[Checkpoint]) -> Flow[list[Checkpoint]]:
-    """The checkpoints with their values: one ``HMGET`` for all of them."""
-    wanted = {
-        f"{key}\x00{version}": None
+def _with_values(
+    cx: Context, k: NsKeys, checkpoints: list[Checkpoint], found: dict[str, Any]
+) -> Flow[list[Checkpoint]]:
+    """The checkpoints with their values, from ``found`` (blob field -> bytes).
+
+    What ``found`` lacks (values of layout 1 records, or of a page read without
+    them) is read first, with one ``HMGET`` for all of them.
+    """
+    missing = {
+        field: None
         for cp in checkpoints
         for key, version in blob_pairs(cp.versions, cp.chains).items()
+        if (field := f"{key}\x00{version}") not in found
     }
-    if not wanted:
-        return checkpoints
-    fields = list(wanted)
-    found = dict(zip(fields, (yield Call(("HMGET", k.vals, *fields))), strict=True))
+    if missing:
+        fields = list(missing)
+        found.update(zip(fields, (yield Call(("HMGET", k.vals, *fields))), strict=True))
     loads = cx.serde.loads
     out = []
     for cp in checkpoints:
@@ -180,7 +194,8 @@ def load(
 ) -> Flow[StoredCheckpoint | None]:
     """The checkpoint (the newest when ``checkpoint_id`` is ``None``) and its writes."""
     k = cx.keys.ns(thread_id, ns)
-    reply = yield Call((k.ids, k.cps, k.writes, k.worder, checkpoint_id or ""), _lua.LOAD, 4)
+    args = (k.ids, k.cps, k.vals, k.writes, k.worder, checkpoint_id or "")
+    reply = yield Call(args, _lua.LOAD, 5)
     return (yield from _loaded(cx, thread_id, ns, k, reply))
 
 
@@ -189,9 +204,9 @@ def load_leased(
 ) -> Flow[tuple[bool, StoredCheckpoint | None]]:
     """Take the thread's lease and load, in one script (see ``FoldedLeases``)."""
     k = cx.keys.ns(thread_id, ns)
-    args = (k.ids, k.cps, k.writes, k.worder, cx.keys.lease(thread_id))
+    args = (k.ids, k.cps, k.vals, k.writes, k.worder, cx.keys.lease(thread_id))
     ms = max(1, round(ttl * 1000))
-    reply = yield Call((*args, checkpoint_id or "", owner, ms), _lua.LOAD_LEASED, 5)
+    reply = yield Call((*args, checkpoint_id or "", owner, ms), _lua.LOAD_LEASED, 6)
     if reply == 0:
         return False, None
     return True, (yield from _loaded(cx, thread_id, ns, k, None if reply == 1 else reply))
@@ -200,11 +215,12 @@ def load_leased(
 def _loaded(
     cx: Context, thread_id: str, ns: str, k: NsKeys, reply: Any
 ) -> Flow[StoredCheckpoint | None]:
-    """The stored checkpoint of a ``LOAD``-shaped reply, its values fetched."""
+    """The stored checkpoint of a ``LOAD``-shaped reply, with its values."""
     if reply is None:
         return None
-    checkpoint, writes = _decode(cx, thread_id, ns, reply)
-    (checkpoint,) = yield from _with_values(cx, k, [checkpoint])
+    found: dict[str, Any] = {}
+    checkpoint, writes = _decode(cx, thread_id, ns, reply, found)
+    (checkpoint,) = yield from _with_values(cx, k, [checkpoint], found)
     return StoredCheckpoint(checkpoint, writes)
 
 
@@ -237,14 +253,17 @@ class HistoryPages:
         cx, thread_id, ns, cursor = self._cx, self._thread_id, self._ns, self._cursor
         size = cursor.page_size()
         k = cx.keys.ns(thread_id, ns)
-        args = (k.ids, k.cps, k.writes, k.worder, cursor.before or "", size)
-        entries = yield Call(args, _lua.HISTORY_PAGE, 4)
+        # A filter drops checkpoints only once decoded: read its values after it.
+        with_values = "" if cursor.filter else "1"
+        args = (k.ids, k.cps, k.vals, k.writes, k.worder, cursor.before or "", size, with_values)
+        entries = yield Call(args, _lua.HISTORY_PAGE, 5)
         seen = [text_of(entry[0]) for entry in entries]
-        decoded = [_decode(cx, thread_id, ns, entry) for entry in entries]
+        found: dict[str, Any] = {}
+        decoded = [_decode(cx, thread_id, ns, entry, found) for entry in entries]
         if cursor.filter:
             decoded = [item for item in decoded if metadata_matches(item[0], cursor.filter)]
         decoded = cursor.advance(seen, size, decoded)
-        checkpoints = yield from _with_values(cx, k, [cp for cp, _ in decoded])
+        checkpoints = yield from _with_values(cx, k, [cp for cp, _ in decoded], found)
         return [StoredCheckpoint(cp, w) for cp, (_, w) in zip(checkpoints, decoded, strict=True)]
 
 
@@ -266,7 +285,7 @@ def save(
     *,
     release: str | None = None,
 ) -> Flow[None]:
-    """Store the header, the blobs it adds and the parent's writes in one script.
+    """Store the record (see ``_record``), the blobs it adds and the parent's writes in one script.
 
     A root checkpoint also drops the thread's waiting-index entry and settles
     its expiry: with a ``ttl``, a checkpoint with nothing left to run (the run
@@ -298,7 +317,7 @@ def save(
         k.field,
         k.base,
         cid,
-        encode_header(checkpoint, cx.serde),
+        encode_record(checkpoint, cx.serde),
         mode,
         ttl or 0,
         parent or "",

@@ -22,7 +22,8 @@ Per thread and namespace, under the key base ``B = P t:T:n:NS:``:
 ``B ids``                 zset     checkpoint ids, score 0: ids are time-ordered
                                    fixed-width strings, so ``ZRANGEBYLEX`` pages
                                    history and finds the newest
-``B cps``                 hash     checkpoint id -> header (``_codec``)
+``B cps``                 hash     checkpoint id -> record: the ``vals`` fields
+                                   it reads, then its header (``_record``)
 ``B vals``                hash     ``blob key \\0 version`` -> one stored value
 ``B writes``              hash     ``id \\0 task \\0 channel`` -> pending write
 ``B worder``              zset     ``id \\0 seq \\0 task \\0 channel``, score 0:
@@ -64,8 +65,12 @@ __all__ = [
 DEFAULT_PREFIX = "pausegraph:"
 """The prefix of every key the saver writes, unless ``prefix=`` says otherwise."""
 
-LAYOUT_VERSION = 1
-"""Version of the layout above; a saver refuses a store written in a newer one."""
+LAYOUT_VERSION = 2
+"""Version of the layout above; a saver refuses a store written in a newer one.
+
+2: a ``cps`` record starts with the fields its values are stored under, so a
+load is one script. Stores of layout 1 (the header alone) still load.
+"""
 
 NS_SUFFIXES = ("ids", "cps", "vals", "writes", "worder")
 """The keys under each namespace's key base (the Lua scripts derive them from it)."""

@@ -143,18 +143,67 @@ local function collect_writes(out, wr, wo, cid)
   end
 end
 
--- {cid, header, write key, write value, ...} of cid ('' = the newest), or false.
-local function load_entry(ids, cps, wr, wo, cid)
+-- Append to out the 'field', value pairs of the values a layout 2 record (see
+-- _record) reads from vals, but not those already in seen. A layout 1 record
+-- names none: the saver fetches its values itself.
+local function collect_values(out, vals, cid, rec, seen)
+  if string.byte(rec, 1) ~= 193 then return end
+  local stop = string.find(rec, '\193', 2, true)
+  if not stop then return end  -- damaged: the saver says so
+  local items, n = {}, 0
+  for item in string.gmatch(string.sub(rec, 2, stop - 1), '([^%z]*)%z') do
+    n = n + 1
+    items[n] = item
+  end
+  local fields = {}
+  local function want(field)
+    if not seen[field] then
+      seen[field] = true
+      fields[#fields + 1] = field
+    end
+  end
+  for i = 1, n - 2, 3 do
+    local key, version = items[i], items[i + 1]
+    if string.find(key, '%', 1, true) then
+      key = (string.gsub((string.gsub(key, '%%00', '\0')), '%%25', '%%'))
+    end
+    if version == '' then version = cid end
+    want(key .. '\0' .. version)
+    for c = 1, (tonumber(items[i + 2]) or 0) do
+      want(key .. '\31' .. c .. '\0' .. version)
+    end
+  end
+  for i = 1, #fields, 1000 do
+    local last = math.min(#fields, i + 999)
+    local found = redis.call('HMGET', vals, unpack(fields, i, last))
+    for j = i, last do
+      out[#out + 1] = fields[j]
+      out[#out + 1] = found[j - i + 1]
+    end
+  end
+end
+
+-- {cid, record, values, write key, write value, ...} of cid; record is false
+-- when missing, values collect_values's pairs (none when seen is nil).
+local function entry_of(cps, vals, wr, wo, cid, seen)
+  local rec = redis.call('HGET', cps, cid)
+  local values = {}
+  if rec and seen then collect_values(values, vals, cid, rec, seen) end
+  local out = {cid, rec, values}
+  collect_writes(out, wr, wo, cid)
+  return out
+end
+
+-- entry_of cid ('' = the newest) with its values, or false when it does not exist.
+local function load_entry(ids, cps, vals, wr, wo, cid)
   if cid == '' then
     local newest = redis.call('ZREVRANGEBYLEX', ids, '+', '-', 'LIMIT', 0, 1)
     if #newest == 0 then return false end
     cid = newest[1]
   end
-  local header = redis.call('HGET', cps, cid)
-  if not header then return false end
-  local out = {cid, header}
-  collect_writes(out, wr, wo, cid)
-  return out
+  local entry = entry_of(cps, vals, wr, wo, cid, {})
+  if not entry[2] then return false end
+  return entry
 end
 
 -- Take the lease for owner for ms milliseconds when free or already owner's.
@@ -187,7 +236,7 @@ SAVE = _script(
     "save",
     r"""
 -- KEYS: meta, requests, ids, cps, vals, writes, worder, threads, waiting, entries, lease
--- ARGV: tid, ns field, ns base, cid, header, mode ('' in a subgraph), ttl ms,
+-- ARGV: tid, ns field, ns base, cid, record, mode ('' in a subgraph), ttl ms,
 --       parent id or '', lease owner to release or '',
 --       2 * blobs, blob field/value pairs..., write triples...
 local meta, ids, cid = KEYS[1], KEYS[3], ARGV[4]
@@ -240,36 +289,38 @@ return 1
 LOAD = _script(
     "load",
     r"""
--- KEYS: ids, cps, writes, worder. ARGV: cid ('' = the newest).
--- Returns {cid, header, write key, write value, ...} or nil.
-return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+-- KEYS: ids, cps, vals, writes, worder. ARGV: cid ('' = the newest).
+-- Returns load_entry's reply (the values included) or nil.
+return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1])
 """,
 )
 
 LOAD_LEASED = _script(
     "load_leased",
     r"""
--- KEYS: ids, cps, writes, worder, lease. ARGV: cid ('' = the newest), owner, ms.
+-- KEYS: ids, cps, vals, writes, worder, lease. ARGV: cid ('' = the newest), owner, ms.
 -- Returns 0 (another owner holds the lease), 1 (taken; nothing to load), or
 -- LOAD's reply (taken). One script: nothing can run between the two.
-if not take_lease(KEYS[5], ARGV[2], ARGV[3]) then return 0 end
-return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) or 1
+if not take_lease(KEYS[6], ARGV[2], ARGV[3]) then return 0 end
+return load_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1]) or 1
 """,
 )
 
 HISTORY_PAGE = _script(
     "history_page",
     r"""
--- KEYS: ids, cps, writes, worder. ARGV: before ('' = from the newest), count.
--- Returns a list of {cid, header, write key, write value, ...}, newest first.
+-- KEYS: ids, cps, vals, writes, worder.
+-- ARGV: before ('' = from the newest), count, '1' to include the values.
+-- Returns a list of entry_of's replies, newest first; a value read by
+-- several of them comes once, with the first.
 local top = '+'
 if ARGV[1] ~= '' then top = '(' .. ARGV[1] end
 local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], top, '-', 'LIMIT', 0, tonumber(ARGV[2]))
+local seen = nil
+if ARGV[3] == '1' then seen = {} end
 local out = {}
 for i, cid in ipairs(ids) do
-  local entry = {cid, redis.call('HGET', KEYS[2], cid)}
-  collect_writes(entry, KEYS[3], KEYS[4], cid)
-  out[i] = entry
+  out[i] = entry_of(KEYS[2], KEYS[3], KEYS[4], KEYS[5], cid, seen)
 end
 return out
 """,
@@ -382,9 +433,10 @@ SETUP = _script(
     "setup",
     r"""
 -- KEYS: layout. ARGV: this layout version.
--- Returns {the store's layout version, INFO server}.
+-- Returns {the store's layout version, INFO server}. A new store, or one of an
+-- older layout (it still loads), is marked with this version.
 local v = redis.call('GET', KEYS[1])
-if not v then
+if not v or (tonumber(v) and tonumber(v) < tonumber(ARGV[1])) then
   redis.call('SET', KEYS[1], ARGV[1])
   v = ARGV[1]
 end
