@@ -94,11 +94,15 @@ def review(request: dict[str, Any]) -> dict[str, Any]:
     return {"type": "response", "args": "Don't email everyone, just Ada and Bob."}
 
 
+ROLES = {"human": "user", "ai": "assistant"}
+"""LangChain's message types (with langchain-core installed) by their dict role."""
+
+
 def show(message: Any) -> str:
     role, content = (
         (message["role"], message["content"])
         if isinstance(message, dict)
-        else (message.type, message.content)
+        else (ROLES.get(message.type, message.type), message.content)
     )
     return f"{role:>9}: {content}"
 

@@ -36,6 +36,23 @@ def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def dict_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as if langchain-core were not installed: messages stay plain dicts.
+
+    With it installed (as in dev and CI), ``add_messages`` converts messages to
+    LangChain objects, as LangGraph does; tests of the dict path hide it, and
+    ``test_prebuilt_langchain.py`` covers the LangChain path.
+    """
+    import sys
+
+    for name in [
+        n for n in sys.modules if n == "langchain_core" or n.startswith("langchain_core.")
+    ]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "langchain_core", None)  # import raises ImportError
+
+
+@pytest.fixture
 def sqlite_saver_cls() -> Any:
     """The ``SqliteSaver`` class, for tests that reopen a database file (SQLite only)."""
     return _sqlite_saver_class()

@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import pytest
+
 from pausegraph.checkpoint.sqlite import SqliteSaver
 from pausegraph.graph import END, START, StateGraph, add_messages
 from pausegraph.types import Command
@@ -82,6 +84,7 @@ class Chat(TypedDict):
     messages: Annotated[list[Any], add_messages]
 
 
+@pytest.mark.usefixtures("dict_messages")
 def test_add_messages_replacing_a_message_is_stored_whole(saver: Any) -> None:
     def reply(state: Chat) -> dict[str, Any]:
         return {"messages": [{"role": "assistant", "content": "hi", "id": "a1"}]}

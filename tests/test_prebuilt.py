@@ -23,6 +23,9 @@ from pausegraph.errors import GraphBuildError
 from pausegraph.prebuilt import ToolInvocationError, ToolNode, ToolNodeError, tools_condition
 from pausegraph.types import Command, interrupt
 
+# These tests build and read dict messages (LangChain ones: test_prebuilt_langchain.py).
+pytestmark = pytest.mark.usefixtures("dict_messages")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -307,9 +310,20 @@ async def test_async_tools_run_under_ainvoke_and_pause_per_call() -> None:
 # -- the example ---------------------------------------------------------------------
 
 
-def test_tool_agent_example_runs(tmp_path: Path) -> None:
+_HIDE_LANGCHAIN = (
+    "import runpy, sys; sys.modules['langchain_core'] = None; "
+    "runpy.run_path(sys.argv[1], run_name='__main__')"
+)
+
+
+@pytest.mark.parametrize("langchain", ["as installed", "hidden"])
+def test_tool_agent_example_runs(tmp_path: Path, langchain: str) -> None:
+    example = str(ROOT / "examples" / "tool_agent.py")
+    command = [sys.executable, example]
+    if langchain == "hidden":  # dict messages, as without langchain-core
+        command = [sys.executable, "-c", _HIDE_LANGCHAIN, example]
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "tool_agent.py")],
+        command,
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -96,3 +96,19 @@ def test_a_reviewed_langchain_tool_keeps_its_name_and_arguments() -> None:
     edit = {"type": "edit", "args": {"action": "multiply", "args": {"a": 5, "b": 3}}}
     result = graph.invoke(Command(resume={pending.id: edit}), CFG)
     assert [m.content for m in result["messages"][2:]] == ["15", "ok"]
+
+
+def test_dict_messages_become_langchain_messages_and_survive_a_saver(saver: Any) -> None:
+    """As in LangGraph: with langchain-core installed, add_messages converts what it gets."""
+
+    def reply(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [{"role": "assistant", "content": "hello"}]}
+
+    graph = StateGraph(MessagesState).add_node("bot", reply).add_edge(START, "bot")
+    graph = graph.compile(checkpointer=saver)
+    result = graph.invoke({"messages": [{"role": "user", "content": "hi", "id": "u1"}]}, CFG)
+    first, second = result["messages"]
+    assert (type(first), first.content, first.id) == (messages.HumanMessage, "hi", "u1")
+    assert (type(second), second.content) == (AIMessage, "hello")
+    assert isinstance(second.id, str) and second.id
+    assert graph.get_state(CFG).values["messages"] == [first, second]  # stored and loaded back

@@ -15,6 +15,9 @@ from pausegraph.errors import GraphBuildError, ResumeValidationError
 from pausegraph.prebuilt import with_human_review
 from pausegraph.types import Command
 
+# These tests build and read dict messages (LangChain ones: test_prebuilt_langchain.py).
+pytestmark = pytest.mark.usefixtures("dict_messages")
+
 EMAIL = {"to": "ada@example.com", "subject": "Lunch"}
 FULL_CONFIG = {
     "allow_accept": True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import operator
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
@@ -368,10 +367,8 @@ def test_input_and_output_schemas() -> None:
 # -- messages ---------------------------------------------------------------------
 
 
-LANGCHAIN = importlib.util.find_spec("langchain_core") is not None
-dict_messages = pytest.mark.skipif(
-    LANGCHAIN, reason="langchain-core is installed: messages become LangChain objects"
-)
+# These build and read dict messages: run as without langchain-core (see conftest).
+dict_messages = pytest.mark.usefixtures("dict_messages")
 
 
 def chat(reply: Callable[[MessagesState], Any]) -> Any:
