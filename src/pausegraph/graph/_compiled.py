@@ -302,11 +302,9 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
-        request = Request.of(self.checkpointer, config) if nested is None else None
-        earlier = request.recall() if request is not None else None
-        if earlier is not None:
-            for mode, chunk in self._replayed_chunks(earlier, modes):
-                yield _shape(mode, chunk, single, subgraphs)
+        request, replay = self._keyed_stream(config, nested, modes, single, subgraphs)
+        if replay is not None:
+            yield from replay
             return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
@@ -338,11 +336,10 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
-        request = Request.of(self.checkpointer, config) if nested is None else None
-        earlier = request.recall() if request is not None else None
-        if earlier is not None:
-            for mode, chunk in self._replayed_chunks(earlier, modes):
-                yield _shape(mode, chunk, single, subgraphs)
+        request, replay = self._keyed_stream(config, nested, modes, single, subgraphs)
+        if replay is not None:
+            for shaped in replay:
+                yield shaped
             return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
@@ -366,18 +363,32 @@ class CompiledStateGraph(ThreadStateAPI):
             result[INTERRUPT] = list(state.interrupts)
         return result
 
-    def _replayed_chunks(self, stored: Any, modes: frozenset[str]) -> Iterator[tuple[str, Any]]:
-        """What a stream with an already-seen idempotency key yields: how the run ended.
+    def _keyed_stream(
+        self,
+        config: Mapping[str, Any] | None,
+        nested: NestedCall | None,
+        modes: frozenset[str],
+        single: bool,
+        subgraphs: bool,
+    ) -> tuple[Request | None, list[Any] | None]:
+        """A stream's keyed request, and what it yields instead of running when the key was seen.
 
-        Its end state as one ``values`` chunk, and the interrupts it paused on as
-        one ``updates`` chunk (``{"__interrupt__": (...)}``), for the modes asked;
-        the steps themselves are not replayed.
+        That is how the earlier run ended: its end state as one ``values``
+        chunk and the interrupts it paused on as one ``updates`` chunk
+        (``{"__interrupt__": (...)}``), for the modes asked; the steps
+        themselves are not replayed.
         """
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        stored = request.recall() if request is not None else None
+        if stored is None:
+            return request, None
         state = snapshot(self.spec, stored.checkpoint, stored.writes, live=True)
+        chunks: list[tuple[str, Any]] = []
         if "values" in modes:
-            yield "values", output_values(self.spec, state.values)
+            chunks.append(("values", output_values(self.spec, state.values)))
         if "updates" in modes and state.interrupts:
-            yield "updates", {INTERRUPT: tuple(state.interrupts)}
+            chunks.append(("updates", {INTERRUPT: tuple(state.interrupts)}))
+        return request, [_shape(mode, chunk, single, subgraphs) for mode, chunk in chunks]
 
     def _result(self, loop: RunLoop) -> dict[str, Any]:
         result = dict(loop.values)
