@@ -31,16 +31,24 @@ class Sink:
     mode, chunk))``; ``namespace`` is the tuple of ``node:task_id`` parts.
     """
 
-    __slots__ = ("modes", "out", "path")
+    __slots__ = ("modes", "out", "path", "seen")
 
-    def __init__(self, out: Any, modes: frozenset[str], path: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        out: Any,
+        modes: frozenset[str],
+        path: tuple[str, ...] = (),
+        seen: set[str] | None = None,
+    ) -> None:
         self.out = out
         self.modes = modes
         self.path = path
+        # Ids of the messages streamed so far, at any depth: each comes once.
+        self.seen: set[str] = set() if seen is None else seen
 
     def child(self, part: str) -> Sink:
         """The sink of a run nested one level deeper, under ``part``."""
-        return Sink(self.out, self.modes, (*self.path, part))
+        return Sink(self.out, self.modes, (*self.path, part), self.seen)
 
     def emit(self, mode: str, chunk: Any) -> None:
         """Forward one chunk of the run this sink belongs to."""

@@ -151,6 +151,8 @@ class RunLoop:
         modes = opts.modes
         self._values_mode = "values" in modes
         self._updates_mode = "updates" in modes
+        self._messages_mode = "messages" in modes
+        self._seen_messages: set[str] = set()  # streamed (when no sink shares one)
         self._debug_mode = "debug" in modes
         self._tasks_mode = "tasks" in modes or self._debug_mode
         # Checkpoint events describe saved checkpoints: none without a saver.
@@ -215,6 +217,18 @@ class RunLoop:
                     "payload": payload,
                 },
             )
+
+    def _emit_messages(self, cp: Checkpoint, task: Task) -> None:
+        # Imported on first use: only runs streaming "messages" need it.
+        from pausegraph.runtime._message_chunks import message_chunks
+
+        opts, sink = self.opts, self.sink
+        # A nested run without a checkpointer has no ns of its own: its stream path says it.
+        ns = opts.ns or ("|".join(sink.path) if sink is not None else "")
+        seen = sink.seen if sink is not None else self._seen_messages
+        before = self._step_values  # what the step's tasks ran on
+        for chunk in message_chunks(self.spec, task, cp.step + 1, ns, opts.config, before, seen):
+            self._emit("messages", chunk)
 
     def _emit_values(self, values: Mapping[str, Any]) -> None:
         if self._values_mode:
@@ -542,6 +556,8 @@ class RunLoop:
         assert cp is not None
         if task.done:
             visible = task.name != START  # the input step is not a node users wrote
+            if self._messages_mode and visible:
+                self._emit_messages(cp, task)
             if self._updates_mode and visible:
                 self._emit("updates", {task.name: dict(task.writes) if task.writes else None})
             if self._tasks_mode and visible:
