@@ -261,7 +261,7 @@ class CompiledStateGraph(ThreadStateAPI):
     def _writer(self, loop: RunLoop, modes: frozenset[str]) -> Any:
         if "custom" not in modes:
             return _discard
-        out = loop.out
+        out = loop.live_chunks()  # reported as the node sends them
 
         def write(chunk: Any) -> None:
             out.append(("custom", chunk))
@@ -310,7 +310,7 @@ class CompiledStateGraph(ThreadStateAPI):
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
         if subgraphs:
-            loop.sink = Sink(loop.out, modes)
+            loop.sink = Sink(loop.live_chunks(), modes)
         for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
             yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
@@ -347,7 +347,7 @@ class CompiledStateGraph(ThreadStateAPI):
         drive_async = _async_driver()
 
         if subgraphs:
-            loop.sink = Sink(loop.out, modes)
+            loop.sink = Sink(loop.live_chunks(), modes)
         async for mode, chunk in drive_async(loop, saver, run_config, self._writer(loop, modes)):
             yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:

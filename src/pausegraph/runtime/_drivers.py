@@ -10,6 +10,7 @@ costs more import time than all of pausegraph).
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
+from pausegraph.runtime._live import step_in_thread
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_sync
 from pausegraph.runtime._planner import Task
@@ -115,6 +117,10 @@ def drive_sync(
     """Run ``loop`` in this thread (parallel tasks in a pool); yields stream chunks."""
     spec = loop.spec
     out = loop.out
+    live = loop.live
+    # A top-level run with live chunks runs each step on a thread of its own and
+    # reports them as they come; nested runs run inline, in their parent's step.
+    reporter = live if loop.opts.nested_answer is None else None
     store = RunStore(saver, loop)
 
     def on_journal(task: Task, entries: list[Any]) -> None:
@@ -144,22 +150,41 @@ def drive_sync(
                 # durability="sync"), and a paused thread's lease is released,
                 # so the caller may resume at once.
                 store.step(tasks, reporting=bool(out))
+                while live:
+                    yield live.popleft()
                 while out:
                     yield out.popleft()
                 values = effect[2]
-                if len(tasks) == 1:
-                    run_task_sync(spec, tasks[0], values, scope)
-                    finish(tasks[0])
+                if reporter is not None:
+                    step = functools.partial(_run_step_sync, spec, tasks, values, scope, finish)
+                    yield from step_in_thread(step, reporter)
                 else:
-                    _run_parallel_sync(spec, tasks, values, scope, finish)
+                    _run_step_sync(spec, tasks, values, scope, finish)
             else:
                 result = store.perform(effect)
         failing = False
     finally:
         gen.close()
         store.close(failing=failing)
+    while live:
+        yield live.popleft()
     while out:
         yield out.popleft()
+
+
+def _run_step_sync(
+    spec: GraphSpec,
+    tasks: list[Task],
+    values: Mapping[str, Any],
+    scope: RunScope,
+    finish: Callable[[Task], None],
+) -> None:
+    """Run one step's tasks, finishing each as it ends."""
+    if len(tasks) == 1:
+        run_task_sync(spec, tasks[0], values, scope)
+        finish(tasks[0])
+    else:
+        _run_parallel_sync(spec, tasks, values, scope, finish)
 
 
 def run_task_sync(spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope) -> None:

@@ -104,6 +104,7 @@ async def drive_async(
     """Run ``loop`` on the event loop; yields stream chunks."""
     spec = loop.spec
     out = loop.out
+    live = loop.live  # reported between steps here (as they come: sync driver only)
     store = RunStore(saver, loop)
 
     def on_journal(task: Task, entries: list[Any]) -> None:
@@ -128,6 +129,8 @@ async def drive_async(
                 # durability="sync"), and a paused thread's lease is released,
                 # so the caller may resume at once.
                 await store.astep(effect[1], reporting=bool(out))
+                while live:
+                    yield live.popleft()
                 while out:
                     yield out.popleft()
                 await _run_tasks_async(loop, store, spec, effect[1], effect[2], scope)
@@ -137,6 +140,8 @@ async def drive_async(
     finally:
         gen.close()
         await store.aclose(failing=failing)
+    while live:
+        yield live.popleft()
     while out:
         yield out.popleft()
 

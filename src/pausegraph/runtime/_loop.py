@@ -48,6 +48,7 @@ from pausegraph.types import Command, Interrupt
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
+    from pausegraph.runtime._live import LiveChunks
 
 
 __all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
@@ -141,6 +142,8 @@ class RunLoop:
         self.stopped_at_breakpoint = False
         self.checkpoint: Checkpoint | None = None
         self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
+        # Chunks reported as they happen (see _live), made by the first who needs it.
+        self.live: LiveChunks | None = None
         self._unsaved: set[str] = set()
         self._counter = 0
         self._last_saved: str | None = None
@@ -199,6 +202,14 @@ class RunLoop:
         yield (SAVE, cp, (), final)
         self._unsaved.clear()
         self._last_saved = cp.id
+
+    def live_chunks(self) -> LiveChunks:
+        """Where this run's stream writer and the graphs it runs report as they go."""
+        if self.live is None:
+            from pausegraph.runtime._live import LiveChunks
+
+            self.live = LiveChunks()
+        return self.live
 
     def _emit(self, mode: str, chunk: Any) -> None:
         self.out.append((mode, chunk))

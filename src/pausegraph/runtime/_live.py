@@ -1,0 +1,70 @@
+"""Stream chunks that reach the caller while a step runs, not only between steps.
+
+Most chunks report what a step did (its updates, values, checkpoints) and
+wait for the step boundary, when what they report is stored. Two kinds are
+reported as they happen, as in LangGraph: what a node sends through its
+stream writer (``custom``), and what graphs it runs stream (``subgraphs=True``:
+a nested run stores what it reports before reporting it). Those go to a
+:class:`LiveChunks`; while a step of a run that has one runs, the sync driver
+runs the step on a thread of its own and hands the chunks on as they come.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["LiveChunks", "step_in_thread"]
+
+
+class LiveChunks(deque[tuple[str, Any]]):
+    """A queue of ``(mode, chunk)`` that wakes the driver when a chunk arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = threading.Event()
+
+    def append(self, chunk: tuple[str, Any]) -> None:
+        super().append(chunk)
+        self.arrived.set()
+
+
+def step_in_thread(run_step: Callable[[], None], live: LiveChunks) -> Iterator[tuple[str, Any]]:
+    """Run ``run_step`` on a thread of its own; yield ``live``'s chunks until it ends.
+
+    The step runs in a copy of the caller's context (as parallel tasks do). A
+    caller that stops reading early waits for the step to end, so nothing of
+    the run goes on behind its back; the step's exception, if any, is raised
+    here, after the chunks sent before it.
+    """
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def target() -> None:
+        try:
+            run_step()
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            finished.set()
+            live.arrived.set()
+
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(target,), name="pausegraph-step"
+    )
+    thread.start()
+    try:
+        while not finished.is_set():
+            live.arrived.wait()
+            live.arrived.clear()
+            while live:
+                yield live.popleft()
+        while live:  # sent just before the step ended: before its failure, if it fails
+            yield live.popleft()
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
