@@ -286,7 +286,12 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
-    raise exc
+    try:
+        raise exc
+    finally:
+        # Its traceback holds this frame: kept as a local, the exception would
+        # make a cycle holding the whole run, which only the GC could free.
+        del exc
 
 
 def _check_site(index: int, answered_at: Any, site: list[Any]) -> None:
