@@ -63,6 +63,30 @@ async def test_parallel_async_branches_overlap() -> None:
     assert events[:2] == ["start a", "start b"] or events[:2] == ["start b", "start a"]
 
 
+async def test_parallel_sync_branches_block_neither_each_other_nor_the_loop() -> None:
+    both = threading.Barrier(2, timeout=5)  # each waits until the other started
+    go = threading.Event()  # set by a coroutine: only if the loop is not blocked
+    waited: list[bool] = []
+
+    def node(name: str) -> Any:
+        def run(state: S) -> dict[str, Any]:
+            both.wait()
+            waited.append(go.wait(timeout=5))
+            return {"log": [name]}
+
+        return run
+
+    async def release() -> None:
+        await asyncio.sleep(0.01)
+        go.set()
+
+    builder = StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+    graph = builder.add_edge(START, "a").add_edge(START, "b").compile()
+    result, _ = await asyncio.gather(graph.ainvoke({"log": []}), release())
+    assert result == {"log": ["a", "b"]}
+    assert waited == [True, True]
+
+
 def test_sync_invoke_of_an_async_graph_names_the_fix() -> None:
     async def node(state: S) -> dict[str, Any]:
         return {"log": ["x"]}

@@ -46,6 +46,9 @@ __all__ = [
     "run_flow_sync",
 ]
 
+POOL_SIZE = min(32, (os.cpu_count() or 1) + 4)
+"""Threads of the shared pool: how many sync nodes run at once."""
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -58,9 +61,7 @@ def executor() -> ThreadPoolExecutor:
             if _pool is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                _pool = ThreadPoolExecutor(
-                    max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="pausegraph"
-                )
+                _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="pausegraph")
     return _pool
 
 

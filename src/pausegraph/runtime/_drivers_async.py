@@ -13,10 +13,10 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph._offload import offload
+from pausegraph._offload import Crew
 from pausegraph.errors import GraphInterrupt, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
-from pausegraph.runtime._drivers import executor
+from pausegraph.runtime._drivers import POOL_SIZE, executor
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_async
 from pausegraph.runtime._planner import Task
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 __all__ = ["drive_async", "run_effects_async"]
 
 
+@functools.cache
+def _crew() -> Crew:
+    """Where sync nodes run under asyncio: the shared pool's threads, through one crew."""
+    return Crew(executor(), POOL_SIZE)
+
+
 async def _call_async(req: Call) -> Any:
     if req.is_async:
         if req.ctx is None:
@@ -52,8 +58,10 @@ async def _call_async(req: Call) -> Any:
     else:  # sync nodes may block: run them in a thread, with the task context
         ctx = contextvars.copy_context()
         ctx.run(current_task.set, req.ctx)
-        call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
-        result = await offload(executor(), call)
+        if req.kwargs:
+            result = await _crew().run(functools.partial(ctx.run, req.fn, req.arg, **req.kwargs))
+        else:
+            result = await _crew().run(ctx.run, req.fn, req.arg)
     if inspect.isawaitable(result):
         result = await result
     return result
