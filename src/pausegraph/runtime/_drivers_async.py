@@ -120,6 +120,9 @@ async def drive_async(
 
     scope = RunScope(config, writer, on_journal, saver, loop.sink)
     await store.astart()
+    # A saver whose async methods only call its sync ones (see ``blocks``): its
+    # effects are performed here, without a coroutine per effect.
+    blocking = store.blocking
     gen = loop.run()
     result: Any = None
     failing = True
@@ -131,25 +134,42 @@ async def drive_async(
                 break
             result = None
             if effect[0] == RUN:
+                tasks: list[Task] = effect[1]
                 # Chunks reach the caller before the next step runs, or once the
                 # run has stopped: by then what they report is saved (with
                 # durability="sync"), and a paused thread's lease is released,
                 # so the caller may resume at once.
-                await store.astep(effect[1], reporting=bool(out))
+                if blocking:
+                    store.step(tasks, reporting=bool(out))
+                else:
+                    await store.astep(tasks, reporting=bool(out))
                 while out:
                     yield out.popleft()
-                await _run_tasks_async(loop, store, spec, effect[1], effect[2], scope)
+                if len(tasks) == 1:
+                    await _run_task_async(spec, tasks[0], effect[2], scope)
+                    for eff in loop.task_done(tasks[0]):
+                        if blocking:
+                            store.perform(eff)
+                        else:
+                            await store.aperform(eff)
+                else:
+                    await _run_parallel_async(loop, store, spec, tasks, effect[2], scope)
+            elif blocking:
+                result = store.perform(effect)
             else:
                 result = await store.aperform(effect)
         failing = False
     finally:
         gen.close()
-        await store.aclose(failing=failing)
+        if blocking:
+            store.close(failing=failing)
+        else:
+            await store.aclose(failing=failing)
     while out:
         yield out.popleft()
 
 
-async def _run_tasks_async(
+async def _run_parallel_async(
     loop: RunLoop,
     store: RunStore,
     spec: GraphSpec,
@@ -157,11 +177,7 @@ async def _run_tasks_async(
     values: Mapping[str, Any],
     scope: RunScope,
 ) -> None:
-    if len(tasks) == 1:
-        await _run_task_async(spec, tasks[0], values, scope)
-        for eff in loop.task_done(tasks[0]):
-            await store.aperform(eff)
-        return
+    """Run a step's tasks at once; each is finished (writes saved) as soon as it ends."""
     running = {asyncio.ensure_future(_run_task_async(spec, t, values, scope)): t for t in tasks}
     pending = set(running)
     try:
