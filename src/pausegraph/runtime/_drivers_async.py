@@ -48,23 +48,32 @@ async def _call_async(req: Call) -> Any:
     if req.is_async:
         if req.ctx is None:
             return await req.fn(req.arg, **req.kwargs)
-        token = current_task.set(req.ctx)
-        try:
-            return await req.fn(req.arg, **req.kwargs)
-        finally:
-            current_task.reset(token)
+        return await _call_in_task(req)
     if req.ctx is None:  # routers: cheap and pure, run them on the loop
         result = req.fn(req.arg, **req.kwargs)
-    else:  # sync nodes may block: run them in a thread, with the task context
-        ctx = contextvars.copy_context()
-        ctx.run(current_task.set, req.ctx)
-        if req.kwargs:
-            result = await _crew().run(functools.partial(ctx.run, req.fn, req.arg, **req.kwargs))
-        else:
-            result = await _crew().run(ctx.run, req.fn, req.arg)
+    else:
+        result = await _in_thread(req)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+async def _call_in_task(req: Call) -> Any:
+    """Await an async node with its task context current."""
+    token = current_task.set(req.ctx)
+    try:
+        return await req.fn(req.arg, **req.kwargs)
+    finally:
+        current_task.reset(token)
+
+
+def _in_thread(req: Call) -> asyncio.Future[Any]:
+    """Run a sync node (which may block) in a worker thread, with its task context."""
+    ctx = contextvars.copy_context()
+    ctx.run(current_task.set, req.ctx)
+    if req.kwargs:
+        return _crew().run(functools.partial(ctx.run, req.fn, req.arg, **req.kwargs))
+    return _crew().run(ctx.run, req.fn, req.arg)
 
 
 async def _run_task_async(
@@ -77,7 +86,13 @@ async def _run_task_async(
         return
     call.arg = node_input(spec.nodes[task.name], task, values)  # raises as in task_flow
     try:
-        output = await _call_async(call)
+        # What _call_async does for a call with a task context, one coroutine frame fewer.
+        if call.is_async:
+            output = await _call_in_task(call)
+        else:
+            output = await _in_thread(call)
+            if inspect.isawaitable(output):
+                output = await output
     except (Exception, GraphInterrupt, ParentCommand) as exc:
         finish_call(spec, task, call, None, exc)
     else:
