@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._loop import RUN, RunLoop
@@ -27,6 +28,7 @@ from pausegraph.runtime._tasks import (
     Sleep,
     TaskFlow,
     finish_call,
+    finish_input,
     node_input,
     plain_call,
     task_flow,
@@ -165,6 +167,8 @@ def drive_sync(
 
 def run_task_sync(spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope) -> None:
     """Run one task in this thread: directly when it is plain, else through its flow."""
+    if task.name == START and finish_input(spec, task):
+        return
     call = plain_call(spec, task, scope)
     if call is None:
         run_flow_sync(task_flow(spec, task, values, scope))

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph._offload import Crew
+from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import POOL_SIZE, executor
@@ -26,6 +27,7 @@ from pausegraph.runtime._tasks import (
     Sleep,
     TaskFlow,
     finish_call,
+    finish_input,
     node_input,
     plain_call,
     task_flow,
@@ -80,6 +82,8 @@ async def _run_task_async(
     spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope
 ) -> None:
     """Run one task: directly when it is plain (see ``plain_call``), else through its flow."""
+    if task.name == START and finish_input(spec, task):
+        return
     call = plain_call(spec, task, scope)
     if call is None:
         await _run_flow_async(task_flow(spec, task, values, scope))
