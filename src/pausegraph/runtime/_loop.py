@@ -9,9 +9,11 @@ hand to the caller.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import LastValue
@@ -604,27 +606,20 @@ class RunLoop:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
-        # Imported here, once per pause: at module level it would load the
-        # capabilities and the serializer with pausegraph.graph (import budget).
-        from pausegraph.checkpoint.capabilities import (
-            INBOX_TASK,
-            WAITING,
-            WaitingInterrupt,
-            WaitingThread,
-            encode_waiting,
-        )
-
-        entry = WaitingThread(
+        cap = _capabilities()
+        entry = cap.WaitingThread(
             thread_id=cp.thread_id,
             checkpoint_id=cp.id,
             graph=self.spec.name,
             paused_at=now_iso(),
             interrupts=tuple(
-                WaitingInterrupt(r["id"], r["value"], t.name) for t in paused for r in t.interrupts
+                cap.WaitingInterrupt(r["id"], r["value"], t.name)
+                for t in paused
+                for r in t.interrupts
             ),
             metadata=self.opts.metadata,
         )
-        return PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry))
+        return PendingWrite(cap.INBOX_TASK, cap.WAITING, cap.encode_waiting(entry))
 
     # -- debug / tasks stream ---------------------------------------------------
 
@@ -671,6 +666,16 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+@functools.cache
+def _capabilities() -> ModuleType:
+    # Imported on the first pause, then cached: at module level it would load the
+    # capabilities and the serializer with pausegraph.graph (import budget), and a
+    # function-level `from ... import` of five names costs ~6k instructions per pause.
+    import pausegraph.checkpoint.capabilities as capabilities
+
+    return capabilities
 
 
 def _is_new_input(inp: Any) -> bool:
