@@ -328,7 +328,10 @@ class RunLoop:
             if not tasks:
                 self.values = output_values(spec, cp.values)
                 return
-            pending = [t for t in tasks if t.writes is None]
+            if len(tasks) == 1:  # most steps: skip the comprehensions below
+                pending = tasks if tasks[0].writes is None else []
+            else:
+                pending = [t for t in tasks if t.writes is None]
             if not skip_before and self._stops_before(tasks):
                 self._breakpoint(cp, tasks, extra)
                 return
@@ -337,7 +340,11 @@ class RunLoop:
                 P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
             )
             self._step_values = step_values
-            runnable = [t for t in pending if not t.hold]
+            runnable = (
+                pending
+                if len(pending) == 1 and not pending[0].hold
+                else [t for t in pending if not t.hold]
+            )
             self._parallel = len(runnable) > 1
             if self._tasks_mode:
                 for t in runnable:
@@ -478,17 +485,16 @@ class RunLoop:
         if len(set(keys)) != len(keys):
             return _task_writes(task)[:1]
         channels = self.spec.channels
-        stored = [
-            [
-                key,
-                P.DERIVED
-                if key in child.appended
-                or (key in child.values and isinstance(channels.get(key), LastValue | None))
-                else value,
-            ]
-            for key, value in task.writes
-        ]
-        if all(value == P.DERIVED for _, value in stored):
+        appended, values = child.appended, child.values
+        stored = []
+        derived = True
+        for key, value in task.writes:
+            if key in appended or (key in values and isinstance(channels.get(key), _PLAIN)):
+                stored.append([key, P.DERIVED])
+            else:
+                stored.append([key, value])
+                derived = False
+        if derived:
             return ()  # everything is in the next checkpoint: history derives it from there
         return (PendingWrite(task.id, P.WRITES, stored),)
 
@@ -676,6 +682,10 @@ def _capabilities() -> ModuleType:
     import pausegraph.checkpoint.capabilities as capabilities
 
     return capabilities
+
+
+_PLAIN = (LastValue, type(None))
+"""Channels whose new value the next checkpoint stores verbatim (``None``: a free-form key)."""
 
 
 def _is_new_input(inp: Any) -> bool:
