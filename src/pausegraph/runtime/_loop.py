@@ -437,21 +437,23 @@ class RunLoop:
         self, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
     ) -> Checkpoint:
         spec = self.spec
-        ordered = P.write_order(tasks)
-        batches: list[tuple[str, Sequence[tuple[str, Any]]]] = [
-            (t.name, t.writes) for t in ordered if t.writes
-        ]
+        batches: list[tuple[str, Sequence[tuple[str, Any]]]]
+        if len(tasks) == 1:  # most steps: no ordering, no comprehensions
+            task = tasks[0]
+            batches = [(task.name, task.writes)] if task.writes else []
+            routes = [(task.name, task.next or ())]
+            writers: tuple[str, ...] = (task.name,)
+        else:
+            ordered = P.write_order(tasks)
+            batches = [(t.name, t.writes) for t in ordered if t.writes]
+            routes = [(t.name, t.next or ()) for t in ordered]
+            writers = tuple(dict.fromkeys(t.name for t in ordered))
         if extra:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = self._new_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
-        frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
-        writers = (
-            (ordered[0].name,)
-            if len(ordered) == 1
-            else tuple(dict.fromkeys(t.name for t in ordered))
-        )
+        frontier, barriers = P.next_frontier(spec, cp, routes)
         # Positional: this runs once per step, and keywords cost a NamedTuple more.
         return Checkpoint(
             cp.thread_id,
