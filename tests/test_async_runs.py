@@ -63,6 +63,30 @@ async def test_parallel_async_branches_overlap() -> None:
     assert events[:2] == ["start a", "start b"] or events[:2] == ["start b", "start a"]
 
 
+async def test_parallel_sync_branches_block_neither_each_other_nor_the_loop() -> None:
+    both = threading.Barrier(2, timeout=5)  # each waits until the other started
+    go = threading.Event()  # set by a coroutine: only if the loop is not blocked
+    waited: list[bool] = []
+
+    def node(name: str) -> Any:
+        def run(state: S) -> dict[str, Any]:
+            both.wait()
+            waited.append(go.wait(timeout=5))
+            return {"log": [name]}
+
+        return run
+
+    async def release() -> None:
+        await asyncio.sleep(0.01)
+        go.set()
+
+    builder = StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+    graph = builder.add_edge(START, "a").add_edge(START, "b").compile()
+    result, _ = await asyncio.gather(graph.ainvoke({"log": []}), release())
+    assert result == {"log": ["a", "b"]}
+    assert waited == [True, True]
+
+
 def test_sync_invoke_of_an_async_graph_names_the_fix() -> None:
     async def node(state: S) -> dict[str, Any]:
         return {"log": ["x"]}
@@ -145,3 +169,35 @@ async def test_async_saver_methods_a_saver_defines_are_awaited(saver_class: type
     assert out == {"log": ["a"]}
     loads = ["aload"] if saver_class is _TracingLoads else []
     assert calls == [*loads, "asave", "asave", "asave"]  # input, START step, a
+
+
+@pytest.mark.parametrize("routed", [False, True])
+async def test_the_input_step_is_the_same_under_invoke_and_ainvoke(routed: bool) -> None:
+    # The input step runs without a task flow unless conditional edges leave START.
+    def build() -> Any:
+        builder = StateGraph(S).add_node("a", lambda s: {"log": ["a"]})
+        if routed:
+            builder.add_conditional_edges(START, lambda s: "a" if s["log"] == ["in"] else END)
+        else:
+            builder.add_edge(START, "a")
+        return builder.add_edge("a", END).compile(checkpointer=InMemorySaver())
+
+    def shape(graph: Any, cfg: Any) -> list[Any]:
+        return [
+            (h.metadata["step"], h.metadata["source"], h.values, h.next)
+            for h in graph.get_state_history(cfg)
+        ]
+
+    cfg = {"configurable": {"thread_id": "t"}}
+    sync_graph, async_graph = build(), build()
+    sync_chunks = list(sync_graph.stream({"log": ["in"]}, cfg, stream_mode="updates"))
+    async_chunks = [
+        c async for c in async_graph.astream({"log": ["in"]}, cfg, stream_mode="updates")
+    ]
+    assert sync_chunks == async_chunks == [{"a": {"log": ["a"]}}]
+    assert shape(sync_graph, cfg) == shape(async_graph, cfg)
+    assert shape(async_graph, cfg) == [
+        (1, "loop", {"log": ["in", "a"]}, ()),
+        (0, "loop", {"log": ["in"]}, ("a",)),
+        (-1, "input", {"log": []}, ("__start__",)),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pausegraph._offload import Lane, Outcome, offload
+from pausegraph._offload import Crew, Lane, Outcome, offload
 
 
 @pytest.fixture
@@ -157,3 +158,87 @@ async def test_a_lane_with_a_burst_runner_hands_it_what_queued_and_posts_each_ou
     assert done[0] == 2 and isinstance(done[1], ZeroDivisionError)
     assert isinstance(done[2], RuntimeError) and "StopIteration" in str(done[2])
     assert bursts == [1, 3]  # the blocker alone, then the rest at once (not the cancelled call)
+
+
+# -- Crew ------------------------------------------------------------------------
+
+
+async def test_a_crew_returns_values_and_raises_errors_from_worker_threads(
+    pool: ThreadPoolExecutor,
+) -> None:
+    crew = Crew(pool, 2)
+    loop_thread = threading.get_ident()
+    value, thread = await crew.run(lambda x: (x * 2, threading.get_ident()), 21)
+    assert value == 42 and thread != loop_thread
+    with pytest.raises(KeyError, match="missing"):
+        await crew.run(operator.getitem, {}, "missing")
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        await crew.run(next, iter([]))
+    results = await asyncio.gather(*(crew.run(pow, i, 2) for i in range(200)))
+    assert results == [i * i for i in range(200)]
+
+
+async def test_a_blocked_crew_call_never_holds_back_the_next(pool: ThreadPoolExecutor) -> None:
+    # Each call waits until both have started: they must run at once, on two threads.
+    crew = Crew(pool, 2)
+    barrier = threading.Barrier(2, timeout=5)
+    threads = await asyncio.gather(
+        crew.run(lambda: (barrier.wait(), threading.get_ident())[1]),
+        crew.run(lambda: (barrier.wait(), threading.get_ident())[1]),
+    )
+    assert len(set(threads)) == 2
+
+
+async def test_a_crew_runs_at_most_size_calls_at_once_in_order() -> None:
+    running = [0]
+    peak: list[int] = []
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def record(i: int) -> int:
+        with lock:
+            started.append(i)
+            running[0] += 1
+            peak.append(running[0])
+        threading.Event().wait(0.001)
+        with lock:
+            running[0] -= 1
+        return i
+
+    with ThreadPoolExecutor(max_workers=8) as big:
+        crew = Crew(big, 3)
+        results = await asyncio.gather(*(crew.run(record, i) for i in range(60)))
+        assert results == list(range(60))
+        assert max(peak) <= 3
+        one = Crew(big, 1)  # one thread: calls run one at a time, in order
+        started.clear()
+        await asyncio.gather(*(one.run(record, i) for i in range(30)))
+        assert started == list(range(30))
+
+
+async def test_a_crew_call_cancelled_before_it_started_does_not_run(
+    pool: ThreadPoolExecutor,
+) -> None:
+    crew = Crew(pool, 1)
+    ran: list[str] = []
+    gate = threading.Event()
+    blocker = crew.run(gate.wait)
+    queued = crew.run(ran.append, "queued")
+    queued.cancel()
+    gate.set()
+    await blocker
+    await asyncio.sleep(0.01)  # the drain has finished: the next call starts a new one
+    await crew.run(ran.append, "after")
+    assert ran == ["after"]
+
+
+async def test_a_crew_on_a_shut_down_executor_refuses_and_stays_usable() -> None:
+    dead = ThreadPoolExecutor(max_workers=1)
+    dead.shutdown()
+    crew = Crew(dead, 2)
+    with pytest.raises(RuntimeError):
+        crew.run(len, "x")
+    with pytest.raises(RuntimeError):  # still refused, not silently queued forever
+        crew.run(len, "x")
+    with pytest.raises(ValueError, match="size=0"):
+        Crew(dead, 0)

@@ -8,6 +8,10 @@ posts its outcome straight into a per-loop inbox: the first result of a batch
 wakes the loop, the rest ride along, and the loop settles the whole batch in
 one callback.
 
+:class:`Crew` goes further for a stream of calls (sync nodes under
+asyncio): drains running on the executor's threads take queued calls one
+after another, so most calls skip the executor's own per-call machinery.
+
 Behaviour matches ``run_in_executor``: calls run on the executor's threads
 (so its size still bounds how many run at once, and a one-thread executor
 still runs them in order), exceptions propagate to the awaiting coroutine,
@@ -25,7 +29,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-__all__ = ["Burst", "Lane", "Outcome", "offload"]
+__all__ = ["Burst", "Crew", "Lane", "Outcome", "offload"]
 
 T = TypeVar("T")
 
@@ -98,6 +102,79 @@ def offload(executor: Executor, fn: Callable[..., T], *args: Any) -> asyncio.Fut
     fut: asyncio.Future[T] = loop.create_future()
     executor.submit(_settle, _inbox(loop), fut, fn, args)
     return fut
+
+
+class Crew:
+    """:func:`offload` for calls that come in streams: fewer hand-overs to the executor.
+
+    Calls queue in the crew; each of up to ``size`` drains, running on a thread
+    of ``executor``, takes the oldest call, runs it and takes the next, until
+    none is left. A call is handed to a new drain unless a drain is free to
+    take it at once (one between calls), so a call that blocks never holds
+    back another: each still gets a thread of its own, up to ``size`` at once
+    (the executor's size, which bounds them anyway), as with :func:`offload`.
+    What a crew saves is the executor's per-call machinery (a future, its
+    condition, an idle-thread semaphore) for the calls a free drain takes.
+
+    Behaviour otherwise matches :func:`offload`: calls start in the order
+    given, exceptions propagate, and a call whose future was cancelled
+    before it started is not run.
+    """
+
+    __slots__ = ("_executor", "_free", "_lock", "_queue", "_size", "_working")
+
+    def __init__(self, executor: Executor, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a crew needs at least one thread, got size={size}")
+        self._executor = executor
+        self._size = size
+        self._queue: deque[tuple[_Inbox, asyncio.Future[Any], Callable[..., Any], Any]] = deque()
+        self._lock = threading.Lock()
+        self._working = 0  # drains submitted and not yet finished
+        self._free = 0  # of which are between calls: each takes a queued call at once
+
+    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` on a thread of the executor, as a future of the running loop."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        item = (_inbox(loop), fut, fn, args)
+        with self._lock:
+            self._queue.append(item)
+            grow = len(self._queue) > self._free and self._working < self._size
+            if grow:
+                self._working += 1
+                self._free += 1
+        if grow:
+            try:
+                self._executor.submit(self._drain)
+            except BaseException:  # e.g. the executor was shut down: this drain never runs
+                with self._lock:
+                    self._working -= 1
+                    self._free -= 1
+                    taken = item not in self._queue  # a running drain took the call
+                    if not taken:
+                        self._queue.remove(item)
+                if not taken:
+                    raise
+        return fut
+
+    def _drain(self) -> None:
+        queue, lock = self._queue, self._lock
+        lock.acquire()
+        try:
+            while queue:
+                item = queue.popleft()
+                self._free -= 1
+                lock.release()
+                try:
+                    _settle(*item)
+                finally:
+                    lock.acquire()
+                    self._free += 1
+            self._working -= 1
+            self._free -= 1
+        finally:
+            lock.release()
 
 
 Outcome = tuple[BaseException | None, Any]

@@ -12,6 +12,7 @@ import linecache
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
@@ -203,10 +204,18 @@ def same_site(a: Any, b: Any) -> bool:
     return bool(a[0] == b[0] and a[2] == b[2] and (a[3] == b[3] if a[3] and b[3] else a[1] == b[1]))
 
 
+@functools.cache
+def _ormsgpack() -> ModuleType:
+    # Not with pausegraph.graph: it loads uuid, platform, datetime. Cached: a
+    # function-level import costs more than the packing it is for.
+    import ormsgpack
+
+    return ormsgpack
+
+
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
-    import ormsgpack  # here, not with pausegraph.graph: it loads uuid, platform, datetime
-
+    ormsgpack = _ormsgpack()
     try:
         data = ormsgpack.packb(
             value,
@@ -286,7 +295,12 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
-    raise exc
+    try:
+        raise exc
+    finally:
+        # Its traceback holds this frame: kept as a local, the exception would
+        # make a cycle holding the whole run, which only the GC could free.
+        del exc
 
 
 def _check_site(index: int, answered_at: Any, site: list[Any]) -> None:

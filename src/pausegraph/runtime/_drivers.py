@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, InvalidConfigError, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._live import step_in_thread
@@ -29,6 +30,7 @@ from pausegraph.runtime._tasks import (
     Sleep,
     TaskFlow,
     finish_call,
+    finish_input,
     node_input,
     plain_call,
     task_flow,
@@ -48,6 +50,9 @@ __all__ = [
     "run_flow_sync",
 ]
 
+POOL_SIZE = min(32, (os.cpu_count() or 1) + 4)
+"""Threads of the shared pool: how many sync nodes run at once."""
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -60,9 +65,7 @@ def executor() -> ThreadPoolExecutor:
             if _pool is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                _pool = ThreadPoolExecutor(
-                    max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="pausegraph"
-                )
+                _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="pausegraph")
     return _pool
 
 
@@ -155,7 +158,7 @@ def drive_sync(
                 while out:
                     yield out.popleft()
                 values = effect[2]
-                if reporter is not None:
+                if reporter is not None and tasks[0].name != START:  # the input step sends nothing
                     step = functools.partial(_run_step_sync, spec, tasks, values, scope, finish)
                     yield from step_in_thread(step, reporter)
                 else:
@@ -189,6 +192,8 @@ def _run_step_sync(
 
 def run_task_sync(spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope) -> None:
     """Run one task in this thread: directly when it is plain, else through its flow."""
+    if task.name == START and finish_input(spec, task):
+        return
     call = plain_call(spec, task, scope)
     if call is None:
         run_flow_sync(task_flow(spec, task, values, scope))

@@ -13,10 +13,11 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pausegraph._offload import offload
+from pausegraph._offload import Crew
+from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
-from pausegraph.runtime._drivers import executor
+from pausegraph.runtime._drivers import POOL_SIZE, executor
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_async
 from pausegraph.runtime._planner import Task
@@ -26,6 +27,7 @@ from pausegraph.runtime._tasks import (
     Sleep,
     TaskFlow,
     finish_call,
+    finish_input,
     node_input,
     plain_call,
     task_flow,
@@ -38,38 +40,63 @@ if TYPE_CHECKING:
 __all__ = ["drive_async", "run_effects_async"]
 
 
+@functools.cache
+def _crew() -> Crew:
+    """Where sync nodes run under asyncio: the shared pool's threads, through one crew."""
+    return Crew(executor(), POOL_SIZE)
+
+
 async def _call_async(req: Call) -> Any:
     if req.is_async:
         if req.ctx is None:
             return await req.fn(req.arg, **req.kwargs)
-        token = current_task.set(req.ctx)
-        try:
-            return await req.fn(req.arg, **req.kwargs)
-        finally:
-            current_task.reset(token)
+        return await _call_in_task(req)
     if req.ctx is None:  # routers: cheap and pure, run them on the loop
         result = req.fn(req.arg, **req.kwargs)
-    else:  # sync nodes may block: run them in a thread, with the task context
-        ctx = contextvars.copy_context()
-        ctx.run(current_task.set, req.ctx)
-        call = functools.partial(ctx.run, req.fn, req.arg, **req.kwargs)
-        result = await offload(executor(), call)
+    else:
+        result = await _in_thread(req)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+async def _call_in_task(req: Call) -> Any:
+    """Await an async node with its task context current."""
+    token = current_task.set(req.ctx)
+    try:
+        return await req.fn(req.arg, **req.kwargs)
+    finally:
+        current_task.reset(token)
+
+
+def _in_thread(req: Call) -> asyncio.Future[Any]:
+    """Run a sync node (which may block) in a worker thread, with its task context."""
+    ctx = contextvars.copy_context()
+    ctx.run(current_task.set, req.ctx)
+    if req.kwargs:
+        return _crew().run(functools.partial(ctx.run, req.fn, req.arg, **req.kwargs))
+    return _crew().run(ctx.run, req.fn, req.arg)
 
 
 async def _run_task_async(
     spec: GraphSpec, task: Task, values: Mapping[str, Any], scope: RunScope
 ) -> None:
     """Run one task: directly when it is plain (see ``plain_call``), else through its flow."""
+    if task.name == START and finish_input(spec, task):
+        return
     call = plain_call(spec, task, scope)
     if call is None:
         await _run_flow_async(task_flow(spec, task, values, scope))
         return
     call.arg = node_input(spec.nodes[task.name], task, values)  # raises as in task_flow
     try:
-        output = await _call_async(call)
+        # What _call_async does for a call with a task context, one coroutine frame fewer.
+        if call.is_async:
+            output = await _call_in_task(call)
+        else:
+            output = await _in_thread(call)
+            if inspect.isawaitable(output):
+                output = await output
     except (Exception, GraphInterrupt, ParentCommand) as exc:
         finish_call(spec, task, call, None, exc)
     else:
@@ -113,6 +140,9 @@ async def drive_async(
 
     scope = RunScope(config, writer, on_journal, saver, loop.sink)
     await store.astart()
+    # A saver whose async methods only call its sync ones (see ``blocks``): its
+    # effects are performed here, without a coroutine per effect.
+    blocking = store.blocking
     gen = loop.run()
     result: Any = None
     failing = True
@@ -124,29 +154,46 @@ async def drive_async(
                 break
             result = None
             if effect[0] == RUN:
+                tasks: list[Task] = effect[1]
                 # Chunks reach the caller before the next step runs, or once the
                 # run has stopped: by then what they report is saved (with
                 # durability="sync"), and a paused thread's lease is released,
                 # so the caller may resume at once.
-                await store.astep(effect[1], reporting=bool(out))
+                if blocking:
+                    store.step(tasks, reporting=bool(out))
+                else:
+                    await store.astep(tasks, reporting=bool(out))
                 while live:
                     yield live.popleft()
                 while out:
                     yield out.popleft()
-                await _run_tasks_async(loop, store, spec, effect[1], effect[2], scope)
+                if len(tasks) == 1:
+                    await _run_task_async(spec, tasks[0], effect[2], scope)
+                    for eff in loop.task_done(tasks[0]):
+                        if blocking:
+                            store.perform(eff)
+                        else:
+                            await store.aperform(eff)
+                else:
+                    await _run_parallel_async(loop, store, spec, tasks, effect[2], scope)
+            elif blocking:
+                result = store.perform(effect)
             else:
                 result = await store.aperform(effect)
         failing = False
     finally:
         gen.close()
-        await store.aclose(failing=failing)
+        if blocking:
+            store.close(failing=failing)
+        else:
+            await store.aclose(failing=failing)
     while live:
         yield live.popleft()
     while out:
         yield out.popleft()
 
 
-async def _run_tasks_async(
+async def _run_parallel_async(
     loop: RunLoop,
     store: RunStore,
     spec: GraphSpec,
@@ -154,11 +201,7 @@ async def _run_tasks_async(
     values: Mapping[str, Any],
     scope: RunScope,
 ) -> None:
-    if len(tasks) == 1:
-        await _run_task_async(spec, tasks[0], values, scope)
-        for eff in loop.task_done(tasks[0]):
-            await store.aperform(eff)
-        return
+    """Run a step's tasks at once; each is finished (writes saved) as soon as it ends."""
     running = {asyncio.ensure_future(_run_task_async(spec, t, values, scope)): t for t in tasks}
     pending = set(running)
     try:

@@ -9,9 +9,11 @@ hand to the caller.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import LastValue
@@ -351,7 +353,10 @@ class RunLoop:
             if not tasks:
                 self.values = output_values(spec, cp.values)
                 return
-            pending = [t for t in tasks if t.writes is None]
+            if len(tasks) == 1:  # most steps: skip the comprehensions below
+                pending = tasks if tasks[0].writes is None else []
+            else:
+                pending = [t for t in tasks if t.writes is None]
             if not skip_before and self._stops_before(tasks):
                 self._breakpoint(cp, tasks, extra)
                 return
@@ -360,7 +365,11 @@ class RunLoop:
                 P.apply_writes(spec, cp.values, [("__input__", extra)])[0] if extra else cp.values
             )
             self._step_values = step_values
-            runnable = [t for t in pending if not t.hold]
+            runnable = (
+                pending
+                if len(pending) == 1 and not pending[0].hold
+                else [t for t in pending if not t.hold]
+            )
             self._parallel = len(runnable) > 1
             if self._tasks_mode:
                 for t in runnable:
@@ -458,21 +467,23 @@ class RunLoop:
         self, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
     ) -> Checkpoint:
         spec = self.spec
-        ordered = P.write_order(tasks)
-        batches: list[tuple[str, Sequence[tuple[str, Any]]]] = [
-            (t.name, t.writes) for t in ordered if t.writes
-        ]
+        batches: list[tuple[str, Sequence[tuple[str, Any]]]]
+        if len(tasks) == 1:  # most steps: no ordering, no comprehensions
+            task = tasks[0]
+            batches = [(task.name, task.writes)] if task.writes else []
+            routes = [(task.name, task.next or ())]
+            writers: tuple[str, ...] = (task.name,)
+        else:
+            ordered = P.write_order(tasks)
+            batches = [(t.name, t.writes) for t in ordered if t.writes]
+            routes = [(t.name, t.next or ()) for t in ordered]
+            writers = tuple(dict.fromkeys(t.name for t in ordered))
         if extra:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = self._new_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
-        frontier, barriers = P.next_frontier(spec, cp, [(t.name, t.next or ()) for t in ordered])
-        writers = (
-            (ordered[0].name,)
-            if len(ordered) == 1
-            else tuple(dict.fromkeys(t.name for t in ordered))
-        )
+        frontier, barriers = P.next_frontier(spec, cp, routes)
         # Positional: this runs once per step, and keywords cost a NamedTuple more.
         return Checkpoint(
             cp.thread_id,
@@ -506,17 +517,16 @@ class RunLoop:
         if len(set(keys)) != len(keys):
             return _task_writes(task)[:1]
         channels = self.spec.channels
-        stored = [
-            [
-                key,
-                P.DERIVED
-                if key in child.appended
-                or (key in child.values and isinstance(channels.get(key), LastValue | None))
-                else value,
-            ]
-            for key, value in task.writes
-        ]
-        if all(value == P.DERIVED for _, value in stored):
+        appended, values = child.appended, child.values
+        stored = []
+        derived = True
+        for key, value in task.writes:
+            if key in appended or (key in values and isinstance(channels.get(key), _PLAIN)):
+                stored.append([key, P.DERIVED])
+            else:
+                stored.append([key, value])
+                derived = False
+        if derived:
             return ()  # everything is in the next checkpoint: history derives it from there
         return (PendingWrite(task.id, P.WRITES, stored),)
 
@@ -636,27 +646,20 @@ class RunLoop:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
-        # Imported here, once per pause: at module level it would load the
-        # capabilities and the serializer with pausegraph.graph (import budget).
-        from pausegraph.checkpoint.capabilities import (
-            INBOX_TASK,
-            WAITING,
-            WaitingInterrupt,
-            WaitingThread,
-            encode_waiting,
-        )
-
-        entry = WaitingThread(
+        cap = _capabilities()
+        entry = cap.WaitingThread(
             thread_id=cp.thread_id,
             checkpoint_id=cp.id,
             graph=self.spec.name,
             paused_at=now_iso(),
             interrupts=tuple(
-                WaitingInterrupt(r["id"], r["value"], t.name) for t in paused for r in t.interrupts
+                cap.WaitingInterrupt(r["id"], r["value"], t.name)
+                for t in paused
+                for r in t.interrupts
             ),
             metadata=self.opts.metadata,
         )
-        return PendingWrite(INBOX_TASK, WAITING, encode_waiting(entry))
+        return PendingWrite(cap.INBOX_TASK, cap.WAITING, cap.encode_waiting(entry))
 
     # -- debug / tasks stream ---------------------------------------------------
 
@@ -703,6 +706,20 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+@functools.cache
+def _capabilities() -> ModuleType:
+    # Imported on the first pause, then cached: at module level it would load the
+    # capabilities and the serializer with pausegraph.graph (import budget), and a
+    # function-level `from ... import` of five names costs ~6k instructions per pause.
+    import pausegraph.checkpoint.capabilities as capabilities
+
+    return capabilities
+
+
+_PLAIN = (LastValue, type(None))
+"""Channels whose new value the next checkpoint stores verbatim (``None``: a free-form key)."""
 
 
 def _is_new_input(inp: Any) -> bool:

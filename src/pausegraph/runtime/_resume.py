@@ -70,6 +70,17 @@ def prepare_resume(
 
 
 def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
+    if len(tasks) == 1 and not isinstance(resume, Mapping):
+        # Most resumes: a bare answer to the one interrupt of the one paused task
+        # (what the general path below does for it, without its tables).
+        task = tasks[0]
+        if not task.done and len(task.interrupts) == 1 and not task.interrupts[0].get("schema"):
+            record = task.interrupts[0]
+            task.new_answer = resume
+            task.new_answer_site = record.get("site")
+            task.answer_nested = bool(record.get("nested"))
+            task.has_new_answer = True
+            return
     paused = [(t, r) for t in tasks if not t.done for r in t.interrupts]
     open_tasks = [t for t in tasks if not t.done]
     if not paused:

@@ -242,6 +242,29 @@ def plain_call(spec: GraphSpec, task: Task, scope: RunScope) -> Call | None:
     return Call(node.fn, None, kwargs, task_context(task, scope), node.is_async)
 
 
+def finish_input(spec: GraphSpec, task: Task) -> bool:
+    """Finish the input step's task (``START``) without a flow; whether it could.
+
+    It calls nothing unless conditional edges leave ``START`` (then it needs
+    :func:`task_flow`); otherwise this records what ``task_flow`` would.
+    """
+    if START in spec.branches:
+        return False
+    task.error = None
+    task.interrupts = []
+    output = task.ref.arg
+    try:
+        writes = input_writes(spec, output)
+    except Exception as exc:
+        add_note(exc, f"During task with name {START!r} and id {task.id!r}")
+        task.error = exc
+        return True
+    task.output = output
+    task.writes = writes
+    task.next = list(spec.successors.get(START, ()))
+    return True
+
+
 def finish_call(
     spec: GraphSpec, task: Task, call: Call, output: Any, error: BaseException | None
 ) -> None:
