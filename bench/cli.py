@@ -38,10 +38,16 @@ def version(dist: str) -> str | None:
 
 
 def child_env() -> dict[str, str]:
-    """Returns the environment for workers: this checkout's ``src`` first on the path."""
+    """Returns the environment for workers: this checkout's ``src`` first on the path.
+
+    Bytecode may be written (``PYTHONDONTWRITEBYTECODE`` is dropped): otherwise
+    every interpreter the ``import`` row starts compiles each module changed
+    since its ``.pyc`` was last written, and the row measures the compiler.
+    """
     env = os.environ.copy()
     paths = [str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])]
     env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
