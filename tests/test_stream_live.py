@@ -7,6 +7,7 @@ node would time out and record it.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 from typing import Any, TypedDict
@@ -105,3 +106,85 @@ def test_the_step_runs_in_the_callers_context_and_its_errors_reach_the_caller() 
         for chunk in graph.stream({"log": []}, stream_mode="custom"):
             chunks.append(chunk)
     assert chunks == [{"who": "ada"}]
+
+
+# -- astream ----------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_astream_reports_as_async_and_sync_nodes_send() -> None:
+    read_async, read_sync = asyncio.Event(), threading.Event()
+    waited: list[bool] = []
+
+    async def first(state: S) -> dict[str, Any]:
+        get_stream_writer()({"from": "async"})
+        try:
+            await asyncio.wait_for(read_async.wait(), WAIT_S)
+            waited.append(True)
+        except TimeoutError:
+            waited.append(False)
+        return {"log": ["first"]}
+
+    def second(state: S) -> dict[str, Any]:  # runs in a worker thread
+        get_stream_writer()({"from": "sync"})
+        waited.append(read_sync.wait(WAIT_S))
+        return {"log": ["second"]}
+
+    graph = StateGraph(S).add_node("first", first).add_node("second", second)
+    graph = graph.add_edge(START, "first").add_edge("first", "second").compile()
+    chunks = []
+    async for chunk in graph.astream({"log": []}, stream_mode=["custom", "updates"]):
+        chunks.append(chunk)
+        if chunk == ("custom", {"from": "async"}):
+            read_async.set()
+        if chunk == ("custom", {"from": "sync"}):
+            read_sync.set()
+    assert waited == [True, True]
+    assert chunks == [
+        ("custom", {"from": "async"}),
+        ("updates", {"first": {"log": ["first"]}}),
+        ("custom", {"from": "sync"}),
+        ("updates", {"second": {"log": ["second"]}}),
+    ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("how", ["cancel the caller", "stop reading"])
+async def test_astream_stopped_mid_node_cancels_it_and_frees_the_thread(how: str) -> None:
+    cancelled = asyncio.Event()
+
+    async def node(state: S) -> dict[str, Any]:
+        get_stream_writer()("started")
+        if cancelled.is_set():  # the second run
+            return {"log": ["second run"]}
+        try:
+            await asyncio.sleep(WAIT_S)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {"log": ["never"]}
+
+    graph = StateGraph(S).add_node("node", node).add_edge(START, "node")
+    graph = graph.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    stream = graph.astream({"log": []}, config, stream_mode="custom")
+    if how == "stop reading":
+        assert await anext(stream) == "started"
+        await stream.aclose()
+    else:
+        started = asyncio.Event()
+
+        async def read() -> None:
+            async for _ in stream:
+                started.set()
+
+        reader = asyncio.ensure_future(read())
+        await asyncio.wait_for(started.wait(), WAIT_S)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+    assert cancelled.is_set()
+    state = await graph.aget_state(config)
+    assert state.next == ("node",)  # the input step is kept; the node runs again next time
+    # The thread is free again (its lease was given back): the node runs again.
+    assert await graph.ainvoke(None, config) == {"log": ["second run"]}

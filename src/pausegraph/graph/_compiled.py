@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
@@ -111,7 +112,8 @@ class _Invocation:
 
 @functools.cache
 def _async_driver() -> Callable[
-    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None], AsyncIterator[tuple[str, Any]]
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None],
+    AsyncGenerator[tuple[str, Any], None],
 ]:
     # Imported on first async use (asyncio costs more import time than pausegraph),
     # then cached: a function-level import costs ~5k instructions per call.
@@ -348,8 +350,10 @@ class CompiledStateGraph(ThreadStateAPI):
 
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
-        async for mode, chunk in drive_async(loop, saver, run_config, self._writer(loop, modes)):
-            yield _shape(mode, chunk, single, subgraphs)
+        # Closed with this stream: a caller that stops reading ends the run now.
+        async with aclosing(drive_async(loop, saver, run_config, self._writer(loop, modes))) as run:
+            async for mode, chunk in run:
+                yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
             nested.finish(loop, None)
         if request is not None and loop.checkpoint is not None:

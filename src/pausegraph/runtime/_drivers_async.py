@@ -10,7 +10,8 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from pausegraph._offload import Crew
@@ -18,6 +19,7 @@ from pausegraph.constants import START
 from pausegraph.errors import GraphInterrupt, ParentCommand
 from pausegraph.runtime._context import RunScope, current_task
 from pausegraph.runtime._drivers import POOL_SIZE, executor
+from pausegraph.runtime._live import step_in_task
 from pausegraph.runtime._loop import RUN, RunLoop
 from pausegraph.runtime._perform import perform_async
 from pausegraph.runtime._planner import Task
@@ -127,11 +129,14 @@ async def _run_flow_async(flow: TaskFlow) -> None:
 
 async def drive_async(
     loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
-) -> AsyncIterator[tuple[str, Any]]:
+) -> AsyncGenerator[tuple[str, Any], None]:
     """Run ``loop`` on the event loop; yields stream chunks."""
     spec = loop.spec
     out = loop.out
-    live = loop.live  # reported between steps here (as they come: sync driver only)
+    live = loop.live
+    # A top-level run with live chunks runs each step as a task of its own and
+    # reports them as they come; nested runs run inline, in their parent's step.
+    reporter = live if loop.opts.nested_answer is None else None
     store = RunStore(saver, loop)
 
     def on_journal(task: Task, entries: list[Any]) -> None:
@@ -167,15 +172,13 @@ async def drive_async(
                     yield live.popleft()
                 while out:
                     yield out.popleft()
-                if len(tasks) == 1:
-                    await _run_task_async(spec, tasks[0], effect[2], scope)
-                    for eff in loop.task_done(tasks[0]):
-                        if blocking:
-                            store.perform(eff)
-                        else:
-                            await store.aperform(eff)
+                step = _run_step_async(loop, store, spec, tasks, effect[2], scope, blocking)
+                if reporter is not None and tasks[0].name != START:  # the input step sends nothing
+                    async with aclosing(step_in_task(step, reporter)) as reported:
+                        async for chunk in reported:
+                            yield chunk
                 else:
-                    await _run_parallel_async(loop, store, spec, tasks, effect[2], scope)
+                    await step
             elif blocking:
                 result = store.perform(effect)
             else:
@@ -191,6 +194,27 @@ async def drive_async(
         yield live.popleft()
     while out:
         yield out.popleft()
+
+
+async def _run_step_async(
+    loop: RunLoop,
+    store: RunStore,
+    spec: GraphSpec,
+    tasks: list[Task],
+    values: Mapping[str, Any],
+    scope: RunScope,
+    blocking: bool,
+) -> None:
+    """Run one step's tasks, finishing each (its effects performed) as it ends."""
+    if len(tasks) == 1:
+        await _run_task_async(spec, tasks[0], values, scope)
+        for eff in loop.task_done(tasks[0]):
+            if blocking:
+                store.perform(eff)
+            else:
+                await store.aperform(eff)
+    else:
+        await _run_parallel_async(loop, store, spec, tasks, values, scope)
 
 
 async def _run_parallel_async(

@@ -6,7 +6,9 @@ reported as they happen, as in LangGraph: what a node sends through its
 stream writer (``custom``), and what graphs it runs stream (``subgraphs=True``:
 a nested run stores what it reports before reporting it). Those go to a
 :class:`LiveChunks`; while a step of a run that has one runs, the sync driver
-runs the step on a thread of its own and hands the chunks on as they come.
+runs the step on a thread of its own (:func:`step_in_thread`), the async one
+as a task of its own (:func:`step_in_task`), and each hands the chunks on as
+they come.
 """
 
 from __future__ import annotations
@@ -14,22 +16,30 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
-__all__ = ["LiveChunks", "step_in_thread"]
+__all__ = ["LiveChunks", "step_in_task", "step_in_thread"]
 
 
 class LiveChunks(deque[tuple[str, Any]]):
-    """A queue of ``(mode, chunk)`` that wakes the driver when a chunk arrives."""
+    """A queue of ``(mode, chunk)`` that wakes the driver when a chunk arrives.
+
+    Chunks may come from any thread: a sync node runs in a worker thread
+    under ``astream``, parallel sync nodes in a pool.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.arrived = threading.Event()
+        self.wake: Callable[[], None] | None = None  # the async driver's, while it waits
 
     def append(self, chunk: tuple[str, Any]) -> None:
         super().append(chunk)
         self.arrived.set()
+        wake = self.wake
+        if wake is not None:
+            wake()
 
 
 def step_in_thread(run_step: Callable[[], None], live: LiveChunks) -> Iterator[tuple[str, Any]]:
@@ -68,3 +78,41 @@ def step_in_thread(run_step: Callable[[], None], live: LiveChunks) -> Iterator[t
         thread.join()
     if failure:
         raise failure[0]
+
+
+async def step_in_task(
+    step: Awaitable[None], live: LiveChunks
+) -> AsyncGenerator[tuple[str, Any], None]:
+    """Async :func:`step_in_thread`: run ``step`` as a task of its own.
+
+    A caller that stops reading, or whose task is cancelled, cancels the step
+    (as cancelling the caller cancels a run) and waits for it to unwind.
+    """
+    import asyncio
+
+    task = asyncio.ensure_future(step)
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(event.set)
+
+    live.wake = wake
+    try:
+        while not task.done():
+            waiter = asyncio.ensure_future(event.wait())
+            try:
+                await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            event.clear()
+            while live:
+                yield live.popleft()
+        while live:  # sent just before the step ended: before its failure, if it fails
+            yield live.popleft()
+    finally:
+        live.wake = None
+        if not task.done():
+            task.cancel()
+            await asyncio.wait((task,))
+    task.result()
