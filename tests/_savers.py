@@ -9,6 +9,9 @@ by CI), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,3 +124,28 @@ SAVERS: dict[str, Callable[[Path], Any]] = {
     "postgres": postgres_saver,
     "redis": redis_saver,
 }
+
+
+def race(script: str, target: str, racers: int = 6) -> list[str]:
+    """What each of ``racers`` processes running ``script`` printed (stripped), in order.
+
+    Each gets ``target``, its owner name (``owner-<i>``) and a start time a
+    moment ahead, by which all are connected and set up: the script sleeps
+    until then, so they really race.
+    """
+    start = str(time.time() + 1.5)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, target, f"owner-{i}", start],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(racers)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        results.append(out.strip())
+    return results

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import operator
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
+from _savers import race
 from pausegraph.checkpoint._records import PendingWrite
 from pausegraph.checkpoint.capabilities import INBOX_TASK, WAITING, WaitingThread, encode_waiting
 from pausegraph.checkpoint.memory import InMemorySaver
@@ -150,21 +149,7 @@ with SqliteSaver.from_conn_string(sys.argv[1]) as saver:
 def test_one_process_wins_a_lease_race(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
         saver.setup()
-    start = str(time.time() + 1.5)
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACE, str(db), f"owner-{i}", start],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(6)
-    ]
-    results = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=60)
-        assert racer.returncode == 0, err
-        results.append(out.strip())
+    results = race(_RACE, str(db))
     assert sorted(results) == ["False"] * 5 + ["True"]
     winner = f"owner-{results.index('True')}"
     with SqliteSaver.from_conn_string(db) as saver:

@@ -7,16 +7,14 @@ What every saver shares (folded leases, batches) is checked by the conformance s
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _savers import race
 from pausegraph.checkpoint._records import PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.capabilities import BatchedWrites, FoldedLeases, SaveItem, WritesItem
 from pausegraph.checkpoint.sqlite import SqliteSaver
@@ -142,21 +140,7 @@ with SqliteSaver.from_conn_string(sys.argv[1]) as saver:
 def test_one_process_wins_a_leased_load_race_and_loads(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
         saver.save(make_checkpoint({"a": 7}, thread="t"))
-    start = str(time.time() + 1.5)  # every racer connected and set up by then
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACE, str(db), f"owner-{i}", start],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(6)
-    ]
-    results = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=60)
-        assert racer.returncode == 0, err
-        results.append(out.strip())
+    results = race(_RACE, str(db))
     assert sorted(results) == ["False None"] * 5 + ["True 7"]
     winner = f"owner-{results.index('True 7')}"
     with SqliteSaver.from_conn_string(db) as saver:

@@ -157,7 +157,7 @@ class RunLoop:
         self._values_mode = "values" in modes
         self._updates_mode = "updates" in modes
         self._messages_mode = "messages" in modes
-        self._seen_messages: set[str] = set()  # streamed (when no sink shares one)
+        self._seen_messages: set[str] | None = None  # streamed (when no sink shares one)
         self._debug_mode = "debug" in modes
         self._tasks_mode = "tasks" in modes or self._debug_mode
         # Checkpoint events describe saved checkpoints: none without a saver.
@@ -238,7 +238,12 @@ class RunLoop:
         opts, sink = self.opts, self.sink
         # A nested run without a checkpointer has no ns of its own: its stream path says it.
         ns = opts.ns or ("|".join(sink.path) if sink is not None else "")
-        seen = sink.seen if sink is not None else self._seen_messages
+        if sink is not None:
+            seen = sink.seen
+        elif self._seen_messages is None:
+            seen = self._seen_messages = set()
+        else:
+            seen = self._seen_messages
         before = self._step_values  # what the step's tasks ran on
         for chunk in message_chunks(self.spec, task, cp.step + 1, ns, opts.config, before, seen):
             self._emit("messages", chunk)
