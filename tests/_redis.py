@@ -53,3 +53,30 @@ def drop(client: Any, prefix: str) -> None:
     stale = list(client.scan_iter(match=f"{prefix}*", count=1000))
     if stale:
         client.unlink(*stale)
+
+
+def spy_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The command name of every round trip the savers make from now on, sync or async.
+
+    A transaction (calls run together) reads ``MULTI``; a script the server did
+    not know reads ``EVALSHA`` then ``EVAL``.
+    """
+    from pausegraph.checkpoint.redis import _wire
+
+    sent: list[str] = []
+    sync, asynchronous = _wire.round_trip, _wire.around_trip
+
+    def name(packed: bytes) -> str:
+        return packed.split(b"\r\n", 3)[2].decode()  # *<n>, $<len>, then the name
+
+    def spy(conn: Any, packed: bytes, replies: int) -> list[Any]:
+        sent.append(name(packed))
+        return sync(conn, packed, replies)
+
+    async def aspy(conn: Any, packed: bytes, replies: int) -> list[Any]:
+        sent.append(name(packed))
+        return await asynchronous(conn, packed, replies)
+
+    monkeypatch.setattr(_wire, "round_trip", spy)
+    monkeypatch.setattr(_wire, "around_trip", aspy)
+    return sent

@@ -288,17 +288,17 @@ def test_a_command_that_loses_its_connection_is_retried_as_the_client_says(
     own = redis.Redis.from_url(REDIS_URL, retry=Retry(NoBackoff(), 1))
     saver = RedisSaver(own, prefix=prefix)
     cps = save_chain(saver, 2)
-    real = redis.connection.Connection.send_command
-    failures: list[str] = []
+    real = redis.connection.Connection.send_packed_command
+    failures: list[bytes] = []
 
-    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def flaky(self: Any, packed: Any, *args: Any, **kwargs: Any) -> Any:
         if not failures:
-            failures.append(str(args[0]))
+            failures.append(b"".join(packed).split(b"\r\n")[2])  # the command's name
             raise redis.ConnectionError("connection reset by peer")
-        return real(self, *args, **kwargs)
+        return real(self, packed, *args, **kwargs)
 
-    monkeypatch.setattr(redis.connection.Connection, "send_command", flaky)
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", flaky)
     stored = saver.load("t")
-    assert failures == ["EVALSHA"]
+    assert failures == [b"EVALSHA"]
     assert stored is not None and stored.checkpoint.id == cps[-1].id
     own.close()

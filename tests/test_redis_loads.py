@@ -16,11 +16,11 @@ pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pau
 
 import redis.asyncio
 
+from _redis import spy_round_trips
 from _savers import REDIS_URL
 from pausegraph.checkpoint._codec import encode_header
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.redis import AsyncRedisSaver, RedisSaver, _lua
-from pausegraph.checkpoint.redis import _saver as redis_saver_module
 from pausegraph.checkpoint.redis._record import MARK, decode_record, encode_record
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint
@@ -43,15 +43,7 @@ def load_scripts(client: Any) -> None:
 def calls(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The command name of every round trip a sync saver makes from now on."""
     load_scripts(client)
-    sent: list[str] = []
-    real = redis_saver_module._command
-
-    def spy(client: Any, args: tuple[Any, ...]) -> Any:
-        sent.append(args[0])
-        return real(client, args)
-
-    monkeypatch.setattr(redis_saver_module, "_command", spy)
-    return sent
+    return spy_round_trips(monkeypatch)
 
 
 def appending(saver: Any, n: int, key: str = "items", thread: str = "t") -> list[Checkpoint]:
@@ -135,7 +127,7 @@ def test_a_page_sends_each_value_once(rs: RedisSaver, client: Any):
     assert [s.checkpoint.values["big"] for s in rs.history("t")] == [big] * 10
 
 
-async def test_the_async_saver_loads_in_one_round_trip_too(client: Any, prefix: str):
+async def test_the_async_saver_loads_in_one_round_trip_too(client: Any, prefix: str, monkeypatch):
     load_scripts(client)
     aclient = redis.asyncio.Redis.from_url(REDIS_URL)
     saver = AsyncRedisSaver(aclient, prefix=prefix)
@@ -144,14 +136,7 @@ async def test_the_async_saver_loads_in_one_round_trip_too(client: Any, prefix: 
         cps = appending(saver, 4)
         for cp in cps:
             await saver.asave(cp)
-        sent: list[Any] = []
-        real = aclient.execute_command
-
-        async def spy(*args: Any, **options: Any) -> Any:
-            sent.append(args[0])
-            return await real(*args, **options)
-
-        aclient.execute_command = spy  # type: ignore[method-assign]
+        sent = spy_round_trips(monkeypatch)
         stored = await saver.aload("t")
         assert stored is not None and stored.checkpoint == as_loaded(cps[-1])
         taken, leased = await saver.aload_leased("t", "", cps[2].id, "me", 5)

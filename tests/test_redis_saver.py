@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("redis", reason="redis-py is not installed (pip install 'pausegraph[redis]')")
 
-from _redis import keys_under
+from _redis import keys_under, spy_round_trips
 from pausegraph.checkpoint._records import PendingWrite, new_checkpoint_id
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
@@ -27,7 +27,6 @@ from pausegraph.checkpoint.capabilities import (
     encode_waiting,
 )
 from pausegraph.checkpoint.redis import RedisSaver
-from pausegraph.checkpoint.redis import _saver as redis_saver_module
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint, save_chain
 
@@ -44,20 +43,6 @@ def waiting_entry(
 ):
     """The value of a WAITING write (what the runtime writes when a thread pauses)."""
     return encode_waiting(WaitingThread(thread, cid, graph, at, (), meta))
-
-
-def count_calls(saver: RedisSaver, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Records the command name of every round trip the saver makes."""
-    calls: list[Any] = []
-    real = redis_saver_module._command
-
-    def spy(client: Any, args: tuple[Any, ...]) -> Any:
-        assert client is saver.client
-        calls.append(args[0])
-        return real(client, args)
-
-    monkeypatch.setattr(redis_saver_module, "_command", spy)
-    return calls
 
 
 # -- a plain server ------------------------------------------------------------------
@@ -93,7 +78,7 @@ def test_keys_follow_the_documented_layout_and_ids_cannot_collide(rs: RedisSaver
 
 def test_each_operation_is_a_fixed_number_of_round_trips(rs: RedisSaver, monkeypatch):
     cps = save_chain(rs, 60)
-    calls = count_calls(rs, monkeypatch)
+    calls = spy_round_trips(monkeypatch)
     rs.save(make_checkpoint({"x": 1}, cps[-1]), [PendingWrite("t1", "__writes__", 1)])
     rs.save_writes("t", "", cps[-1].id, [PendingWrite("t2", "__writes__", 2)])
     assert calls == ["EVALSHA", "EVALSHA"]  # one atomic script each

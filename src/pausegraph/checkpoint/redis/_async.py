@@ -11,7 +11,7 @@ import redis
 import redis.asyncio
 import redis.exceptions as rx
 
-from pausegraph.checkpoint.redis import _extras
+from pausegraph.checkpoint.redis import _extras, _wire
 from pausegraph.checkpoint.redis._connect import (
     CONNECT_TIMEOUT,
     check_client,
@@ -22,7 +22,7 @@ from pausegraph.checkpoint.redis._connect import (
 )
 from pausegraph.checkpoint.redis._flows import Call, Flow, Together
 from pausegraph.checkpoint.redis._layout import DEFAULT_PREFIX, mask_url
-from pausegraph.checkpoint.redis._saver import _RedisSaverBase, first_failure, queue_calls
+from pausegraph.checkpoint.redis._saver import _RedisSaverBase
 from pausegraph.checkpoint.serde import Serializer
 from pausegraph.errors import StorageError
 
@@ -32,30 +32,21 @@ T = TypeVar("T")
 
 
 async def _aexecute(client: redis.asyncio.Redis, call: Call | Together) -> Any:
-    if isinstance(call, Together):
-        return await _aexecute_together(client, call)
-    script = call.script
-    if script is None:
-        return await client.execute_command(*call.args)  # type: ignore[no-untyped-call]
+    """:func:`~._saver._execute` for ``redis.asyncio`` clients."""
+    single = client.connection
+    if single is not None:
+        async with client._single_conn_lock:  # what execute_command holds
+            return await single.retry.call_with_retry(
+                lambda: _wire.arun(single, call), lambda _: single.disconnect()
+            )
+    pool = client.connection_pool
+    conn = await pool.get_connection()  # type: ignore[no-untyped-call]
     try:
-        return await client.execute_command("EVALSHA", script.sha, call.keys, *call.args)  # type: ignore[no-untyped-call]
-    except rx.NoScriptError:
-        return await client.execute_command("EVAL", script.text, call.keys, *call.args)  # type: ignore[no-untyped-call]
-
-
-async def _aexecute_together(client: redis.asyncio.Redis, together: Together) -> list[Any]:
-    for _ in range(2):
-        pipe = client.pipeline(transaction=True)
-        queue_calls(pipe, together)
-        replies: list[Any] = await pipe.execute(raise_on_error=False)
-        missing, error = first_failure(replies)
-        if error is not None:
-            raise error
-        if not missing:
-            return replies
-        for script in {call.script for call in together.calls if call.script is not None}:
-            await client.script_load(script.text)
-    raise rx.NoScriptError("the server keeps forgetting pausegraph's scripts")
+        return await conn.retry.call_with_retry(
+            lambda: _wire.arun(conn, call), lambda _: conn.disconnect()
+        )
+    finally:
+        await pool.release(conn)
 
 
 class AsyncRedisSaver(_RedisSaverBase):

@@ -9,6 +9,7 @@ or :meth:`_RedisSaverBase._arun`; ``_async`` overrides those two (and
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ import redis.exceptions as rx
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import BaseCheckpointSaver
 from pausegraph.checkpoint.capabilities import SaveItem, WaitingPage, WritesItem
-from pausegraph.checkpoint.redis import _extras, _flows
+from pausegraph.checkpoint.redis import _extras, _flows, _wire
 from pausegraph.checkpoint.redis._connect import (
     CONNECT_TIMEOUT,
     check_client,
@@ -36,74 +37,32 @@ __all__ = ["RedisSaver"]
 T = TypeVar("T")
 
 
+_SINGLE = threading.RLock()
+
+
 def _execute(client: redis.Redis, call: Call | Together) -> Any:
-    if isinstance(call, Together):
-        return _execute_together(client, call)
-    script = call.script
-    if script is None:
-        return _command(client, call.args)
-    try:
-        return _command(client, ("EVALSHA", script.sha, call.keys, *call.args))
-    except rx.NoScriptError:  # first use on this server: send the text (Redis caches it)
-        return _command(client, ("EVAL", script.text, call.keys, *call.args))
+    """Run one flow step on a connection of the client's pool (see ``_wire``).
 
-
-def _command(client: redis.Redis, args: tuple[Any, ...]) -> Any:
-    """One command on a connection of the client's pool, retried as the client retries.
-
-    What ``execute_command`` does for a command without a reply callback, minus
-    its per-command events and metrics: about 20 µs of a 50 µs call here, and a
-    10-node run makes 12 calls. A client bound to one connection
-    (``single_connection_client``) keeps ``execute_command``.
+    Retried as the client retries (a dropped connection is reconnected). A
+    client bound to one connection (``single_connection_client``) uses it
+    under the client's lock.
     """
-    if client.connection is not None:
-        return client.execute_command(*args)  # type: ignore[no-untyped-call]
+    single = client.connection
+    if single is not None:
+        with getattr(client, "single_connection_lock", _SINGLE):  # redis-py < 6 has none
+            return single.retry.call_with_retry(
+                lambda: _wire.run(single, call), lambda _: _drop(single)
+            )
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        return conn.retry.call_with_retry(lambda: _send(conn, args), lambda _: _drop(conn))
+        return conn.retry.call_with_retry(lambda: _wire.run(conn, call), lambda _: _drop(conn))
     finally:
         pool.release(conn)
 
 
 def _drop(conn: Any) -> None:
     conn.disconnect()  # the next try reconnects
-
-
-def _send(conn: Any, args: tuple[Any, ...]) -> Any:
-    conn.send_command(*args)
-    return conn.read_response()
-
-
-def queue_calls(pipe: Any, together: Together) -> None:
-    """Queue each call on a redis-py pipeline (scripts by SHA)."""
-    for call in together.calls:
-        if call.script is None:
-            pipe.execute_command(*call.args)
-        else:
-            pipe.execute_command("EVALSHA", call.script.sha, call.keys, *call.args)
-
-
-def first_failure(replies: list[Any]) -> tuple[bool, Exception | None]:
-    """Whether a script was missing (load them and run again), and the first other error."""
-    missing = any(isinstance(r, rx.NoScriptError) for r in replies)
-    errors = [r for r in replies if isinstance(r, Exception)]
-    return missing, (errors[0] if errors and not missing else None)
-
-
-def _execute_together(client: redis.Redis, together: Together) -> list[Any]:
-    for _ in range(2):
-        pipe = client.pipeline(transaction=True)
-        queue_calls(pipe, together)
-        replies: list[Any] = pipe.execute(raise_on_error=False)
-        missing, error = first_failure(replies)
-        if error is not None:
-            raise error
-        if not missing:
-            return replies
-        for script in {call.script for call in together.calls if call.script is not None}:
-            client.script_load(script.text)
-    raise rx.NoScriptError("the server keeps forgetting pausegraph's scripts")
 
 
 class _RedisSaverBase(BaseCheckpointSaver):
