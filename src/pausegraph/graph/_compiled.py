@@ -57,6 +57,13 @@ def _shape(mode: str, chunk: Any, single: bool, subgraphs: bool) -> Any:
     return chunk if single else (mode, chunk)
 
 
+def _stream_tokens(loop: RunLoop) -> None:
+    """Report the tokens of chat models ``loop``'s nodes call (nested runs' too), as they come."""
+    from pausegraph.runtime._tokens import attach  # only runs streaming "messages" need it
+
+    attach(loop)
+
+
 def _checkpoint(stored: Any) -> Any:
     return stored.checkpoint if stored is not None else None
 
@@ -313,6 +320,8 @@ class CompiledStateGraph(ThreadStateAPI):
         )
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
+        if "messages" in modes and nested is None:
+            _stream_tokens(loop)
         for mode, chunk in drive_sync(loop, saver, run_config, self._writer(loop, modes)):
             yield _shape(mode, chunk, single, subgraphs)
         if nested is not None:
@@ -350,6 +359,8 @@ class CompiledStateGraph(ThreadStateAPI):
 
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
+        if "messages" in modes and nested is None:
+            _stream_tokens(loop)
         # Closed with this stream: a caller that stops reading ends the run now.
         async with aclosing(drive_async(loop, saver, run_config, self._writer(loop, modes))) as run:
             async for mode, chunk in run:

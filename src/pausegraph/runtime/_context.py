@@ -129,7 +129,7 @@ class TaskContext:
         self.used_answer = False
         self.journal = journal if journal is not None else []
         self.writer = writer
-        self.config = config or {}
+        self.config = config if config is not None else {}  # the run's own dict (see _tokens)
         self.on_journal = on_journal
         self.saver = saver
         self.sink = sink

@@ -14,6 +14,7 @@ they come.
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
@@ -33,6 +34,9 @@ class LiveChunks(deque[tuple[str, Any]]):
         super().__init__()
         self.arrived = threading.Event()
         self.wake: Callable[[], None] | None = None  # the async driver's, while it waits
+        # Run first in each step's own context (thread or task), e.g. to set a context
+        # variable its nodes read and the caller must not see (see _tokens).
+        self.enter: Callable[[], None] | None = None
 
     def append(self, chunk: tuple[str, Any]) -> None:
         super().append(chunk)
@@ -55,6 +59,8 @@ def step_in_thread(run_step: Callable[[], None], live: LiveChunks) -> Iterator[t
 
     def target() -> None:
         try:
+            if live.enter is not None:
+                live.enter()
             run_step()
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
@@ -90,9 +96,17 @@ async def step_in_task(
     """
     import asyncio
 
-    task = asyncio.ensure_future(step)
-    event = asyncio.Event()
     loop = asyncio.get_running_loop()
+    enter = live.enter
+    if enter is None:
+        task = asyncio.ensure_future(step)
+    elif sys.version_info >= (3, 11):
+        context = contextvars.copy_context()
+        context.run(enter)
+        task = loop.create_task(step, context=context)  # type: ignore[arg-type]
+    else:  # pragma: no cover - Python 3.10
+        task = asyncio.ensure_future(_entered(step, enter))
+    event = asyncio.Event()
 
     def wake() -> None:
         loop.call_soon_threadsafe(event.set)
@@ -116,3 +130,8 @@ async def step_in_task(
             task.cancel()
             await asyncio.wait((task,))
     task.result()
+
+
+async def _entered(step: Awaitable[None], enter: Callable[[], None]) -> None:  # pragma: no cover
+    enter()  # in this task's own context
+    await step

@@ -231,21 +231,25 @@ class RunLoop:
                 },
             )
 
-    def _emit_messages(self, cp: Checkpoint, task: Task) -> None:
+    def seen_messages(self) -> set[str]:
+        """Ids of the messages this run streamed (shared with the runs it nests or is nested in)."""
+        sink = self.sink
+        if sink is not None:
+            return sink.seen  # type: ignore[no-any-return]
+        if self._seen_messages is None:
+            self._seen_messages = set()
+        return self._seen_messages
+
+    def _emit_messages(self, task: Task) -> None:
         # Imported on first use: only runs streaming "messages" need it.
         from pausegraph.runtime._message_chunks import message_chunks
 
         opts, sink = self.opts, self.sink
         # A nested run without a checkpointer has no ns of its own: its stream path says it.
         ns = opts.ns or ("|".join(sink.path) if sink is not None else "")
-        if sink is not None:
-            seen = sink.seen
-        elif self._seen_messages is None:
-            seen = self._seen_messages = set()
-        else:
-            seen = self._seen_messages
+        seen = self.seen_messages()
         before = self._step_values  # what the step's tasks ran on
-        for chunk in message_chunks(self.spec, task, cp.step + 1, ns, opts.config, before, seen):
+        for chunk in message_chunks(self.spec, task, task.step, ns, opts.config, before, seen):
             self._emit("messages", chunk)
 
     def _emit_values(self, values: Mapping[str, Any]) -> None:
@@ -583,7 +587,7 @@ class RunLoop:
         if task.done:
             visible = task.name != START  # the input step is not a node users wrote
             if self._messages_mode and visible:
-                self._emit_messages(cp, task)
+                self._emit_messages(task)
             if self._updates_mode and visible:
                 self._emit("updates", {task.name: dict(task.writes) if task.writes else None})
             if self._tasks_mode and visible:

@@ -10,8 +10,8 @@ chunk and the state name it alike. A message comes once: not when the node
 got it in its input (the run's input, or a subgraph node returning its whole
 state), nor again when a subgraph streamed it already.
 
-Tokens of a chat model called inside a node are not streamed: a node's
-messages come when it returns.
+Tokens of chat models that nodes call come as the model makes them (see
+``_tokens``); their messages are then seen, and come once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
     from pausegraph.runtime._planner import Task
 
-__all__ = ["message_chunks"]
+__all__ = ["chunk_metadata", "message_chunks"]
 
 
 def message_chunks(
@@ -54,6 +54,15 @@ def message_chunks(
             found += [m for m in new if _id_of(m) not in known and _id_of(m) not in seen]
     if not found:
         return
+    metadata = chunk_metadata(task, step, ns, config)
+    for message in found:
+        _name(message)
+        seen.add(_id_of(message))
+        yield message, dict(metadata)
+
+
+def chunk_metadata(task: Task, step: int, ns: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata of a chunk of ``task`` (run in namespace ``ns``): the run's, and where."""
     part = f"{task.name}:{task.id}"
     metadata: dict[str, Any] = dict(config.get("metadata") or {})
     thread_id = (config.get("configurable") or {}).get("thread_id")
@@ -66,10 +75,7 @@ def message_chunks(
         langgraph_path=task.path,
         langgraph_checkpoint_ns=f"{ns}|{part}" if ns else part,
     )
-    for message in found:
-        _name(message)
-        seen.add(_id_of(message))
-        yield message, dict(metadata)
+    return metadata
 
 
 def _messages(spec: GraphSpec, key: str, value: Any, langchain: bool) -> list[Any]:

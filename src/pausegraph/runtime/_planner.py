@@ -74,6 +74,7 @@ class Task:
         at_breakpoint: A graph this node invokes stopped at one of its static
             breakpoints, so the node stopped too, with no interrupt.
         saved: Its writes are already stored (parallel steps save each task as it ends).
+        step: The step it runs in (its checkpoint's step + 1).
     """
 
     __slots__ = (
@@ -97,13 +98,22 @@ class Task:
         "path",
         "ref",
         "saved",
+        "step",
         "writes",
     )
 
     def __init__(
-        self, cp_id: str, ns: str, index: int | str, name: str, path: tuple[Any, ...], ref: TaskRef
+        self,
+        cp_id: str,
+        ns: str,
+        index: int | str,
+        name: str,
+        path: tuple[Any, ...],
+        ref: TaskRef,
+        step: int = 0,
     ) -> None:
         self._cp = cp_id
+        self.step = step
         self._ns = ns
         self._index = index
         self._id: str | None = None
@@ -160,11 +170,12 @@ def initial_values(spec: GraphSpec) -> dict[str, Any]:
 def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
     """The tasks of the step after ``cp``, restored with their pending writes."""
     tasks: list[Task] = []
+    step = cp.step + 1
     for index, ref in enumerate(cp.frontier):
         if ref.push:
-            tasks.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref))
+            tasks.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref, step))
         else:
-            tasks.append(Task(cp.id, cp.ns, ref.node, ref.node, (PULL, ref.node), ref))
+            tasks.append(Task(cp.id, cp.ns, ref.node, ref.node, (PULL, ref.node), ref, step))
     if writes:
         for w in writes:
             if w.task_id == INPUT_TASK and w.channel == NEXT:
@@ -194,15 +205,15 @@ def goto_tasks(cp: Checkpoint, targets: Iterable[Any], existing: Sequence[Task])
     """Extra tasks a resume's ``Command(goto=...)`` adds to the step after ``cp``."""
     names = {t.name for t in existing if t.path[0] == PULL}
     out: list[Task] = []
-    offset = len(cp.frontier)
+    offset, step = len(cp.frontier), cp.step + 1
     for i, target in enumerate(targets):
         if isinstance(target, Send):
             ref = TaskRef(target.node, True, target.arg)
             index = offset + i
-            out.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref))
+            out.append(Task(cp.id, cp.ns, index, ref.node, (PUSH, index, False), ref, step))
         elif target not in names:
             names.add(target)
-            out.append(Task(cp.id, cp.ns, target, target, (PULL, target), TaskRef(target)))
+            out.append(Task(cp.id, cp.ns, target, target, (PULL, target), TaskRef(target), step))
     return out
 
 

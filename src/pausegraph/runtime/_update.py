@@ -95,7 +95,13 @@ def update_flow(
         new_values, changed = dict(base.values), list[str]()
     else:
         task = Task(
-            new_id, ns, "update", as_node, (P.PULL, as_node), TaskRef(as_node, False, values)
+            new_id,
+            ns,
+            "update",
+            as_node,
+            (P.PULL, as_node),
+            TaskRef(as_node, False, values),
+            prev_step + 1,
         )
         output = values
         who = f"update_state(as_node={as_node!r})"
