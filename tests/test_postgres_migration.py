@@ -23,9 +23,10 @@ pytest.importorskip(
 import psycopg
 
 from _savers import postgres_schema
+from pausegraph.checkpoint import _inline
 from pausegraph.checkpoint._codec import encode_header
 from pausegraph.checkpoint._records import blob_pairs, created_at_of
-from pausegraph.checkpoint.postgres import PostgresSaver, _rows
+from pausegraph.checkpoint.postgres import PostgresSaver
 from pausegraph.checkpoint.postgres._schema import SCHEMA_VERSION, TABLES
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.testing._factories import ask_graph, config
@@ -72,7 +73,7 @@ def url() -> Iterator[str]:
 def _fill(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Threads with a chained list, a fork and a pause; returns their histories."""
     with monkeypatch.context() as patch, PostgresSaver.from_conn_string(url) as saver:
-        patch.setattr(_rows, "INLINE_MAX", -1)  # every value a row, as schemas 1 and 2 kept them
+        patch.setattr(_inline, "INLINE_MAX", -1)  # every value a row, as schemas 1 and 2 kept them
         graph = _log_graph(saver, 5)
         for thread in ("log", "fork"):
             graph.invoke({"items": [], "n": 0}, config(thread))
