@@ -109,8 +109,10 @@ def load_record(data: bytes, serde: Serializer, *, thread_id: str, checkpoint_id
     """
     try:
         return serde.loads(data)
-    except CorruptCheckpointError:
-        raise
+    except CorruptCheckpointError as exc:  # says what is wrong, not where
+        raise CorruptCheckpointError(
+            f"Checkpoint {checkpoint_id!r} of thread {thread_id!r}: {exc}"
+        ) from None
     except Exception as exc:
         raise _damaged(thread_id, checkpoint_id) from exc
 

@@ -151,7 +151,13 @@ def read_values(
     for key, version in pairs.items():
         blob = blobs.get((key, version))
         if blob is not None:
-            out[key] = loads(blob)
+            try:
+                out[key] = loads(blob)
+            except CorruptCheckpointError as exc:  # says what is wrong, not where
+                raise CorruptCheckpointError(
+                    f"Checkpoint {rows.cid!r} of thread {rows.thread_id!r}: the value of "
+                    f"{key!r} from checkpoint {version!r}: {exc}"
+                ) from None
             continue
         found = rows.get(version)
         if found is None or key not in found:
