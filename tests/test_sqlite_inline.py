@@ -9,17 +9,17 @@ the rows kept checkpoints read from, and damaged or missing rows.
 from __future__ import annotations
 
 import asyncio
-import operator
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import ormsgpack
 import pytest
 from typing_extensions import TypedDict
 
+from _histories import carry_on, fill, log_graph
 from _savers import race
 from pausegraph.checkpoint._codec import dump_blobs, encode_header
 from pausegraph.checkpoint._inline import INLINE_MAX
@@ -30,7 +30,7 @@ from pausegraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pausegraph.errors import CorruptCheckpointError
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.testing import make_checkpoint as make
-from pausegraph.testing._factories import ask_graph, config
+from pausegraph.testing._factories import config
 from pausegraph.types import Command, interrupt
 
 EDGE = "e" * (INLINE_MAX - 2)  # msgpack: 2 bytes of header, so exactly INLINE_MAX
@@ -103,11 +103,12 @@ def test_values_up_to_the_limit_stay_in_the_row_larger_ones_get_blob_rows(
 
 
 def test_appended_chunks_get_blob_rows_under_their_snapshot(saver: SqliteSaver) -> None:
-    graph = _log_graph(saver, 3)
+    graph = log_graph(saver, 3)
     graph.invoke({"items": [], "n": 0}, config("t"))
     keys = {key.split("\x1f")[0] for key, _ in _blobs(saver)}
     assert keys == {"items"}  # n (small) is inline; chunks of items are blob rows
-    assert graph.get_state(config("t")).values == {"items": ["i0", "i1", "i2"], "n": 3}
+    values = {"items": ["item0", "item1", "item2"], "n": 3}
+    assert graph.get_state(config("t")).values == values
 
 
 def test_a_graph_step_with_small_values_writes_one_row(saver: SqliteSaver) -> None:
@@ -214,17 +215,10 @@ def _old_entry(cp: Checkpoint, serde: Any) -> tuple[bytes, list[tuple[str, str, 
 
 
 def _fill_as_schema_3(db: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
-    """A file as schema 3 wrote it: a chained list, a fork, a pause; returns the histories."""
+    """A file as schema 3 wrote it, holding :func:`fill`'s threads; returns their histories."""
     with monkeypatch.context() as patch, SqliteSaver.from_conn_string(db) as saver:
         patch.setattr(_rows, "encode_entry", _old_entry)
-        graph = _log_graph(saver, 5)
-        for thread in ("log", "fork"):
-            graph.invoke({"items": [], "n": 0}, config(thread))
-        old = next(s for s in graph.get_state_history(config("fork")) if s.values.get("n") == 2)
-        graph.update_state(old.config, {"items": ["fork"]})
-        paused = ask_graph(saver).invoke({"question": "q"}, config("ask"))
-        assert [i.value for i in paused["__interrupt__"]] == [{"ask": "q"}]
-        histories = {t: list(saver.history(t)) for t in ("log", "fork", "ask")}
+        histories = fill(saver)
         saver.conn.execute("UPDATE pausegraph_meta SET value = '3'")
         header = saver.conn.execute("SELECT header FROM pausegraph_checkpoints").fetchone()[0]
         assert len(saver.serde.loads(header)) == 11  # a bare header: the old layout
@@ -240,23 +234,7 @@ def test_a_schema_3_file_migrates_and_its_runs_carry_on(
         saver.setup()  # migrated once: the second call only checks
         version = "SELECT value FROM pausegraph_meta WHERE key = 'schema_version'"
         assert saver.conn.execute(version).fetchone() == ("4",)
-        for thread, history in before.items():
-            assert list(saver.history(thread)) == history, thread
-        # New rows read values from old ones: log appends to chunks the old
-        # layout wrote, fork to a snapshot it wrote, and ask resumes.
-        graph = _log_graph(saver, 8)
-        out = graph.invoke({"items": ["more"]}, config("log"))
-        assert out["items"] == [f"i{i}" for i in range(5)] + ["more", "i5", "i6", "i7"]
-        out = graph.invoke({"items": ["more"]}, config("fork"))
-        assert out["items"][:5] == ["i0", "i1", "fork", "more", "i2"]
-        assert ask_graph(saver).invoke(Command(resume="yes"), config("ask")) == {
-            "question": "q",
-            "answer": "yes",
-        }
-        for thread in ("log", "fork"):
-            latest = graph.get_state(config(thread))
-            assert saver.prune(thread, keep_last=1) > 0
-            assert graph.get_state(config(thread)).values == latest.values
+        carry_on(saver, before)  # new rows read values the old rows hold in blob rows
 
 
 _OPEN = """
@@ -429,24 +407,6 @@ def _counter_graph(saver: Any, steps: int) -> Any:
         builder.add_node(name, lambda s: {"x": s["x"] + 1})
     for a, b in zip([START, *names], [*names, END], strict=True):
         builder.add_edge(a, b)
-    return builder.compile(checkpointer=saver)
-
-
-class Log(TypedDict):
-    items: Annotated[list[str], operator.add]
-    n: int
-
-
-def _log_graph(saver: Any, until: int) -> Any:
-    """START -> step, looping until ``n`` reaches ``until``; each step appends ``i<n>``."""
-
-    def step(state: Log) -> dict[str, Any]:
-        return {"items": [f"i{state['n']}"], "n": state["n"] + 1}
-
-    builder = StateGraph(Log)
-    builder.add_node("step", step)
-    builder.add_edge(START, "step")
-    builder.add_conditional_edges("step", lambda s: "step" if s["n"] < until else END)
     return builder.compile(checkpointer=saver)
 
 
