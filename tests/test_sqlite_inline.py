@@ -206,6 +206,21 @@ def test_get_state_reads_a_fixed_number_of_rows_whatever_the_history(saver: Sqli
     assert len(counts[0]) <= 5  # BEGIN, the row, its values' rows, its writes, ROLLBACK
 
 
+def test_a_history_page_fetches_each_older_row_once(saver: SqliteSaver) -> None:
+    cps = [make({"a": "first", "x": 0})]
+    for i in range(1, 8):
+        cps.append(make({"x": i}, cps[-1]))
+    for cp in cps:
+        saver.save(cp)
+    statements: list[str] = []
+    saver.conn.set_trace_callback(statements.append)
+    page = list(saver.history("t", limit=4))
+    saver.conn.set_trace_callback(None)
+    assert [s.checkpoint for s in page] == cps[:-5:-1]
+    assert all(s.checkpoint.values["a"] == "first" for s in page)
+    assert len([s for s in statements if s.startswith("WITH v")]) == 1  # cps[0]'s row, once
+
+
 # -- migration -------------------------------------------------------------------
 
 

@@ -91,7 +91,8 @@ class InlineRows:
 
     Args:
         cid: The checkpoint being loaded; ``inline`` are the values of its own row.
-        entries: Other checkpoint rows' values by id, as the saver fetched them.
+        entries: Other checkpoint rows' values by id, as the saver fetched them
+            (read when needed, so the saver may add rows it fetches later).
     """
 
     def __init__(
@@ -109,12 +110,8 @@ class InlineRows:
         self._decoded: dict[str, Mapping[str, Any] | None] = {cid: inline}
 
     def known(self, version: str) -> bool:
-        """Whether checkpoint ``version``'s row is at hand (decoded or fetched)."""
+        """Whether checkpoint ``version``'s row is at hand (its own, or in ``entries``)."""
         return version in self._decoded or version in self._entries
-
-    def add(self, version: str, data: bytes) -> None:
-        """Take checkpoint ``version``'s row, fetched after this object was made."""
-        self._decoded[version] = decode_entry(data, self.serde, self.thread_id, version)[1]
 
     def get(self, version: str) -> Mapping[str, Any] | None:
         """The inline values of checkpoint ``version``; ``None`` when none are at hand.

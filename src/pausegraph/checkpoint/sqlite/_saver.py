@@ -239,19 +239,19 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         cid: str,
         header: bytes,
         filter: Mapping[str, Any] | None,
-        entries: Mapping[str, bytes],
+        entries: dict[str, bytes],
     ) -> StoredCheckpoint | None:
         """The stored checkpoint of a row; ``None`` when it fails ``filter``.
 
         The caller holds the lock. Values are read only for a match: from
-        the row itself, the other rows at hand (``entries``, by id) and one
-        lookup of the rest.
+        the row itself, the other rows at hand (``entries``, by id: a history
+        page's, and the rows its checkpoints fetched) and one lookup of the rest.
         """
         fields, inline = decode_entry(header, self.serde, thread_id, cid)
 
         def values(pairs: Mapping[str, str]) -> dict[str, Any]:
             rows = InlineRows(self.serde, thread_id, cid, inline, entries)
-            return self._values(thread_id, ns, rows, pairs)
+            return self._values(thread_id, ns, rows, entries, pairs)
 
         checkpoint = checkpoint_from_fields(
             fields,
@@ -274,13 +274,19 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         )
 
     def _values(
-        self, thread_id: str, ns: str, rows: InlineRows, pairs: Mapping[str, str]
+        self,
+        thread_id: str,
+        ns: str,
+        rows: InlineRows,
+        entries: dict[str, bytes],
+        pairs: Mapping[str, str],
     ) -> dict[str, Any]:
         """The full state: each blob key's value from its blob row or its checkpoint's row.
 
-        Values inline in a row at hand need no lookup; the others are one query
-        (per :data:`MAX_PAIRS`) for their blob rows and the checkpoint rows not
-        at hand, each by primary key.
+        Values inline in a row at hand (``rows``) need no lookup; the others are
+        one query (per :data:`MAX_PAIRS`) for their blob rows and the checkpoint
+        rows not at hand, each by primary key. Fetched rows join ``entries``
+        (the rows behind ``rows``), for the next checkpoint of a history page.
         """
         ask: list[tuple[str, str, int]] = []
         asked: set[str] = set()
@@ -302,7 +308,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
                 args += item
             for key, version, data in self.conn.execute(values_query(len(chunk)), args):
                 if key is None:
-                    rows.add(version, data)
+                    entries[version] = data
                 else:
                     blobs[(key, version)] = data
         return read_values(pairs, blobs, rows, self._path)

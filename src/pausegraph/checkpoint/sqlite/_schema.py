@@ -62,6 +62,8 @@ _CREATE: Mapping[str, str] = {
         value TEXT NOT NULL
     ) WITHOUT ROWID""",
     # The primary key makes "newest checkpoint" and history index range scans.
+    # ``header`` holds the header fields and the small values the checkpoint
+    # wrote (schema 4; older rows: the header fields alone).
     CHECKPOINTS: f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
         thread_id TEXT NOT NULL,
         ns TEXT NOT NULL,
@@ -73,7 +75,9 @@ _CREATE: Mapping[str, str] = {
         header BLOB NOT NULL,
         PRIMARY KEY (thread_id, ns, checkpoint_id)
     )""",
-    # One row per key a checkpoint changed; ``version`` is that checkpoint's id.
+    # One row per value a checkpoint changed that is too large to keep in its
+    # row, and per appended chunk; ``version`` is that checkpoint's id (a
+    # chunk's: the snapshot's it extends).
     # Rowid tables (the primary key is a separate small index), so large values
     # are stored inline in the table's pages instead of overflow pages.
     BLOBS: f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
