@@ -5,7 +5,8 @@ blobs :meth:`Checkpoint.stored_blobs` lists: a whole value per key it replaced,
 or only the appended items per list key it appended to. A saver loads a
 checkpoint by decoding the header, fetching the blobs ``blob_pairs(versions,
 chains)`` names (the ``values`` callback of :func:`decode_header`), and the
-codec assembles the full state.
+codec assembles the full state. The SQL savers keep small blobs in the
+checkpoint's own row instead (:mod:`pausegraph.checkpoint._inline`).
 """
 
 from __future__ import annotations
