@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import operator
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
 
+from _histories import log_graph
 from pausegraph.checkpoint.sqlite import SqliteSaver
-from pausegraph.graph import END, START, StateGraph, add_messages
+from pausegraph.graph import START, StateGraph, add_messages
 from pausegraph.types import Command
 
 ITEM = "x" * 1000
 
 
-class Log(TypedDict):
-    items: Annotated[list[str], operator.add]
-    n: int
-
-
 def _looping_graph(saver: Any, steps: int) -> Any:
-    def append(state: Log) -> dict[str, Any]:
-        return {"items": [f"{state['n']:04d}{ITEM}"], "n": state["n"] + 1}
-
-    builder = StateGraph(Log)
-    builder.add_node("append", append)
-    builder.add_edge(START, "append")
-    builder.add_conditional_edges("append", lambda s: "append" if s["n"] < steps else END)
-    return builder.compile(checkpointer=saver)
+    return log_graph(saver, steps, f"{{:04d}}{ITEM}".format)
 
 
 def _stored_bytes(path: Path) -> int:

@@ -21,8 +21,8 @@ pytest.importorskip(
 import psycopg
 
 from _savers import postgres_schema
+from pausegraph.checkpoint._inline import INLINE_MAX
 from pausegraph.checkpoint.postgres import PostgresSaver
-from pausegraph.checkpoint.postgres._rows import INLINE_MAX
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.testing import make_checkpoint
 from pausegraph.testing._factories import config

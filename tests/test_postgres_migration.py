@@ -10,9 +10,8 @@ must carry on, appending to lists whose chunks the old layout wrote.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import pytest
 
@@ -22,14 +21,13 @@ pytest.importorskip(
 
 import psycopg
 
+from _histories import carry_on, fill
 from _savers import postgres_schema
+from pausegraph.checkpoint import _inline
 from pausegraph.checkpoint._codec import encode_header
 from pausegraph.checkpoint._records import blob_pairs, created_at_of
-from pausegraph.checkpoint.postgres import PostgresSaver, _rows
+from pausegraph.checkpoint.postgres import PostgresSaver
 from pausegraph.checkpoint.postgres._schema import SCHEMA_VERSION, TABLES
-from pausegraph.graph import END, START, StateGraph
-from pausegraph.testing._factories import ask_graph, config
-from pausegraph.types import Command
 
 _KEY = 'text COLLATE "C" NOT NULL'
 
@@ -45,24 +43,6 @@ _OLD_BLOBS = f"""CREATE TABLE pausegraph_blobs (
     PRIMARY KEY (thread_id, ns, key, version))"""
 
 
-class Log(TypedDict):
-    items: Annotated[list[str], operator.add]
-    n: int
-
-
-def _log_graph(saver: Any, until: int) -> Any:
-    """START -> step, looping until ``n`` reaches ``until``; each step appends ``item<n>``."""
-
-    def step(state: Log) -> dict[str, Any]:
-        return {"items": [f"item{state['n']}"], "n": state["n"] + 1}
-
-    builder = StateGraph(Log)
-    builder.add_node("step", step)
-    builder.add_edge(START, "step")
-    builder.add_conditional_edges("step", lambda s: "step" if s["n"] < until else END)
-    return builder.compile(checkpointer=saver)
-
-
 @pytest.fixture
 def url() -> Iterator[str]:
     with postgres_schema() as conninfo:
@@ -70,17 +50,10 @@ def url() -> Iterator[str]:
 
 
 def _fill(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
-    """Threads with a chained list, a fork and a pause; returns their histories."""
+    """:func:`fill`'s threads, every value a row; returns their histories."""
     with monkeypatch.context() as patch, PostgresSaver.from_conn_string(url) as saver:
-        patch.setattr(_rows, "INLINE_MAX", -1)  # every value a row, as schemas 1 and 2 kept them
-        graph = _log_graph(saver, 5)
-        for thread in ("log", "fork"):
-            graph.invoke({"items": [], "n": 0}, config(thread))
-        old = next(s for s in graph.get_state_history(config("fork")) if s.values.get("n") == 2)
-        graph.update_state(old.config, {"items": ["fork"]})
-        paused = ask_graph(saver).invoke({"question": "q"}, config("ask"))
-        assert [i.value for i in paused["__interrupt__"]] == [{"ask": "q"}]
-        return {thread: list(saver.history(thread)) for thread in ("log", "fork", "ask")}
+        patch.setattr(_inline, "INLINE_MAX", -1)  # every value a row, as schemas 1 and 2 kept them
+        return fill(saver)
 
 
 def _rewrite_as(url: str, version: int) -> None:
@@ -153,23 +126,7 @@ def test_older_schemas_migrate_and_runs_carry_on(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).fetchall()
         assert sorted(name for (name,) in tables) == sorted(TABLES)
-        for thread, history in before.items():
-            assert list(saver.history(thread)) == history, thread
-        # Runs go on from the migrated checkpoints: "log" appends to chunks the
-        # old layout wrote, "fork" to a snapshot it wrote, and "ask" resumes.
-        graph = _log_graph(saver, 8)
-        out = graph.invoke({"items": ["more"]}, config("log"))
-        assert out["items"] == [f"item{i}" for i in range(5)] + ["more", "item5", "item6", "item7"]
-        out = graph.invoke({"items": ["more"]}, config("fork"))
-        assert out["items"][:5] == ["item0", "item1", "fork", "more", "item2"]
-        assert ask_graph(saver).invoke(Command(resume="yes"), config("ask")) == {
-            "question": "q",
-            "answer": "yes",
-        }
-        for thread in ("log", "fork"):
-            latest = graph.get_state(config(thread))
-            assert saver.prune(thread, keep_last=1) > 0
-            assert graph.get_state(config(thread)).values == latest.values
+        carry_on(saver, before)
         # The lease held across the upgrade still excludes others; its owner renews
         # and releases it, and then a run takes it with its load.
         assert saver.load_leased("held", "", None, "new", 30) == (False, None)

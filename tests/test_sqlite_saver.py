@@ -18,7 +18,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from pausegraph.checkpoint.sqlite import SqliteSaver, _schema
-from pausegraph.checkpoint.sqlite._sql import INSERT_BLOB, LATEST, blob_query
+from pausegraph.checkpoint.sqlite._sql import INSERT_BLOB, LATEST, values_query
 from pausegraph.errors import CorruptCheckpointError, StorageError
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.testing import make_checkpoint as make
@@ -34,9 +34,14 @@ def db(tmp_path: Path) -> Path:
 # -- SQLite storage --------------------------------------------------------------
 
 
+BIG = "b" * 200  # over INLINE_MAX: a blob row of its own
+
+
 def test_only_changed_keys_are_stored(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
-        chain(saver, 9)  # x changes 9 times, y 3 times
+        for i in range(9):  # x changes 9 times, y 3 times
+            changes = {"x": f"{i}{BIG}", "y": [i, BIG]} if i % 3 == 0 else {"x": f"{i}{BIG}"}
+            saver.save(make(changes, saver.load("t").checkpoint if i else None))  # type: ignore[union-attr]
         rows = saver.conn.execute("SELECT key, count(*) FROM pausegraph_blobs GROUP BY key")
         assert dict(rows.fetchall()) == {"x": 9, "y": 3}
 
@@ -44,12 +49,17 @@ def test_only_changed_keys_are_stored(db: Path) -> None:
 def test_loads_are_primary_key_searches_not_history_scans(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
         saver.setup()
-        plan = saver.conn.execute(f"EXPLAIN QUERY PLAN {blob_query(2)}", ["k"] * 6).fetchall()
+        plan = saver.conn.execute(f"EXPLAIN QUERY PLAN {values_query(2)}", ["k"] * 8).fetchall()
         details = " | ".join(row[3] for row in plan)
         assert (
             "SEARCH b USING INDEX sqlite_autoindex_pausegraph_blobs_1 "
             "(thread_id=? AND ns=? AND key=? AND version=?)" in details
         )
+        assert (
+            "SEARCH c USING INDEX sqlite_autoindex_pausegraph_checkpoints_1 "
+            "(thread_id=? AND ns=? AND checkpoint_id=?)" in details
+        )
+        assert "SCAN b" not in details and "SCAN c" not in details
         plan = saver.conn.execute(f"EXPLAIN QUERY PLAN {LATEST}", ["t", ""]).fetchall()
         assert [row[3] for row in plan] == [
             "SEARCH pausegraph_checkpoints USING INDEX sqlite_autoindex_pausegraph_checkpoints_1 "
@@ -59,10 +69,16 @@ def test_loads_are_primary_key_searches_not_history_scans(db: Path) -> None:
 
 def test_a_missing_blob_is_reported_as_corruption(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
-        cps = chain(saver, 2)
+        first = make({"x": 0, "y": BIG})
+        saver.save(first)
+        saver.save(make({"x": 1}, first))
         saver.conn.execute("DELETE FROM pausegraph_blobs WHERE key = 'y'")
-        with pytest.raises(CorruptCheckpointError, match=f"'y' from checkpoint {cps[0].id!r}"):
+        with pytest.raises(
+            CorruptCheckpointError, match=f"'y' from checkpoint {first.id!r}"
+        ) as err:
             saver.load("t")
+        assert "of thread 't'" in str(err.value) and str(db) in str(err.value)
+        assert "Restore it from a backup, or delete the thread" in str(err.value)
 
 
 class _FailingBlobInsert(sqlite3.Connection):
@@ -76,7 +92,7 @@ def test_save_is_one_transaction(db: Path) -> None:
     conn = sqlite3.connect(db, factory=_FailingBlobInsert, check_same_thread=False)
     saver = SqliteSaver(conn)
     with pytest.raises(StorageError, match="disk I/O error"):
-        saver.save(make({"a": 1}))
+        saver.save(make({"a": 1, "b": BIG}))  # b needs a blob row
     assert conn.execute("SELECT count(*) FROM pausegraph_checkpoints").fetchone() == (0,)
     conn.close()
 

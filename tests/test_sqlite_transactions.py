@@ -118,7 +118,7 @@ def test_a_leased_load_on_a_locked_file_takes_nothing(db: Path) -> None:
 
 def test_a_damaged_checkpoint_fails_the_leased_load_and_leaves_the_lease(db: Path) -> None:
     with SqliteSaver.from_conn_string(db) as saver:
-        saver.save(make_checkpoint({"a": 1}, thread="t"))
+        saver.save(make_checkpoint({"a": "a" * 200}, thread="t"))  # too big to keep inline
         saver.conn.execute("DELETE FROM pausegraph_blobs")
         with pytest.raises(CorruptCheckpointError, match="needs the value of 'a'"):
             saver.load_leased("t", "", None, "ann", 30)

@@ -5,7 +5,8 @@ blobs :meth:`Checkpoint.stored_blobs` lists: a whole value per key it replaced,
 or only the appended items per list key it appended to. A saver loads a
 checkpoint by decoding the header, fetching the blobs ``blob_pairs(versions,
 chains)`` names (the ``values`` callback of :func:`decode_header`), and the
-codec assembles the full state.
+codec assembles the full state. The SQL savers keep small blobs in the
+checkpoint's own row instead (:mod:`pausegraph.checkpoint._inline`).
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ def load_record(data: bytes, serde: Serializer, *, thread_id: str, checkpoint_id
     """
     try:
         return serde.loads(data)
-    except CorruptCheckpointError:
-        raise
+    except CorruptCheckpointError as exc:  # says what is wrong, not where
+        raise CorruptCheckpointError(
+            f"Checkpoint {checkpoint_id!r} of thread {thread_id!r}: {exc}"
+        ) from None
     except Exception as exc:
         raise _damaged(thread_id, checkpoint_id) from exc
 

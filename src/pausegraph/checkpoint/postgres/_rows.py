@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pausegraph.checkpoint._codec import (
-    checkpoint_from_fields,
-    dump_blobs,
-    header_fields,
-    load_record,
-)
+from pausegraph.checkpoint._codec import checkpoint_from_fields
+from pausegraph.checkpoint._inline import InlineRows, decode_entry, encode_entry, read_values
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
 from pausegraph.checkpoint.base import metadata_matches
 from pausegraph.checkpoint.capabilities import WAITING
 from pausegraph.checkpoint.postgres._inbox import waiting_params
 from pausegraph.checkpoint.serde import Serializer
-from pausegraph.errors import CorruptCheckpointError
 
 __all__ = [
-    "INLINE_MAX",
     "Params",
     "Row",
     "assemble",
@@ -33,14 +27,6 @@ __all__ = [
 
 Params = dict[str, Any]
 Row = tuple[Any, ...]
-
-INLINE_MAX = 128
-"""Most bytes of a value kept in its checkpoint's row; a larger one gets a row of its own.
-
-A row of its own costs about 100 bytes (tuple header, key columns, an index
-entry), so smaller values are cheaper inline. Other checkpoints that read an
-inline value fetch its checkpoint's row, so inline values are kept small.
-"""
 
 
 def text_array(items: Iterable[str]) -> str:
@@ -102,23 +88,13 @@ def _checkpoint_rows(
 ) -> tuple[bytes, list[tuple[str, str, bytes]]]:
     """The checkpoint row's value, and the ``(key, version, bytes)`` of its value rows.
 
-    The checkpoint row's value is ``[header fields, {key: value}]`` with the
-    values this checkpoint wrote that serialize to at most :data:`INLINE_MAX`
-    bytes; other values and appended chunks get rows of their own. Versions
-    and chains are left out of the header: ``versions`` lists them for SQL.
+    See :func:`~pausegraph.checkpoint._inline.encode_entry`. Versions and
+    chains are left out of the header: ``versions`` lists them for SQL.
 
     Raises:
         SerializationError: A value cannot be stored; the message names its key.
     """
-    own = cp.id
-    inline: dict[str, Any] = {}
-    rows: list[tuple[str, str, bytes]] = []
-    for key, version, blob in dump_blobs(cp, serde):
-        if version == own and len(blob) <= INLINE_MAX and key in cp.versions:
-            inline[key] = cp.values[key]
-        else:
-            rows.append((key, version, blob))
-    return serde.dumps([header_fields(cp, index=False), inline]), rows
+    return encode_entry(cp, serde, index=False)
 
 
 def save_many_params(
@@ -226,25 +202,6 @@ def save_writes_params(
     return params
 
 
-def _entry(
-    data: bytes, serde: Serializer, thread_id: str, cid: str
-) -> tuple[Any, Mapping[str, Any] | None]:
-    """A checkpoint row's value as ``(header fields, inline values)``.
-
-    Rows from before schema 3 hold the header fields alone (which list the
-    versions and chains themselves): their inline values are ``None``.
-
-    Raises:
-        CorruptCheckpointError: The bytes are damaged or foreign.
-    """
-    decoded = load_record(data, serde, thread_id=thread_id, checkpoint_id=cid)
-    if isinstance(decoded, list | tuple) and len(decoded) == 2:  # a header has 11 fields
-        fields, inline = decoded
-        if isinstance(inline, Mapping):
-            return fields, inline
-    return decoded, None  # a damaged value fails as a header
-
-
 def _index(items: Sequence[str], cid: str) -> tuple[dict[str, str], dict[str, int]]:
     """``(versions, chains)`` of a ``versions`` column (see :func:`versions_array`)."""
     versions: dict[str, str] = {}
@@ -268,35 +225,10 @@ def _reader(
     """The ``values`` callback of checkpoint ``cid``: each blob from its row, else inline.
 
     An inline value is in the row of the checkpoint that wrote it (``entries``;
-    ``inline`` for ``cid`` itself). Rows are decoded for this checkpoint alone,
-    so no two checkpoints share a mutable value.
+    ``inline`` for ``cid`` itself).
     """
-    loads = serde.loads
-    decoded: dict[str, Mapping[str, Any] | None] = {cid: inline}
-
-    def values(pairs: Mapping[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, version in pairs.items():
-            blob = blobs.get((key, version))
-            if blob is not None:
-                out[key] = loads(blob)
-                continue
-            if version not in decoded:
-                entry = entries.get(version)
-                decoded[version] = (
-                    None if entry is None else _entry(entry, serde, thread_id, version)[1]
-                )
-            found = decoded[version]
-            if found is None or key not in found:
-                raise CorruptCheckpointError(
-                    f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} "
-                    f"from checkpoint {version!r}, which is missing from the PostgreSQL "
-                    "database. Restore it from a backup, or delete the thread."
-                )
-            out[key] = found[key]
-        return out
-
-    return values
+    rows = InlineRows(serde, thread_id, cid, inline, entries)
+    return lambda pairs: read_values(pairs, blobs, rows, "the PostgreSQL database")
 
 
 def assemble(
@@ -327,7 +259,7 @@ def assemble(
     loads = serde.loads
     out: list[StoredCheckpoint] = []
     for cid, data, versions in headers:
-        fields, inline = _entry(data, serde, thread_id, cid)
+        fields, inline = decode_entry(data, serde, thread_id, cid)
         checkpoint = checkpoint_from_fields(
             fields,
             thread_id=thread_id,
@@ -354,7 +286,7 @@ def matching_ids(
         for cid, data in rows
         if metadata_matches(
             checkpoint_from_fields(
-                _entry(data, serde, thread_id, cid)[0],
+                decode_entry(data, serde, thread_id, cid)[0],
                 thread_id=thread_id,
                 ns=ns,
                 checkpoint_id=cid,

@@ -19,7 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.checkpoint._codec import decode_header
+from pausegraph.checkpoint._codec import checkpoint_from_fields
+from pausegraph.checkpoint._inline import decode_entry
 from pausegraph.checkpoint.capabilities import (
     BlockingAsyncTwins,
     BlockingFoldedTwins,
@@ -273,12 +274,21 @@ class SqliteCapabilities(BlockingAsyncTwins, BlockingFoldedTwins):
     def _prune_namespace(
         self, conn: sqlite3.Connection, thread_id: str, ns: str, keep_last: int
     ) -> int:
+        # A value a kept checkpoint reads may be inline in the row of the older
+        # checkpoint that wrote it (schema 4). That row is kept whole, not emptied
+        # into a blob row first: the loop below keeps every checkpoint a kept one
+        # reads anyway (each kept checkpoint must load), so its inline values stay
+        # with it, and pruning writes no rows, only deletes them.
         todo: list[tuple[str, bytes]] = conn.execute(HISTORY, (thread_id, ns, keep_last)).fetchall()
         keep = {cid for cid, _ in todo}
         while todo:  # what the kept checkpoints read, transitively
             cid, header = todo.pop()
-            checkpoint = decode_header(
-                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
+            checkpoint = checkpoint_from_fields(
+                decode_entry(header, self.serde, thread_id, cid)[0],
+                thread_id=thread_id,
+                ns=ns,
+                checkpoint_id=cid,
+                values=None,
             )
             for version in checkpoint.versions.values():
                 if version not in keep:

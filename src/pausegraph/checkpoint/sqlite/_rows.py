@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from pausegraph.checkpoint._codec import dump_blobs, encode_header
+from pausegraph.checkpoint._inline import encode_entry
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, created_at_of
 from pausegraph.checkpoint.capabilities import WAITING, SaveItem, WritesItem
 from pausegraph.checkpoint.serde import Serializer
@@ -66,9 +66,14 @@ Rows = SaveRows | WritesRows
 def save_rows(
     checkpoint: Checkpoint, parent_writes: Sequence[PendingWrite], serde: Serializer
 ) -> SaveRows:
-    """The rows of ``save(checkpoint, parent_writes)``."""
+    """The rows of ``save(checkpoint, parent_writes)``.
+
+    The checkpoint row keeps the small values the checkpoint wrote (see
+    :mod:`pausegraph.checkpoint._inline`); the others get blob rows.
+    """
     thread_id, ns, parent = checkpoint.thread_id, checkpoint.ns, checkpoint.parent_id
     dumps = serde.dumps
+    entry, blobs = encode_entry(checkpoint, serde)
     return SaveRows(
         thread_id,
         ns,
@@ -80,12 +85,9 @@ def save_rows(
             checkpoint.step,
             checkpoint.source,
             checkpoint.created_at or created_at_of(checkpoint.id),
-            encode_header(checkpoint, serde),
+            entry,
         ),
-        [
-            (thread_id, ns, key, version, data)
-            for key, version, data in dump_blobs(checkpoint, serde)
-        ],
+        [(thread_id, ns, key, version, data) for key, version, data in blobs],
         [
             (thread_id, ns, parent, w.task_id, w.channel, dumps(w.value))
             for w in parent_writes

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from pausegraph._offload import Outcome
-from pausegraph.checkpoint._codec import decode_header, load_values
+from pausegraph.checkpoint._codec import checkpoint_from_fields, load_values
+from pausegraph.checkpoint._inline import InlineRows, decode_entry, read_values
 from pausegraph.checkpoint._paging import PAGE
 from pausegraph.checkpoint._records import (
     Checkpoint,
@@ -33,11 +34,10 @@ from pausegraph.checkpoint.sqlite._sql import (
     RELEASE_LEASE,
     WRITES_OF,
     begin,
-    blob_query,
     commit,
     rollback,
+    values_query,
 )
-from pausegraph.errors import CorruptCheckpointError
 
 __all__ = ["BUSY_TIMEOUT", "SqliteSaver", "connect"]
 
@@ -167,7 +167,7 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
             row = self.conn.execute(ONE, (thread_id, ns, checkpoint_id)).fetchone()
         if row is None:
             return None
-        return self._decode(thread_id, ns, row[0], row[1], None)
+        return self._decode(thread_id, ns, row[0], row[1], None, {})
 
     def history(
         self,
@@ -220,8 +220,9 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
                             HISTORY_BEFORE, (thread_id, ns, before, size)
                         ).fetchall()
                     out: list[StoredCheckpoint] = []
+                    entries = dict(rows)  # the page's rows may hold each other's values
                     for cid, header in rows:
-                        stored = self._decode(thread_id, ns, cid, header, filter)
+                        stored = self._decode(thread_id, ns, cid, header, filter, entries)
                         if stored is not None:
                             out.append(stored)
                 finally:
@@ -238,61 +239,79 @@ class SqliteSaver(SqliteCapabilities, BaseCheckpointSaver):
         cid: str,
         header: bytes,
         filter: Mapping[str, Any] | None,
+        entries: dict[str, bytes],
     ) -> StoredCheckpoint | None:
-        """The stored checkpoint of a header row; ``None`` when it fails ``filter``.
+        """The stored checkpoint of a row; ``None`` when it fails ``filter``.
 
-        The caller holds the lock. Values are read only for a match.
+        The caller holds the lock. Values are read only for a match: from
+        the row itself, the other rows at hand (``entries``, by id: a history
+        page's, and the rows its checkpoints fetched) and one lookup of the rest.
         """
+        fields, inline = decode_entry(header, self.serde, thread_id, cid)
 
-        def values(versions: Mapping[str, str]) -> dict[str, Any]:
-            return self._values(thread_id, ns, cid, versions)
+        def values(pairs: Mapping[str, str]) -> dict[str, Any]:
+            rows = InlineRows(self.serde, thread_id, cid, inline, entries)
+            return self._values(thread_id, ns, rows, entries, pairs)
 
+        checkpoint = checkpoint_from_fields(
+            fields,
+            thread_id=thread_id,
+            ns=ns,
+            checkpoint_id=cid,
+            values=None if filter else values,
+        )
         if filter:
-            checkpoint = decode_header(
-                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=None
-            )
             if not metadata_matches(checkpoint, filter):
                 return None
             checkpoint = checkpoint._replace(values=load_values(checkpoint, values))
-        else:
-            checkpoint = decode_header(
-                header, self.serde, thread_id=thread_id, ns=ns, checkpoint_id=cid, values=values
-            )
-        rows = self.conn.execute(WRITES_OF, (thread_id, ns, cid)).fetchall()
-        if not rows:
+        found = self.conn.execute(WRITES_OF, (thread_id, ns, cid)).fetchall()
+        if not found:
             return StoredCheckpoint(checkpoint)
         loads = self.serde.loads
         return StoredCheckpoint(
             checkpoint,
-            tuple(PendingWrite(task, channel, loads(data)) for task, channel, data in rows),
+            tuple(PendingWrite(task, channel, loads(data)) for task, channel, data in found),
         )
 
     def _values(
-        self, thread_id: str, ns: str, cid: str, versions: Mapping[str, str]
+        self,
+        thread_id: str,
+        ns: str,
+        rows: InlineRows,
+        entries: dict[str, bytes],
+        pairs: Mapping[str, str],
     ) -> dict[str, Any]:
-        """The full state: one blob per key, from the checkpoint ``versions`` names."""
-        if not versions:
-            return {}
-        pairs = list(versions.items())
-        found: dict[str, bytes] = {}
-        for start in range(0, len(pairs), MAX_PAIRS):
-            chunk = pairs[start : start + MAX_PAIRS]
-            args = [item for pair in chunk for item in pair]
-            args.append(thread_id)
-            args.append(ns)
-            found.update(self.conn.execute(blob_query(len(chunk)), args).fetchall())
-        loads = self.serde.loads
-        out: dict[str, Any] = {}
-        for key, version in pairs:
-            data = found.get(key)
-            if data is None:
-                raise CorruptCheckpointError(
-                    f"Checkpoint {cid!r} of thread {thread_id!r} needs the value of {key!r} "
-                    f"from checkpoint {version!r}, which is missing in {self._path}. Restore "
-                    "the file from a backup, or delete the thread."
-                )
-            out[key] = loads(data)
-        return out
+        """The full state: each blob key's value from its blob row or its checkpoint's row.
+
+        Values inline in a row at hand (``rows``) need no lookup; the others are
+        one query (per :data:`MAX_PAIRS`) for their blob rows and the checkpoint
+        rows not at hand, each by primary key. Fetched rows join ``entries``
+        (the rows behind ``rows``), for the next checkpoint of a history page.
+        """
+        ask: list[tuple[str, str, int]] = []
+        asked: set[str] = set()
+        for key, version in pairs.items():
+            if rows.known(version):
+                found = rows.get(version)
+                if found is None or key not in found:  # then it has a blob row
+                    ask.append((key, version, 0))
+            elif version in asked:
+                ask.append((key, version, 0))
+            else:
+                asked.add(version)
+                ask.append((key, version, 1))  # its blob row, or the row that wrote it
+        blobs: dict[tuple[str, str], bytes] = {}
+        for start in range(0, len(ask), MAX_PAIRS):
+            chunk = ask[start : start + MAX_PAIRS]
+            args: list[Any] = [thread_id, ns]
+            for item in chunk:
+                args += item
+            for key, version, data in self.conn.execute(values_query(len(chunk)), args):
+                if key is None:
+                    entries[version] = data
+                else:
+                    blobs[(key, version)] = data
+        return read_values(pairs, blobs, rows, self._path)
 
     # -- writing -------------------------------------------------------------
 

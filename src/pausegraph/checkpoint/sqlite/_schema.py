@@ -38,7 +38,7 @@ __all__ = [
     "ensure_schema",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the tables below; bump it and add a migration when they change.
 
 1. Checkpoints, blobs and writes.
@@ -46,6 +46,14 @@ SCHEMA_VERSION = 3
 3. Checkpoints and blobs become rowid tables: in a ``WITHOUT ROWID`` table a
    row over about 1 KB spills into an overflow page of its own, so 1 KB values
    took 4.6 KB each.
+4. A checkpoint's ``header`` also keeps the values it wrote that serialize to
+   at most 128 bytes (``[header fields, {key: value}]``, see
+   :mod:`pausegraph.checkpoint._inline`); only larger values and appended
+   chunks get blob rows. A step with small values then writes one row, and
+   its commit two pages instead of four to six. The tables keep their shape
+   and the migration rewrites nothing: older rows (a bare header, every value
+   a blob) load as they are. The version says that a file may hold the new
+   rows, so that an older pausegraph refuses it instead of misreading them.
 """
 
 _CREATE: Mapping[str, str] = {
@@ -54,6 +62,8 @@ _CREATE: Mapping[str, str] = {
         value TEXT NOT NULL
     ) WITHOUT ROWID""",
     # The primary key makes "newest checkpoint" and history index range scans.
+    # ``header`` holds the header fields and the small values the checkpoint
+    # wrote (schema 4; older rows: the header fields alone).
     CHECKPOINTS: f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
         thread_id TEXT NOT NULL,
         ns TEXT NOT NULL,
@@ -65,7 +75,9 @@ _CREATE: Mapping[str, str] = {
         header BLOB NOT NULL,
         PRIMARY KEY (thread_id, ns, checkpoint_id)
     )""",
-    # One row per key a checkpoint changed; ``version`` is that checkpoint's id.
+    # One row per value a checkpoint changed that is too large to keep in its
+    # row, and per appended chunk; ``version`` is that checkpoint's id (a
+    # chunk's: the snapshot's it extends).
     # Rowid tables (the primary key is a separate small index), so large values
     # are stored inline in the table's pages instead of overflow pages.
     BLOBS: f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
@@ -173,6 +185,7 @@ def _as_rowid_tables(conn: sqlite3.Connection) -> None:
 MIGRATIONS: Mapping[int, Sequence[Migration]] = {
     1: (_CREATE[WAITING], _CREATE[LEASES], _CREATE[REQUESTS], *_INDEXES),
     2: (_as_rowid_tables,),
+    3: (),  # only the rows' format changed: see SCHEMA_VERSION
 }
 """Statements (or functions) that take schema ``N`` to ``N + 1``, keyed by ``N``.
 

@@ -44,9 +44,9 @@ __all__ = [
     "WRITES",
     "WRITES_OF",
     "begin",
-    "blob_query",
     "commit",
     "rollback",
+    "values_query",
 ]
 
 META = "pausegraph_meta"
@@ -153,21 +153,28 @@ DELETE_ORPHAN_BLOBS = (
 # -- values ----------------------------------------------------------------------
 
 MAX_PAIRS = 200
-"""Most ``(key, version)`` pairs per blob lookup (SQLite limits bound parameters)."""
+"""Most ``(key, version)`` pairs per value lookup (SQLite limits bound parameters)."""
 
 
 @lru_cache(maxsize=MAX_PAIRS)
-def blob_query(pairs: int) -> str:
-    """The lookup of ``pairs`` blobs of one thread and namespace.
+def values_query(pairs: int) -> str:
+    """The lookup of ``pairs`` values of one thread and namespace, and of rows holding them.
 
-    Parameters: ``key1, version1, ..., keyN, versionN, thread_id, ns``. The
-    constant rows drive a primary-key search per pair. (The plainer
-    ``(key, version) IN (VALUES ...)`` makes SQLite scan the whole thread.)
+    Parameters: ``thread_id, ns``, then ``key, version, fetch`` per pair.
+    Returns ``(key, version, value)`` for each pair that has a blob row, and
+    ``(NULL, checkpoint_id, header)`` for the checkpoint row ``version`` of
+    each pair whose ``fetch`` is 1 (the row that may keep the value inline;
+    the caller asks for each row once). The constant rows drive a
+    primary-key search per pair. (The plainer ``(key, version) IN (VALUES
+    ...)`` makes SQLite scan the whole thread.)
     """
-    rows = ", ".join(["(?, ?)"] * pairs)
+    rows = ", ".join(f"(?{i}, ?{i + 1}, ?{i + 2})" for i in range(3, 3 * pairs + 3, 3))
     return (
-        f"SELECT b.key, b.value FROM (VALUES {rows}) AS v CROSS JOIN {BLOBS} AS b "
-        "ON b.thread_id = ? AND b.ns = ? AND b.key = v.column1 AND b.version = v.column2"
+        f"WITH v(key, version, fetch) AS (VALUES {rows}) "
+        f"SELECT b.key, b.version, b.value FROM v CROSS JOIN {BLOBS} AS b "
+        "ON b.thread_id = ?1 AND b.ns = ?2 AND b.key = v.key AND b.version = v.version "
+        f"UNION ALL SELECT NULL, c.checkpoint_id, c.header FROM v CROSS JOIN {CHECKPOINTS} AS c "
+        "ON c.thread_id = ?1 AND c.ns = ?2 AND c.checkpoint_id = v.version WHERE v.fetch"
     )
 
 
