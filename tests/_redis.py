@@ -33,6 +33,16 @@ def client() -> Iterator[Any]:
 
 
 @pytest.fixture
+def rs(client: Any, prefix: str) -> Any:
+    """A ``RedisSaver`` on ``client`` under ``prefix``, set up."""
+    from pausegraph.checkpoint.redis import RedisSaver
+
+    saver = RedisSaver(client, prefix=prefix)
+    saver.setup()
+    return saver
+
+
+@pytest.fixture
 def prefix(client: Any) -> Iterator[str]:
     """A fresh key prefix, its keys dropped after the test."""
     p = new_prefix()

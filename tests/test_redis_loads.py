@@ -26,13 +26,6 @@ from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint
 
 
-@pytest.fixture
-def rs(client: Any, prefix: str) -> RedisSaver:
-    saver = RedisSaver(client, prefix=prefix)
-    saver.setup()
-    return saver
-
-
 def load_scripts(client: Any) -> None:
     """Load every script, so a count sees no ``EVAL`` of a script the server had not seen."""
     for script in _lua.SCRIPTS:

@@ -31,13 +31,6 @@ from pausegraph.errors import CorruptCheckpointError
 from pausegraph.testing import make_checkpoint, save_chain
 
 
-@pytest.fixture
-def rs(client: Any, prefix: str) -> RedisSaver:
-    saver = RedisSaver(client, prefix=prefix)
-    saver.setup()
-    return saver
-
-
 def waiting_entry(
     thread: str, cid: str, at: str = "2025-01-01T00:00:00", graph: str = "g", **meta: Any
 ):

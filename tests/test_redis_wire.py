@@ -21,13 +21,6 @@ from pausegraph.testing import make_checkpoint, save_chain
 
 
 @pytest.fixture
-def rs(client: Any, prefix: str) -> RedisSaver:
-    saver = RedisSaver(client, prefix=prefix)
-    saver.setup()
-    return saver
-
-
-@pytest.fixture
 def conn(client: Any) -> Any:
     pool = client.connection_pool
     c = pool.get_connection()
