@@ -71,31 +71,33 @@ def _checkpoint(stored: Any) -> Any:
 class _Invocation:
     """What ``invoke`` and ``ainvoke`` share around their drive loop.
 
-    A nested call that already finished, or a request whose idempotency key
-    was seen, is answered without running (``answered``/``result``);
-    otherwise ``loop`` is ready to drive, and :meth:`finish` turns it into
-    the result.
+    A nested call that already finished is answered without running
+    (``answered``/``result``), and so, once :meth:`start` is given what it
+    ended at, is a request whose idempotency key was seen; otherwise
+    :meth:`start` makes ``loop`` ready to drive, and :meth:`finish` (or
+    :meth:`afinish`) turns it into the result.
     """
 
-    def __init__(
+    def __init__(self, graph: CompiledStateGraph, config: Mapping[str, Any] | None) -> None:
+        self.graph = graph
+        parent = nested_parent(config)
+        self.nested = NestedCall(graph, parent, config) if parent is not None else None
+        self.request = Request.of(graph.checkpointer, config) if self.nested is None else None
+        # A nested call that finished in an earlier run of its parent.
+        self.answered = self.nested is not None and self.nested.done
+        self.result: Any = self.nested.result if self.nested is not None and self.answered else None
+
+    def start(
         self,
-        graph: CompiledStateGraph,
+        earlier: Any,
         inp: Any,
         config: Mapping[str, Any] | None,
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
     ) -> None:
-        self.graph = graph
-        parent = nested_parent(config)
-        self.nested = NestedCall(graph, parent, config) if parent is not None else None
-        self.request = Request.of(graph.checkpointer, config) if self.nested is None else None
-        self.answered = False
-        self.result: Any = None
-        if self.nested is not None and self.nested.done:  # finished in an earlier run
-            self.answered, self.result = True, self.nested.result
-            return
-        earlier = self.request.recall() if self.request is not None else None
+        """Get the run ready, or answer it with ``earlier`` (where its request's key ended)."""
+        graph = self.graph
         if earlier is not None:
             self.answered, self.result = True, graph._replayed(earlier)
             return
@@ -110,10 +112,19 @@ class _Invocation:
 
     def finish(self) -> Any:
         """The run's result; records the idempotency key, pauses a nested run's parent."""
+        if self.request is not None and self.loop.checkpoint is not None:
+            self.request.remember(self.loop.checkpoint.id)
+        return self._ended()
+
+    async def afinish(self) -> Any:
+        """Async :meth:`finish` (the key recorded with the saver's async methods)."""
+        if self.request is not None and self.loop.checkpoint is not None:
+            await self.request.aremember(self.loop.checkpoint.id)
+        return self._ended()
+
+    def _ended(self) -> Any:
         loop = self.loop
         result = self.graph._result(loop)
-        if self.request is not None and loop.checkpoint is not None:
-            self.request.remember(loop.checkpoint.id)
         return self.nested.finish(loop, result) if self.nested is not None else result
 
 
@@ -311,9 +322,10 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
-        request, replay = self._keyed_stream(config, nested, modes, single, subgraphs)
-        if replay is not None:
-            yield from replay
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        earlier = request.recall() if request is not None else None
+        if earlier is not None:
+            yield from self._replay(earlier, modes, single, subgraphs)
             return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
@@ -347,9 +359,10 @@ class CompiledStateGraph(ThreadStateAPI):
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
-        request, replay = self._keyed_stream(config, nested, modes, single, subgraphs)
-        if replay is not None:
-            for shaped in replay:
+        request = Request.of(self.checkpointer, config) if nested is None else None
+        earlier = await request.arecall() if request is not None else None
+        if earlier is not None:
+            for shaped in self._replay(earlier, modes, single, subgraphs):
                 yield shaped
             return
         loop, run_config, saver = self._prepare(
@@ -368,7 +381,7 @@ class CompiledStateGraph(ThreadStateAPI):
         if nested is not None:
             nested.finish(loop, None)
         if request is not None and loop.checkpoint is not None:
-            request.remember(loop.checkpoint.id)
+            await request.aremember(loop.checkpoint.id)
 
     def _replayed(self, stored: Any) -> dict[str, Any]:
         """The result a request with an already-seen idempotency key got: its end state."""
@@ -378,32 +391,23 @@ class CompiledStateGraph(ThreadStateAPI):
             result[INTERRUPT] = list(state.interrupts)
         return result
 
-    def _keyed_stream(
-        self,
-        config: Mapping[str, Any] | None,
-        nested: NestedCall | None,
-        modes: frozenset[str],
-        single: bool,
-        subgraphs: bool,
-    ) -> tuple[Request | None, list[Any] | None]:
-        """A stream's keyed request, and what it yields instead of running when the key was seen.
+    def _replay(
+        self, stored: Any, modes: frozenset[str], single: bool, subgraphs: bool
+    ) -> list[Any]:
+        """What a stream whose idempotency key was seen yields instead of running.
 
-        That is how the earlier run ended: its end state as one ``values``
-        chunk and the interrupts it paused on as one ``updates`` chunk
-        (``{"__interrupt__": (...)}``), for the modes asked; the steps
+        That is how the earlier run ended (``stored``): its end state as one
+        ``values`` chunk and the interrupts it paused on as one ``updates``
+        chunk (``{"__interrupt__": (...)}``), for the modes asked; the steps
         themselves are not replayed.
         """
-        request = Request.of(self.checkpointer, config) if nested is None else None
-        stored = request.recall() if request is not None else None
-        if stored is None:
-            return request, None
         state = snapshot(self.spec, stored.checkpoint, stored.writes, live=True)
         chunks: list[tuple[str, Any]] = []
         if "values" in modes:
             chunks.append(("values", output_values(self.spec, state.values)))
         if "updates" in modes and state.interrupts:
             chunks.append(("updates", {INTERRUPT: tuple(state.interrupts)}))
-        return request, [_shape(mode, chunk, single, subgraphs) for mode, chunk in chunks]
+        return [_shape(mode, chunk, single, subgraphs) for mode, chunk in chunks]
 
     def _result(self, loop: RunLoop) -> dict[str, Any]:
         result = dict(loop.values)
@@ -444,7 +448,10 @@ class CompiledStateGraph(ThreadStateAPI):
                     durability=durability,
                 )
             )
-        call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
+        call = _Invocation(self, config)
+        if not call.answered:
+            earlier = call.request.recall() if call.request is not None else None
+            call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
             return call.result
         loop = call.loop
@@ -481,7 +488,10 @@ class CompiledStateGraph(ThreadStateAPI):
                     durability=durability,
                 )
             ]
-        call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
+        call = _Invocation(self, config)
+        if not call.answered:
+            earlier = await call.request.arecall() if call.request is not None else None
+            call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
             return call.result
         drive_async = _async_driver()
@@ -493,7 +503,7 @@ class CompiledStateGraph(ThreadStateAPI):
         else:
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
-        return call.finish()
+        return await call.afinish()
 
     # -- pictures ----------------------------------------------------------------
 

@@ -5,7 +5,9 @@ The first run with that key records the checkpoint it ended at; a later call
 with the same key on the same thread runs nothing and returns that result.
 The record is written right after the run's last checkpoint: a crash in
 between lets a retry run again (with the thread's lease still preventing two
-runs at once).
+runs at once). ``ainvoke`` and ``astream`` use the saver's async twins
+(``arecall_request``/``aremember_request``, ``aload``) where it has them, so
+an async saver's event loop is not blocked.
 """
 
 from __future__ import annotations
@@ -63,3 +65,21 @@ class Request:
     def remember(self, checkpoint_id: str) -> None:
         """Record where this run ended."""
         self.saver.remember_request(self.thread_id, self.key, checkpoint_id)
+
+    async def arecall(self) -> Any:
+        """Async :meth:`recall`."""
+        arecall = getattr(self.saver, "arecall_request", None)
+        if arecall is None:  # a sync-only saver: nothing to await
+            return self.recall()
+        cid = await arecall(self.thread_id, self.key)
+        if cid is None:
+            return None
+        return await self.saver.aload(self.thread_id, "", cid)
+
+    async def aremember(self, checkpoint_id: str) -> None:
+        """Async :meth:`remember`."""
+        aremember = getattr(self.saver, "aremember_request", None)
+        if aremember is None:
+            self.remember(checkpoint_id)
+        else:
+            await aremember(self.thread_id, self.key, checkpoint_id)

@@ -34,6 +34,7 @@ __all__ = [
     "test_an_expired_lease_can_be_taken",
     "test_async_folded_leases",
     "test_async_leases",
+    "test_async_runs_keep_the_request_log_with_async_methods",
     "test_idempotency_keys_hold_for_async_streams",
     "test_idempotency_keys_hold_for_streams",
     "test_idempotency_keys_run_a_request_once",
@@ -223,6 +224,34 @@ async def test_idempotency_keys_hold_for_async_streams(saver: Any) -> None:
     retried = [c async for c in graph.astream(Command(resume="no"), keyed, stream_mode="values")]
     assert retried == [{"question": "q", "answer": "yes"}]
     assert (await graph.aget_state(config("t2"))).values["answer"] == "yes"
+
+
+@pytest.mark.asyncio
+async def test_async_runs_keep_the_request_log_with_async_methods(
+    saver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require(saver, RequestLog)
+    if not hasattr(saver, "arecall_request"):
+        pytest.skip(f"{type(saver).__name__} has no async request log (its sync one is used)")
+
+    def blocking(*args: Any) -> None:
+        raise AssertionError("async code called a sync request-log method")
+
+    monkeypatch.setattr(saver, "recall_request", blocking)
+    monkeypatch.setattr(saver, "remember_request", blocking)
+    graph = ask_graph(saver)
+    await graph.ainvoke({"question": "q"}, config("t3"))
+    keyed = {"configurable": {"thread_id": "t3", "idempotency_key": "answer-1"}}
+    assert await graph.ainvoke(Command(resume="yes"), keyed) == {"question": "q", "answer": "yes"}
+    head = (await graph.aget_state(config("t3"))).config["configurable"]["checkpoint_id"]
+    assert await saver.arecall_request("t3", "answer-1") == head
+    assert await graph.ainvoke(Command(resume="no"), keyed) == {"question": "q", "answer": "yes"}
+    retried = [c async for c in graph.astream(Command(resume="no"), keyed, stream_mode="values")]
+    assert retried == [{"question": "q", "answer": "yes"}]
+    streamed = {"configurable": {"thread_id": "t4", "idempotency_key": "ask-1"}}
+    first = [c async for c in graph.astream({"question": "q"}, streamed)]
+    assert [list(chunk) for chunk in first] == [["__interrupt__"]]
+    assert [c async for c in graph.astream({"question": "q"}, streamed)] == first
 
 
 def test_list_threads_is_sorted_and_unique(saver: Any) -> None:

@@ -311,6 +311,14 @@ class _RedisSaverBase(BaseCheckpointSaver):
         """Store the checkpoint a request ended at (the first one stored wins)."""
         self._run(_extras.remember_request(self, thread_id, key, checkpoint_id))
 
+    async def arecall_request(self, thread_id: str, key: str) -> str | None:
+        """Async :meth:`recall_request`."""
+        return await self._arun(_extras.recall_request(self, thread_id, key))
+
+    async def aremember_request(self, thread_id: str, key: str, checkpoint_id: str) -> None:
+        """Async :meth:`remember_request`."""
+        await self._arun(_extras.remember_request(self, thread_id, key, checkpoint_id))
+
     def list_threads(self) -> list[str]:
         """Every thread id with at least one checkpoint (expired threads excluded), sorted."""
         return self._run(_extras.list_threads(self))
