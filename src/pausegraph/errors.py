@@ -13,7 +13,8 @@ do instead. Catch :class:`PauseGraphError` for all of them, or a subtree::
     │   ├── InvalidConfigError (ValueError) ..... missing thread_id, bad config
     │   │   └── MissingCheckpointerError (RuntimeError)  the call needs a checkpointer
     │   ├── OutsideNodeError (RuntimeError) ..... interrupt() or a @task called outside a run
-    │   └── ThreadBusyError ..................... the thread is running elsewhere
+    │   ├── ThreadBusyError ..................... the thread is running elsewhere
+    │   └── RequestAlreadyRanError .............. a retried key ran, its result was pruned
     ├── ResumeError (ValueError) ................ a resume or state update was refused
     │   ├── NothingToResumeError ................ the thread waits for nobody
     │   ├── UnknownInterruptError (KeyError) .... resume ids match no pending interrupt
@@ -59,6 +60,7 @@ __all__ = [
     "OutsideNodeError",
     "ParentCommand",
     "PauseGraphError",
+    "RequestAlreadyRanError",
     "ResumeError",
     "ResumeValidationError",
     "SerializationError",
@@ -119,6 +121,14 @@ class OutsideNodeError(GraphRunError, RuntimeError):
 
 class ThreadBusyError(GraphRunError):
     """Another run holds this thread; wait for it to finish and try again."""
+
+
+class RequestAlreadyRanError(GraphRunError):
+    """A retried request's idempotency key already ran, and the checkpoint it ended at was pruned.
+
+    Its result cannot be returned any more, and running it again could answer
+    a later interrupt with a stale request, so nothing runs.
+    """
 
 
 class ResumeError(PauseGraphError, ValueError):

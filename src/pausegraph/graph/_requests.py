@@ -5,7 +5,8 @@ The first run with that key records the checkpoint it ended at; a later call
 with the same key on the same thread runs nothing and returns that result.
 The record is written right after the run's last checkpoint: a crash in
 between lets a retry run again (with the thread's lease still preventing two
-runs at once). ``ainvoke`` and ``astream`` use the saver's async twins
+runs at once). A key whose checkpoint was pruned still stops a retry
+(:class:`~pausegraph.errors.RequestAlreadyRanError`). ``ainvoke`` and ``astream`` use the saver's async twins
 (``arecall_request``/``aremember_request``, ``aload``) where it has them, so
 an async saver's event loop is not blocked.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pausegraph.errors import InvalidConfigError
+from pausegraph.errors import InvalidConfigError, RequestAlreadyRanError
 
 __all__ = ["Request"]
 
@@ -56,11 +57,15 @@ class Request:
         return cls(saver, str(thread_id), key)
 
     def recall(self) -> Any:
-        """The stored checkpoint of an earlier run with this key, or ``None``."""
+        """The stored checkpoint of an earlier run with this key, or ``None``.
+
+        Raises:
+            RequestAlreadyRanError: The key ran, but its checkpoint was pruned.
+        """
         cid = self.saver.recall_request(self.thread_id, self.key)
         if cid is None:
             return None
-        return self.saver.load(self.thread_id, "", cid)
+        return self._found(cid, self.saver.load(self.thread_id, "", cid))
 
     def remember(self, checkpoint_id: str) -> None:
         """Record where this run ended."""
@@ -74,7 +79,17 @@ class Request:
         cid = await arecall(self.thread_id, self.key)
         if cid is None:
             return None
-        return await self.saver.aload(self.thread_id, "", cid)
+        return self._found(cid, await self.saver.aload(self.thread_id, "", cid))
+
+    def _found(self, cid: str, stored: Any) -> Any:
+        if stored is None:
+            raise RequestAlreadyRanError(
+                f"idempotency_key {self.key!r} already ran on thread {self.thread_id!r}, and "
+                f"the checkpoint it ended at ({cid}) has since been pruned: its result is gone, "
+                "and it is not run again. Read the thread's state with get_state(), or send "
+                "a new key to make a new request."
+            )
+        return stored
 
     async def aremember(self, checkpoint_id: str) -> None:
         """Async :meth:`remember`."""

@@ -15,7 +15,7 @@ from pausegraph.checkpoint.capabilities import (
     ThreadMaintenance,
     WaitingIndex,
 )
-from pausegraph.errors import ThreadBusyError
+from pausegraph.errors import RequestAlreadyRanError, ThreadBusyError
 from pausegraph.testing._factories import (
     ask_graph,
     config,
@@ -27,6 +27,7 @@ from pausegraph.testing._factories import (
 from pausegraph.types import Command
 
 __all__ = [
+    "test_a_key_whose_checkpoint_was_pruned_does_not_run_again",
     "test_a_lease_is_exclusive_until_released",
     "test_a_leased_load_takes_the_lease_with_the_load",
     "test_a_run_takes_and_gives_back_its_lease_with_its_store_calls",
@@ -252,6 +253,28 @@ async def test_async_runs_keep_the_request_log_with_async_methods(
     first = [c async for c in graph.astream({"question": "q"}, streamed)]
     assert [list(chunk) for chunk in first] == [["__interrupt__"]]
     assert [c async for c in graph.astream({"question": "q"}, streamed)] == first
+
+
+@pytest.mark.asyncio
+async def test_a_key_whose_checkpoint_was_pruned_does_not_run_again(saver: Any) -> None:
+    require(saver, RequestLog)
+    require(saver, ThreadMaintenance)
+    graph = ask_graph(saver)
+    await graph.ainvoke({"question": "q1"}, config("t5"))
+    keyed = {"configurable": {"thread_id": "t5", "idempotency_key": "answer-1"}}
+    assert await graph.ainvoke(Command(resume="yes"), keyed) == {"question": "q1", "answer": "yes"}
+    # A later pause that rewrites every key, so nothing kept reads answer-1's checkpoint.
+    await graph.ainvoke({"question": "q2", "answer": ""}, config("t5"))
+    assert saver.prune("t5", keep_last=1) > 0  # drops where answer-1 ended
+    head = (await graph.aget_state(config("t5"))).config["configurable"]["checkpoint_id"]
+    # The retry must not answer the later pause with the old request.
+    with pytest.raises(RequestAlreadyRanError, match=r"'answer-1' already ran on thread 't5'"):
+        await graph.ainvoke(Command(resume="yes"), keyed)
+    with pytest.raises(RequestAlreadyRanError, match="pruned"):
+        [c async for c in graph.astream(Command(resume="yes"), keyed)]
+    state = await graph.aget_state(config("t5"))
+    assert state.config["configurable"]["checkpoint_id"] == head
+    assert state.values == {"question": "q2", "answer": ""} and state.next == ("ask",)
 
 
 def test_list_threads_is_sorted_and_unique(saver: Any) -> None:
