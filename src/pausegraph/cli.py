@@ -1,13 +1,17 @@
 """The ``pausegraph`` command line, built on the public API only.
 
 ``pausegraph demo`` runs an approval workflow that pauses for you, on the
-embedded SQLite store; ``pausegraph draw`` pictures a graph.
+embedded SQLite store; ``pausegraph draw`` pictures a graph. ``inbox``,
+``threads`` and ``history`` read a store (SQLite file, Postgres or Redis
+URL): who waits for a person, which threads exist, and one thread's
+timeline, as text, JSON or an SVG picture.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -148,6 +152,88 @@ def _draw(target: str, output: str | None, fmt: str) -> int:
     return 0
 
 
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=repr, ensure_ascii=False)
+
+
+def _inbox(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from pausegraph._timeline import short
+    from pausegraph.checkpoint.capabilities import WaitingIndex, encode_waiting
+
+    if not isinstance(saver, WaitingIndex):
+        raise _Refused(f"{type(saver).__name__} keeps no index of waiting threads.")
+    page = saver.list_waiting(graph=args.graph, limit=args.limit, after=args.after)
+    if args.json:
+        out(_json({"items": [encode_waiting(t) for t in page.items], "next": page.next_cursor}))
+        return 0
+    if not page.items:
+        out("No thread is waiting for a person." if args.after is None else "No more.")
+        return 0
+    for entry in page.items:
+        out(f"{entry.thread_id}  graph {entry.graph!r}  paused {entry.paused_at}")
+        for asked in entry.interrupts:
+            out(f"    {asked.node}  {asked.id}  {short(asked.value, 100)}")
+    if page.next_cursor is not None:
+        out(f"(more: add --after {page.next_cursor})")
+    return 0
+
+
+def _threads(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from pausegraph.checkpoint.capabilities import ThreadMaintenance
+
+    if not isinstance(saver, ThreadMaintenance):
+        raise _Refused(f"{type(saver).__name__} cannot list its threads.")
+    threads = saver.list_threads()
+    out(_json(threads) if args.json else "\n".join(threads) if threads else "No threads.")
+    return 0
+
+
+def _history(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from pausegraph import _timeline
+
+    rows = _timeline.lay_out(saver.history(args.thread, limit=args.limit))
+    if not rows:
+        raise _Refused(f"Thread {args.thread!r} has no checkpoints in this store.")
+    if args.svg is not None:
+        Path(args.svg).write_text(_timeline.svg(rows, f"thread {args.thread}"), encoding="utf-8")
+        out(f"wrote {args.svg} ({len(rows)} checkpoints)")
+    elif args.json:
+        out(_json([row.as_dict() for row in rows]))
+    else:
+        out(_timeline.text(rows).rstrip("\n"))
+    return 0
+
+
+class _Refused(Exception):
+    """What a store command cannot do, said to the user (exit status 1)."""
+
+
+def _with_store(
+    command: Callable[[Any, argparse.Namespace, Callable[[str], None]], int],
+    args: argparse.Namespace,
+    out: Callable[[str], None] = print,
+) -> int:
+    from pausegraph._store_url import open_store
+    from pausegraph.errors import PauseGraphError
+
+    try:
+        with open_store(args.store, prefix=args.prefix) as saver:
+            return command(saver, args, out)
+    except (PauseGraphError, _Refused) as exc:
+        print(f"pausegraph {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _store_parser(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help)
+    parser.add_argument(
+        "store", help="SQLite file, postgresql://... or redis://... (as the saver connects)"
+    )
+    parser.add_argument("--prefix", help="key prefix of a Redis store, if not the default")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pausegraph`` console command."""
     parser = argparse.ArgumentParser(prog="pausegraph", description=__doc__.splitlines()[0])
@@ -165,10 +251,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     draw.add_argument("graph", help="where the compiled graph is, e.g. myapp.graphs:graph")
     draw.add_argument("--format", choices=["ascii", "mermaid", "png"], default="ascii")
     draw.add_argument("-o", "--output", help="file to write (default: stdout)")
+    inbox = _store_parser(commands, "inbox", "list the threads waiting for a person")
+    inbox.add_argument("--graph", help="only threads of this graph (compile(name=...))")
+    inbox.add_argument("--limit", type=int, default=50, help="at most this many (%(default)s)")
+    inbox.add_argument("--after", help="the cursor a previous page ended with")
+    _store_parser(commands, "threads", "list the store's thread ids")
+    history = _store_parser(commands, "history", "a thread's checkpoints, newest first")
+    history.add_argument("thread", help="the thread id")
+    history.add_argument("--limit", type=int, help="only the newest N checkpoints")
+    history.add_argument("--svg", metavar="FILE", help="draw the timeline as an SVG picture")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(Path(args.db), args.thread, reset=args.reset, scripted=args.answer)
-    return _draw(args.graph, args.output, args.format)
+    if args.command == "draw":
+        return _draw(args.graph, args.output, args.format)
+    return _with_store(
+        {"inbox": _inbox, "threads": _threads, "history": _history}[args.command], args
+    )
 
 
 if __name__ == "__main__":
