@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -118,15 +126,22 @@ class _Invocation:
 
 
 @functools.cache
-def _async_driver() -> Callable[
-    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None],
-    AsyncGenerator[tuple[str, Any], None],
-]:
+def _async_drivers() -> tuple[_AsyncDriver, _AsyncRunner]:
+    """``(drive_async, run_async)``: the async driver as a generator, and as a coroutine."""
     # Imported on first async use (asyncio costs more import time than pausegraph),
     # then cached: a function-level import costs ~5k instructions per call.
-    from pausegraph.runtime._drivers_async import drive_async
+    from pausegraph.runtime._drivers_async import drive_async, run_async
 
-    return drive_async
+    return drive_async, run_async
+
+
+_AsyncDriver = Callable[
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None],
+    AsyncGenerator[tuple[str, Any], None],
+]
+_AsyncRunner = Callable[
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None], Coroutine[Any, Any, None]
+]
 
 
 def _discard(chunk: Any) -> None:
@@ -355,7 +370,7 @@ class CompiledStateGraph(ThreadStateAPI):
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
-        drive_async = _async_driver()
+        drive_async = _async_drivers()[0]
 
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
@@ -484,12 +499,10 @@ class CompiledStateGraph(ThreadStateAPI):
         call = _Invocation(self, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
             return call.result
-        drive_async = _async_driver()
-
+        drive_async, run_async = _async_drivers()
         loop = call.loop
-        if call.sink is None:
-            async for _ in drive_async(loop, call.saver, call.run_config, _discard):
-                pass
+        if call.sink is None:  # nothing streams (no live chunks either): a plain coroutine
+            await run_async(loop, call.saver, call.run_config, _discard)
         else:
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
