@@ -37,7 +37,6 @@ from pausegraph.runtime._lease import Lease, lease_for
 from pausegraph.runtime._loop import LOAD, SAVE, Effect, RunLoop
 from pausegraph.runtime._perform import (
     blocks,
-    is_last_write,
     perform_async,
     perform_batch_async,
     perform_batch_sync,
@@ -84,7 +83,10 @@ class RunStore:
 
     def _hold(self, effect: Effect) -> bool:
         """Hold ``effect`` back if the run's durability allows it; whether it did."""
-        if is_last_write(effect) or (effect[0] != SAVE and not self.asynchronous):
+        if effect[0] == SAVE:
+            if effect[3]:  # the run's last write (see is_last_write)
+                return False
+        elif not self.asynchronous or effect[5]:
             return False
         with self._lock:  # parallel tasks' writes come from worker threads
             if not self._held:
@@ -129,8 +131,14 @@ class RunStore:
             if self._carrier is not None:
                 return self._carrier.perform(effect)
             return perform_sync(self.saver, effect)
-        if not self._hold(effect):
+        if self._hold(effect):
+            return None
+        if self._held:
             self._store(self._take(effect))
+        elif self._carrier is not None:
+            self._carrier.perform(effect)
+        else:  # nothing held back: straight to the saver
+            perform_sync(self.saver, effect)
         return None
 
     def write_now(self, effect: Effect) -> None:
