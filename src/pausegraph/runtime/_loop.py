@@ -13,7 +13,7 @@ import functools
 import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import LastValue
@@ -132,6 +132,21 @@ class RunLoop:
     :attr:`stopped_at_breakpoint` tells a static breakpoint stopped the run.
     """
 
+    # Defaults every run shares until it sets its own: fewer stores per run.
+    stopped_at_breakpoint = False
+    checkpoint: Checkpoint | None = None
+    sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
+    # Chunks reported as they happen (see _live), made by the first who needs it.
+    live: LiveChunks | None = None
+    _counter = 0
+    _last_saved: str | None = None
+    _parallel = False
+    _step_values: Mapping[str, Any] = MappingProxyType({})
+    _resume_writes: tuple[PendingWrite, ...] = ()
+    _seen_messages: set[str] | None = None  # streamed (when no sink shares one)
+    _values_mode = _updates_mode = _messages_mode = False
+    _debug_mode = _tasks_mode = _checkpoints_mode = False
+
     def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
         self.spec = spec
         self.saver = saver if opts.thread_id is not None else None
@@ -141,29 +156,19 @@ class RunLoop:
         self.values: dict[str, Any] = {}
         self.interrupts: list[Interrupt] = []
         self.interrupt_records: list[dict[str, Any]] = []
-        self.stopped_at_breakpoint = False
-        self.checkpoint: Checkpoint | None = None
-        self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
-        # Chunks reported as they happen (see _live), made by the first who needs it.
-        self.live: LiveChunks | None = None
-        self._unsaved: set[str] = set()
-        self._counter = 0
-        self._last_saved: str | None = None
-        self._parallel = False
-        self._step_values: Mapping[str, Any] = {}
         self._extra: list[tuple[str, Any]] = []
-        self._resume_writes: tuple[PendingWrite, ...] = ()
+        self._unsaved: set[str] = set()  # under durability="exit": ids not yet stored
         modes = opts.modes
-        self._values_mode = "values" in modes
-        self._updates_mode = "updates" in modes
-        self._messages_mode = "messages" in modes
-        self._seen_messages: set[str] | None = None  # streamed (when no sink shares one)
-        self._debug_mode = "debug" in modes
-        self._tasks_mode = "tasks" in modes or self._debug_mode
-        # Checkpoint events describe saved checkpoints: none without a saver.
-        self._checkpoints_mode = self.saver is not None and (
-            "checkpoints" in modes or self._debug_mode
-        )
+        if modes:  # ainvoke and invoke stream nothing: every mode stays off
+            self._values_mode = "values" in modes
+            self._updates_mode = "updates" in modes
+            self._messages_mode = "messages" in modes
+            self._debug_mode = "debug" in modes
+            self._tasks_mode = "tasks" in modes or self._debug_mode
+            # Checkpoint events describe saved checkpoints: none without a saver.
+            self._checkpoints_mode = self.saver is not None and (
+                "checkpoints" in modes or self._debug_mode
+            )
 
     # -- effects helpers -----------------------------------------------------
 

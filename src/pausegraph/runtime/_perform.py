@@ -155,6 +155,7 @@ def blocks(saver: Any) -> bool:
         return False
     # An instance attribute (a test double, say) wins over the class's method. (Not
     # asked through __dict__: on 3.11 that turns the saver's attributes into a dict.)
-    return all(
-        getattr(getattr(saver, name), "__func__", None) is getattr(cls, name) for name in names
-    )
+    for name in names:  # a loop, not all(<genexpr>): asked on every async run
+        if getattr(getattr(saver, name), "__func__", None) is not getattr(cls, name):
+            return False
+    return True
