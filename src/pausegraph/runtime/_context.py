@@ -12,7 +12,7 @@ import linecache
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
@@ -171,25 +171,36 @@ def call_site(depth: int = 2) -> list[Any]:
     file and function; the line number is only shown in messages.
     """
     frame = sys._getframe(depth)
-    code = frame.f_code
-    func = getattr(code, "co_qualname", code.co_name)
-    path, digest = _path_and_digest(
-        code.co_filename, linecache.getline(code.co_filename, frame.f_lineno)
-    )
-    return [path, frame.f_lineno, func, digest]
+    code, lineno = frame.f_code, frame.f_lineno
+    # Keyed by id (hashing a code object hashes its bytecode and constants);
+    # the entry keeps the code object, so an id reused by another one misses.
+    known = _sites.get((id(code), lineno))
+    if known is None or known[0] is not code:
+        known = _site(code, lineno)
+    return [known[1], lineno, known[2], known[3]]
 
 
-@functools.lru_cache(maxsize=1024)
-def _path_and_digest(filename: str, line: str) -> tuple[str, str]:
-    """The short path of ``filename`` and the digest of ``line``'s text.
+_sites: dict[tuple[int, int], tuple[CodeType, str, str, str]] = {}
 
-    Cached: a node re-run on every resume asks about the same few lines.
+
+def _site(code: CodeType, lineno: int) -> tuple[CodeType, str, str, str]:
+    """Work out (and remember) the short path, function name and line digest of a call site.
+
+    Remembered by code object: a node re-run on every resume asks about the
+    same few lines, and the text is that of the code that runs (read once, as
+    ``linecache`` keeps it; a reloaded module has new code objects).
     """
+    filename = code.co_filename
     # The last two parts: the same on every machine that runs the code (an
     # absolute path would differ between a worker that paused and one that resumes).
     parts = filename.replace("\\", "/").rsplit("/", 2)
-    text = line.strip()
-    return "/".join(parts[-2:]), digest(text.encode(), 6) if text else ""
+    text = linecache.getline(filename, lineno).strip()
+    func = getattr(code, "co_qualname", code.co_name)
+    site = (code, "/".join(parts[-2:]), func, digest(text.encode(), 6) if text else "")
+    if len(_sites) >= 1024:  # bounded: code made on the fly must not pile up
+        _sites.clear()
+    _sites[(id(code), lineno)] = site
+    return site
 
 
 def same_site(a: Any, b: Any) -> bool:
