@@ -661,19 +661,15 @@ class RunLoop:
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
         cap = _capabilities()
-        entry = cap.WaitingThread(
-            thread_id=cp.thread_id,
-            checkpoint_id=cp.id,
-            graph=self.spec.name,
-            paused_at=now_iso(),
-            interrupts=tuple(
-                cap.WaitingInterrupt(r["id"], r["value"], t.name)
-                for t in paused
-                for r in t.interrupts
-            ),
-            metadata=self.opts.metadata,
+        record = cap.waiting_record(
+            cp.thread_id,
+            cp.id,
+            self.spec.name,
+            now_iso(),
+            [[r["id"], r["value"], t.name] for t in paused for r in t.interrupts],
+            self.opts.metadata,
         )
-        return PendingWrite(cap.INBOX_TASK, cap.WAITING, cap.encode_waiting(entry))
+        return PendingWrite(cap.INBOX_TASK, cap.WAITING, record)
 
     # -- debug / tasks stream ---------------------------------------------------
 
