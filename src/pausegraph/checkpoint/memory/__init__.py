@@ -238,8 +238,8 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
                 stored.append(PendingWrite(INBOX_TASK, WAITING, compact))
             else:
                 stored.append(w)
-        for w in stored:  # refuse unstorable values before changing anything
-            self.serde.dumps(w.value)
+        # An unstorable value fails the one serialization in _merge_writes,
+        # before anything changes.
         with self._lock:
             log = self._logs.get(_slot(thread_id, ns))
             if log is None or checkpoint_id not in log:
