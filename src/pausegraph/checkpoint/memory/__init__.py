@@ -87,14 +87,18 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         Whole values live in the entry of the checkpoint that wrote them;
         appended chunks (whose version is an older snapshot) in ``_chunks``.
         """
-        own: dict[str, Any] = {}
-        chunks: dict[tuple[str, str], bytes] = {}
         cid = checkpoint.id
-        for key, version, value in checkpoint.stored_blobs():
-            if version == cid:
-                own[key] = value
-            else:
-                chunks[(key, version)] = self.serde.dumps(value)
+        chunks: dict[tuple[str, str], bytes] = {}
+        if checkpoint.appended:
+            own: dict[str, Any] = {}
+            for key, version, value in checkpoint.stored_blobs():
+                if version == cid:
+                    own[key] = value
+                else:
+                    chunks[(key, version)] = self.serde.dumps(value)
+        else:  # what stored_blobs() lists when nothing was appended, in one pass
+            values = checkpoint.values
+            own = {k: values[k] for k, v in checkpoint.versions.items() if v == cid}
         try:
             data = self.serde.dumps([header_fields(checkpoint), own])
         except SerializationError:
@@ -203,15 +207,19 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
     ) -> None:
         data, chunks = self._encode(checkpoint)
         thread_id, ns = checkpoint.thread_id, checkpoint.ns
+        slot = (thread_id, ns) if ns else thread_id  # _slot(), inline
         with self._lock:
-            log = self._logs.get(_slot(thread_id, ns))
+            log = self._logs.get(slot)
             if log is None:
-                log = self._logs[_slot(thread_id, ns)] = {}
+                log = self._logs[slot] = {}
             if chunks:
-                self._chunks.setdefault(_slot(thread_id, ns), {}).update(chunks)
+                self._chunks.setdefault(slot, {}).update(chunks)
             old = log.get(checkpoint.id)
             # Saving an id again keeps the writes already stored against it.
-            log[checkpoint.id] = _join(data, None if old is None else _split(old)[1])
+            if old is None:
+                log[checkpoint.id] = len(data).to_bytes(4, "big") + data  # _join(data, None)
+            else:
+                log[checkpoint.id] = _join(data, _split(old)[1])
             parent = checkpoint.parent_id
             if parent_writes and parent is not None and parent in log:
                 self._merge_writes(log, parent, parent_writes)
