@@ -144,7 +144,8 @@ def input_writes(spec: GraphSpec, inp: Any) -> list[tuple[str, Any]]:
     """
     if inp is None:
         return []
-    if not isinstance(inp, Mapping):
+    # type() first: isinstance() against the Mapping ABC runs Python code.
+    if type(inp) is not dict and not isinstance(inp, Mapping):
         updates = spec.input.updates_from(inp)
         if updates is None:
             raise InvalidUpdateError(
