@@ -336,19 +336,18 @@ class RunLoop:
         self._extra = extra
         if resuming:
             self._emit_values(live_values(spec, cp, tasks, extra))
-        yield from self._loop(cp, tasks, extra, skip_before=resuming)
-
-    def _loop(
-        self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
-    ) -> Generator[Effect, Any, None]:
+        # Here rather than in a generator of its own: each effect of the steps
+        # passes through every generator frame between them and the driver.
         try:
-            yield from self._steps(cp, tasks, extra, skip_before=skip_before)
+            yield from self._steps(cp, tasks, extra, skip_before=resuming)
         except GeneratorExit:
             raise
         except BaseException:
-            yield from self._flush_exit()
+            if self._unsaved:
+                yield from self._flush_exit()
             raise
-        yield from self._flush_exit()
+        if self._unsaved:  # durability="exit" left checkpoints to write
+            yield from self._flush_exit()
 
     def _steps(
         self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
@@ -395,11 +394,18 @@ class RunLoop:
                     if t.hold:
                         self.task_done(t)
             # Failed or paused (here or in a graph a node invoked): the run stops here.
-            if any(
-                isinstance(t.error, BaseException)
-                or ((t.interrupts or t.at_breakpoint) and t.writes is None)
-                for t in pending
-            ):
+            if len(pending) == 1:  # most steps: no generator for any()
+                t = pending[0]
+                stopped = isinstance(t.error, BaseException) or bool(
+                    (t.interrupts or t.at_breakpoint) and t.writes is None
+                )
+            else:
+                stopped = any(
+                    isinstance(t.error, BaseException)
+                    or ((t.interrupts or t.at_breakpoint) and t.writes is None)
+                    for t in pending
+                )
+            if stopped:
                 failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
                 yield from self._persist_stop(cp, tasks)
                 if failed:
