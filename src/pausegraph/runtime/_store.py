@@ -111,7 +111,11 @@ class RunStore:
             return False
         if self.asynchronous:
             return time.monotonic() - self._since >= FLUSH_SECONDS
-        return reporting or any(t.name != START for t in tasks)
+        if reporting:
+            return True
+        if len(tasks) == 1:  # most steps: no generator for any()
+            return tasks[0].name != START
+        return any(t.name != START for t in tasks)
 
     # -- sync ----------------------------------------------------------------
 
@@ -155,9 +159,8 @@ class RunStore:
 
     def flush(self) -> None:
         """Store the writes held back."""
-        effects = self._take()
-        if effects:
-            self._store(effects)
+        if self._held:
+            self._store(self._take())
 
     def _store(self, effects: list[Effect]) -> None:
         if self._carrier is not None:
