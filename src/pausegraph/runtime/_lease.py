@@ -234,7 +234,12 @@ class Lease:
 
 
 class _Heartbeat:
-    """One daemon thread renewing every live lease of this process."""
+    """One daemon thread renewing every live lease of this process.
+
+    Each run adds its lease and discards it: one set operation each, which
+    CPython performs atomically (with or without the GIL: a set locks itself
+    on free-threaded builds), so only starting the thread takes the lock.
+    """
 
     def __init__(self) -> None:
         self._leases: set[Lease] = set()
@@ -242,23 +247,23 @@ class _Heartbeat:
         self._thread: threading.Thread | None = None
 
     def add(self, lease: Lease) -> None:
-        with self._lock:
-            self._leases.add(lease)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="pausegraph-leases", daemon=True
-                )
-                self._thread.start()
+        self._leases.add(lease)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    thread = threading.Thread(
+                        target=self._run, name="pausegraph-leases", daemon=True
+                    )
+                    thread.start()
+                    self._thread = thread
 
     def discard(self, lease: Lease) -> None:
-        with self._lock:
-            self._leases.discard(lease)
+        self._leases.discard(lease)
 
     def _run(self) -> None:
         while True:
             time.sleep(min(1.0, LEASE_SECONDS / 6))
-            with self._lock:
-                leases = list(self._leases)
+            leases = self._leases.copy()  # atomic, as add and discard are
             now = time.monotonic()
             for lease in leases:
                 try:
