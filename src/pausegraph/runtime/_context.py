@@ -138,16 +138,17 @@ class TaskContext:
         self.pending_schema: Any = None
 
 
-@functools.cache
-def _blake2b() -> type[hashlib.blake2b]:
-    from hashlib import blake2b  # on first use: hashlib costs ~4 ms to import
-
-    return blake2b
+_blake2b: type[hashlib.blake2b] | None = None  # imported on first use: hashlib costs ~4 ms
 
 
 def digest(data: bytes, size: int) -> str:
     """The hex blake2b digest of ``data``, ``size`` bytes long."""
-    return _blake2b()(data, digest_size=size).hexdigest()
+    global _blake2b
+    if _blake2b is None:
+        from hashlib import blake2b
+
+        _blake2b = blake2b
+    return _blake2b(data, digest_size=size).hexdigest()
 
 
 @functools.cache

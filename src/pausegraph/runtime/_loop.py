@@ -370,7 +370,7 @@ class RunLoop:
                 pending = tasks if tasks[0].writes is None else []
             else:
                 pending = [t for t in tasks if t.writes is None]
-            if not skip_before and self._stops_before(tasks):
+            if not skip_before and self.opts.interrupt_before and self._stops_before(tasks):
                 self._breakpoint(cp, tasks, extra)
                 return
             skip_before = False
@@ -425,7 +425,12 @@ class RunLoop:
             )
             # The run stops after this save when nothing is left to run, a
             # breakpoint follows, or the step budget is spent: then it is final.
-            final = not tasks or cp.step + 1 > stop or stop_after or self._stops_before(tasks)
+            final = (
+                not tasks
+                or cp.step + 1 > stop
+                or stop_after
+                or bool(opts.interrupt_before and self._stops_before(tasks))
+            )
             yield from self._save(cp, finished, final=final)
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
@@ -595,7 +600,7 @@ class RunLoop:
         effects: list[Effect] = []
         cp = self.checkpoint
         assert cp is not None
-        if task.done:
+        if task.writes is not None:  # done
             visible = task.name != START  # the input step is not a node users wrote
             if self._messages_mode and visible:
                 self._emit_messages(task)
@@ -642,13 +647,13 @@ class RunLoop:
             yield from self._flush_exit(final=False)  # the stop's writes follow
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
-        paused = [t for t in tasks if t.interrupts and not t.done]
+        paused = [t for t in tasks if t.interrupts and t.writes is None]  # not done
         if paused and not any(isinstance(t.error, BaseException) for t in tasks):
             writes.extend(self._resume_writes)
             if not cp.ns:  # the root run keeps the waiting index (nested ones bubble up)
                 writes.append(self._waiting_write(cp, paused))
         for t in tasks:
-            if t.done:
+            if t.writes is not None:  # done
                 if not t.saved:
                     writes.extend(_task_writes(t))
                 if t.error is not None:

@@ -165,14 +165,15 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
     ) -> StoredCheckpoint | None:
         with self._lock:
-            log = self._logs.get(_slot(thread_id, ns))
+            slot = (thread_id, ns) if ns else thread_id  # _slot(), inline
+            log = self._logs.get(slot)
             if not log:
                 return None
             if checkpoint_id is None:
                 checkpoint_id = next(reversed(log))  # ids grow with insertion order
             elif checkpoint_id not in log:
                 return None
-            chunks = self._chunks.get(_slot(thread_id, ns), {})
+            chunks = self._chunks.get(slot, {})
             return self._decode(thread_id, ns, checkpoint_id, log, chunks)
 
     def history(
