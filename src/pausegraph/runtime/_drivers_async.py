@@ -151,7 +151,8 @@ async def drive_async(
     # reports them as they come; nested runs run inline, in their parent's step.
     reporter = live if loop.opts.nested_answer is None else None
     store, scope = _open(loop, saver, config, writer)
-    await store.astart()
+    if not store.start_blocking():
+        await store.astart()
     # A saver whose async methods only call its sync ones (see ``blocks``): its
     # effects are performed here, without a coroutine per effect.
     blocking = store.blocking
@@ -217,7 +218,8 @@ async def run_async(
     spec = loop.spec
     out = loop.out
     store, scope = _open(loop, saver, config, writer)
-    await store.astart()
+    if not store.start_blocking():
+        await store.astart()
     blocking = store.blocking
     gen = loop.run()
     result: Any = None

@@ -157,7 +157,9 @@ class Lease:
 
     def release(self) -> None:
         """Stop renewing and give the lease back (unless the last write did, or it was not taken)."""
-        self._stop()
+        _heartbeat.discard(self)  # what _stop() does, one call fewer per run
+        with self._lock:
+            self._live = False
         if self._held:
             self._held = False
             self.saver.release_lease(self.thread_id, self.owner)

@@ -175,7 +175,8 @@ class RunStore:
         error is the one to report; the next run redoes those steps).
         """
         try:
-            self.flush()
+            if self._held:
+                self.flush()
         except Exception:
             if not failing:
                 raise
@@ -185,12 +186,20 @@ class RunStore:
 
     # -- async ---------------------------------------------------------------
 
-    async def astart(self) -> None:
-        """Async :meth:`start`."""
+    def start_blocking(self) -> bool:
+        """For an async run: whether the saver only blocks (see ``blocks``), then :meth:`start`.
+
+        Every async run asks this first; when it returns false, the run
+        awaits :meth:`astart` instead.
+        """
         self.blocking = blocks(self.saver)
-        if self.blocking:
-            self.start()
-        elif self.lease is not None:
+        if self.blocking and self.lease is not None:
+            self.lease.start()
+        return self.blocking
+
+    async def astart(self) -> None:
+        """Async :meth:`start`, for a saver that does not only block (see :meth:`start_blocking`)."""
+        if self.lease is not None:
             await self.lease.astart()
 
     async def aperform(self, effect: Effect) -> Any:
