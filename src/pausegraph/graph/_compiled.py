@@ -35,6 +35,7 @@ __all__ = ["CompiledStateGraph"]
 
 _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpoints", "tasks"})
 _DURABILITY = ("sync", "async", "exit")
+_NO_MODES: frozenset[str] = frozenset()  # invoke() and ainvoke() stream nothing
 
 
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
@@ -108,13 +109,13 @@ class _Invocation:
             self.answered, self.result = True, graph._replayed(earlier)
             return
         self.sink = self.nested.sink if self.nested is not None else None
-        modes = self.sink.modes if self.sink is not None else frozenset()
+        modes = self.sink.modes if self.sink is not None else _NO_MODES
         self.loop, self.run_config, self.saver = graph._prepare(
             inp, config, modes, interrupt_before, interrupt_after, durability, self.nested
         )
         if self.sink is not None:
             self.loop.sink = self.sink
-        self.writer = graph._writer(self.loop, modes)
+        self.writer = graph._writer(self.loop, modes) if modes else _discard
 
     def finish(self) -> Any:
         """The run's result; records the idempotency key, pauses a nested run's parent."""
