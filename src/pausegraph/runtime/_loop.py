@@ -174,26 +174,27 @@ class RunLoop:
 
     def _save(
         self, cp: Checkpoint, finished: Sequence[Task] = (), *, final: bool = True
-    ) -> Generator[Effect, Any, None]:
-        """Save ``cp``, with the writes of the ``finished`` tasks of its parent's step.
+    ) -> Effect | None:
+        """The effect saving ``cp``, with the writes of the ``finished`` tasks of its parent's step.
 
         The writes go in the same atomic save, against the parent, so history
         shows what each task returned (and a crash cannot split the two).
+        ``None`` when nothing is stored now; else the caller yields the effect,
+        then sets ``_last_saved`` (a plain call, not a generator: runs once a step).
         """
         self.checkpoint = cp
         if self._checkpoints_mode:
             self._emit_checkpoint(cp)
         if self.saver is None:
-            return
+            return None
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
-            return
+            return None
         if len(finished) == 1:
             writes = self._finished_writes(finished[0], cp)
         else:
             writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
-        yield (SAVE, cp, writes, final)
-        self._last_saved = cp.id
+        return (SAVE, cp, writes, final)
 
     def _flush_exit(self, *, final: bool = True) -> Generator[Effect, Any, None]:
         """Under ``durability="exit"``, write the newest checkpoint, self-contained."""
@@ -330,7 +331,10 @@ class RunLoop:
                 cp = materialized(cp)
             tasks = P.plan(cp)
             # Mid-run unless the input leaves nothing to run.
-            yield from self._save(cp, final=not tasks)
+            save = self._save(cp, final=not tasks)
+            if save is not None:
+                yield save
+                self._last_saved = cp.id
             extra = []
         self.checkpoint = cp
         self._extra = extra
@@ -431,7 +435,10 @@ class RunLoop:
                 or stop_after
                 or bool(opts.interrupt_before and self._stops_before(tasks))
             )
-            yield from self._save(cp, finished, final=final)
+            save = self._save(cp, finished, final=final)
+            if save is not None:
+                yield save
+                self._last_saved = cp.id
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
             if stop_after:
