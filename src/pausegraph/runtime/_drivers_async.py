@@ -30,7 +30,6 @@ from pausegraph.runtime._tasks import (
     TaskFlow,
     finish_call,
     finish_input,
-    node_input,
     plain_call,
     task_flow,
 )
@@ -90,14 +89,20 @@ async def _run_task_async(
     if call is None:
         await _run_flow_async(task_flow(spec, task, values, scope))
         return
-    call.arg = node_input(spec.nodes[task.name], task, values)  # raises as in task_flow
+    ref = task.ref  # node_input(), inline; it raises as in task_flow
+    call.arg = ref.arg if ref.push else spec.nodes[task.name].input.view(values)
     try:
-        # What _call_async does for a call with a task context, one coroutine frame fewer.
+        # What _call_async does for a call with a task context, two coroutine frames fewer.
         if call.is_async:
-            output = await _call_in_task(call)
+            token = current_task.set(call.ctx)
+            try:
+                output = await call.fn(call.arg, **call.kwargs)
+            finally:
+                current_task.reset(token)
         else:
             output = await _in_thread(call)
-            if inspect.isawaitable(output):
+            # type() first: isawaitable() asks the Awaitable ABC (Python code) about a dict.
+            if type(output) is not dict and inspect.isawaitable(output):
                 output = await output
     except (Exception, GraphInterrupt, ParentCommand) as exc:
         finish_call(spec, task, call, None, exc)

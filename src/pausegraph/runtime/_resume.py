@@ -74,7 +74,11 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
         # Most resumes: a bare answer to the one interrupt of the one paused task
         # (what the general path below does for it, without its tables).
         task = tasks[0]
-        if task.writes is None and len(task.interrupts) == 1 and not task.interrupts[0].get("schema"):
+        if (
+            task.writes is None
+            and len(task.interrupts) == 1
+            and not task.interrupts[0].get("schema")
+        ):
             record = task.interrupts[0]
             task.new_answer = resume
             task.new_answer_site = record.get("site")
