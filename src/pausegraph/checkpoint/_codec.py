@@ -52,19 +52,25 @@ def header_fields(cp: Checkpoint, *, index: bool = True) -> list[Any]:
             in a form its database can read and hands them back to
             :func:`checkpoint_from_fields`.
     """
-    frontier = [
-        (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
-        for t in cp.frontier
-    ]
+    # Loops, not comprehensions: each of these holds a few items, and every
+    # checkpoint a run saves comes through here.
+    frontier: list[Any] = []
+    for t in cp.frontier:
+        frontier.append(
+            (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
+        )
+    versions: dict[str, str] = {}
+    if index:
+        cid = cp.id
+        for k, v in cp.versions.items():
+            versions[k] = "" if v == cid else v  # "": this checkpoint
     return [
         FORMAT,
         cp.parent_id,
         cp.step,
         cp.source,
         None if not cp.created_at or cp.created_at == created_at_of(cp.id) else cp.created_at,
-        {k: "" if v == cp.id else v for k, v in cp.versions.items()}  # "": this checkpoint
-        if index
-        else {},
+        versions,
         frontier,
         {k: list(v) for k, v in cp.barriers.items()} if cp.barriers else {},
         dict(cp.metadata) if cp.metadata else {},

@@ -98,7 +98,10 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
                     chunks[(key, version)] = self.serde.dumps(value)
         else:  # what stored_blobs() lists when nothing was appended, in one pass
             values = checkpoint.values
-            own = {k: values[k] for k, v in checkpoint.versions.items() if v == cid}
+            own = {}
+            for k, v in checkpoint.versions.items():
+                if v == cid:
+                    own[k] = values[k]
         try:
             data = self.serde.dumps([header_fields(checkpoint), own])
         except SerializationError:
