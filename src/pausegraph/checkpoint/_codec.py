@@ -172,7 +172,10 @@ def checkpoint_from_fields(
             f"format {FORMAT}. Upgrade pausegraph to read it."
         )
     if index is None:
-        versions = {k: v or checkpoint_id for k, v in versions.items()}
+        whole = {}
+        for k, v in versions.items():
+            whole[k] = v or checkpoint_id
+        versions = whole
     else:
         versions, chains = index
     tasks = []

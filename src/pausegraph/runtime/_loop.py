@@ -545,8 +545,7 @@ class RunLoop:
         """
         if task.saved or task.writes is None:
             return ()
-        keys = [k for k, _ in task.writes]
-        if len(set(keys)) != len(keys):
+        if len(task.writes) > 1 and len({k for k, _ in task.writes}) != len(task.writes):
             return _task_writes(task)[:1]
         channels = self.spec.channels
         appended, values = child.appended, child.values

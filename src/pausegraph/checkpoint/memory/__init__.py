@@ -152,14 +152,12 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         )
         pending: tuple[PendingWrite, ...] = ()
         if writes is not None:
-            pending = tuple(
-                PendingWrite(task_id, channel, value)
-                for (task_id, _, channel), value in (
-                    (key.partition("\x00"), value)
-                    for key, value in loads(writes).items()
-                    if key != _WAITING_KEY
-                )
-            )
+            found = []
+            for key, value in loads(writes).items():
+                if key != _WAITING_KEY:
+                    task_id, _, channel = key.partition("\x00")
+                    found.append(PendingWrite(task_id, channel, value))
+            pending = tuple(found)
         return StoredCheckpoint(checkpoint, pending)
 
     # -- the base contract ---------------------------------------------------
