@@ -192,8 +192,10 @@ class RunLoop:
             return None
         if len(finished) == 1:
             writes = self._finished_writes(finished[0], cp)
-        else:
+        elif finished:
             writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
+        else:  # the input checkpoint
+            writes = ()
         return (SAVE, cp, writes, final)
 
     def _flush_exit(self, *, final: bool = True) -> Generator[Effect, Any, None]:
@@ -653,8 +655,14 @@ class RunLoop:
             yield from self._flush_exit(final=False)  # the stop's writes follow
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
-        paused = [t for t in tasks if t.interrupts and t.writes is None]  # not done
-        if paused and not any(isinstance(t.error, BaseException) for t in tasks):
+        paused = []
+        failed = False
+        for t in tasks:  # a loop, not two comprehensions: once per pause
+            if t.interrupts and t.writes is None:  # not done
+                paused.append(t)
+            if isinstance(t.error, BaseException):
+                failed = True
+        if paused and not failed:
             writes.extend(self._resume_writes)
             if not cp.ns:  # the root run keeps the waiting index (nested ones bubble up)
                 writes.append(self._waiting_write(cp, paused))

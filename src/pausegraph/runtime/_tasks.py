@@ -324,7 +324,10 @@ def paused(task: Task, ctx: TaskContext, gi: GraphInterrupt) -> None:
         else:
             schema = _schema_record(getattr(gi, "response_schema", None))
             site = getattr(gi, "site", None)
-            task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
+            made = []  # a loop, not a comprehension: once per pause
+            for i in gi.interrupts:
+                made.append(_record(i.value, i.id, site, schema))
+            task.interrupts = made
     keep_answers(task, ctx)
 
 
