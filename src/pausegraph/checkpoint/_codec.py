@@ -42,6 +42,8 @@ __all__ = [
 FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
 
+_new = tuple.__new__
+
 
 def header_fields(cp: Checkpoint, *, index: bool = True) -> list[Any]:
     """Everything of ``cp`` except its values, as plain data (what :func:`encode_header` encodes).
@@ -178,33 +180,39 @@ def checkpoint_from_fields(
         versions = whole
     else:
         versions, chains = index
+    # tuple.__new__ with every field in order: a NamedTuple's own __new__ is a
+    # Python function (one more frame per record), and every load comes here.
     tasks = []
     for item in frontier:
         if isinstance(item, str):
-            tasks.append(TaskRef(item))
+            tasks.append(_new(TaskRef, (item, False, None)))
         elif len(item) == 2:
-            tasks.append(TaskRef(item[0], True, item[1]))
+            tasks.append(_new(TaskRef, (item[0], True, item[1])))
         else:
-            tasks.append(TaskRef(item[0], False, item[1]))
-    return Checkpoint(  # positional: keywords make a NamedTuple several times slower
-        thread_id,
-        ns,
-        checkpoint_id,
-        parent_id,
-        step,
-        source,
-        created_at or "",  # "": derived from the id when someone asks
+            tasks.append(_new(TaskRef, (item[0], False, item[1])))
+    return _new(
+        Checkpoint,
         (
-            _assemble(versions, chains, values(blob_pairs(versions, chains)))
-            if values is not None
-            else {}
+            thread_id,
+            ns,
+            checkpoint_id,
+            parent_id,
+            step,
+            source,
+            created_at or "",  # "": derived from the id when someone asks
+            (
+                _assemble(versions, chains, values(blob_pairs(versions, chains)))
+                if values is not None
+                else {}
+            ),
+            versions,
+            tuple(tasks),
+            {k: tuple(v) for k, v in barriers.items()} if barriers else EMPTY,
+            metadata,
+            tuple(writers),
+            chains,
+            EMPTY,  # appended
         ),
-        versions,
-        tuple(tasks),
-        {k: tuple(v) for k, v in barriers.items()} if barriers else EMPTY,
-        metadata,
-        tuple(writers),
-        chains,
     )
 
 

@@ -518,23 +518,27 @@ class RunLoop:
         new_id = self._new_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, routes)
-        # Positional: this runs once per step, and keywords cost a NamedTuple more.
-        return Checkpoint(
-            cp.thread_id,
-            cp.ns,
-            new_id,
-            cp.id,  # parent_id
-            cp.step + 1,
-            "loop",
-            "",  # created_at: the time in the id
-            values,
-            versions,
-            frontier,
-            barriers,
-            self.opts.metadata or cp.metadata,
-            writers,
-            chains,
-            appended,
+        # tuple.__new__ with every field in order: this runs once per step, and a
+        # NamedTuple's own __new__ is a Python function (one more frame).
+        return tuple.__new__(
+            Checkpoint,
+            (
+                cp.thread_id,
+                cp.ns,
+                new_id,
+                cp.id,  # parent_id
+                cp.step + 1,
+                "loop",
+                "",  # created_at: the time in the id
+                values,
+                versions,
+                frontier,
+                barriers,
+                self.opts.metadata or cp.metadata,
+                writers,
+                chains,
+                appended,
+            ),
         )
 
     def _finished_writes(self, task: Task, child: Checkpoint) -> tuple[PendingWrite, ...]:
