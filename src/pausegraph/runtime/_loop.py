@@ -340,7 +340,7 @@ class RunLoop:
             extra = []
         self.checkpoint = cp
         self._extra = extra
-        if resuming:
+        if resuming and self._values_mode:  # not built for runs that do not stream values
             self._emit_values(live_values(spec, cp, tasks, extra))
         # Here rather than in a generator of its own: each effect of the steps
         # passes through every generator frame between them and the driver.
