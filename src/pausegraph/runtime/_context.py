@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import CodeType, ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
@@ -225,17 +225,21 @@ def _ormsgpack() -> ModuleType:
     return ormsgpack
 
 
+_packb: Callable[..., bytes] | None = None  # ormsgpack.packb, kept on first use
+_FINGERPRINT_OPTIONS = 0  # set with it
+
+
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
-    ormsgpack = _ormsgpack()
-    try:
-        data = ormsgpack.packb(
-            value,
-            default=repr,
-            option=ormsgpack.OPT_SORT_KEYS
-            | ormsgpack.OPT_NON_STR_KEYS
-            | ormsgpack.OPT_SERIALIZE_PYDANTIC,
+    global _packb, _FINGERPRINT_OPTIONS
+    if _packb is None:
+        ormsgpack = _ormsgpack()
+        _FINGERPRINT_OPTIONS = (
+            ormsgpack.OPT_SORT_KEYS | ormsgpack.OPT_NON_STR_KEYS | ormsgpack.OPT_SERIALIZE_PYDANTIC
         )
+        _packb = ormsgpack.packb
+    try:
+        data = _packb(value, default=repr, option=_FINGERPRINT_OPTIONS)
     except Exception:  # values msgpack cannot order: fall back to their repr
         data = repr(value).encode()
     return digest(data, 8)
@@ -279,14 +283,16 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         InterruptMismatchError: The stored answer at this position was given to
             an ``interrupt()`` at another place (calls were reordered or skipped).
     """
-    Interrupt = _interrupt_type()
-    ctx = _require()
+    ctx = _current.get()
+    if ctx is None:
+        ctx = _require()  # raises
     site = call_site(2)
     index = ctx.interrupt_count
     ctx.interrupt_count = index + 1
     if index < len(ctx.answers):
         answered_at, answer, *rest = ctx.answers[index]
-        _check_site(index, answered_at, site)
+        if not same_site(answered_at, site):
+            _site_mismatch(index, answered_at, site)
         if rest and rest[0] != fingerprint(value):
             raise InterruptMismatchError(
                 f"interrupt() #{index + 1} at {describe_site(site)} asks a different question "
@@ -296,14 +302,16 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
                 answered_at=describe_site(answered_at),
                 called_at=describe_site(site),
             )
-        return _coerce(answer, response_schema)
+        return answer if response_schema is None else _coerce(answer, response_schema)
     if ctx.has_new_answer:
-        _check_site(index, ctx.new_answer_site, site)
+        if not same_site(ctx.new_answer_site, site):
+            _site_mismatch(index, ctx.new_answer_site, site)
         ctx.has_new_answer = False
         ctx.used_answer = True
         answer = ctx.new_answer
         ctx.answers.append([site, answer, fingerprint(value)])
-        return _coerce(answer, response_schema)
+        return answer if response_schema is None else _coerce(answer, response_schema)
+    Interrupt = _interrupt_type()
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
@@ -315,9 +323,7 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         del exc
 
 
-def _check_site(index: int, answered_at: Any, site: list[Any]) -> None:
-    if same_site(answered_at, site):
-        return
+def _site_mismatch(index: int, answered_at: Any, site: list[Any]) -> NoReturn:
     raise InterruptMismatchError(
         f"interrupt() #{index + 1} of this node was answered for the call at "
         f"{describe_site(answered_at)}, but on this run interrupt() #{index + 1} is the call at "
