@@ -13,11 +13,12 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._config import address_of, recursion_limit_of
+from pausegraph.graph._config import DEFAULT_RECURSION_LIMIT, address_of, recursion_limit_of
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
@@ -36,6 +37,7 @@ __all__ = ["CompiledStateGraph"]
 _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpoints", "tasks"})
 _DURABILITY = ("sync", "async", "exit")
 _NO_MODES: frozenset[str] = frozenset()  # invoke() and ainvoke() stream nothing
+_NO_CONFIG: Mapping[str, Any] = MappingProxyType({})
 
 
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
@@ -232,8 +234,9 @@ class CompiledStateGraph(ThreadStateAPI):
                 "This graph has a checkpointer, so each run needs a thread_id: pass "
                 "config={'configurable': {'thread_id': '...'}}."
             )
-        durability = durability or "sync"
-        if durability not in _DURABILITY:
+        if not durability:
+            durability = "sync"
+        elif durability not in _DURABILITY:
             raise InvalidConfigError(
                 f"durability must be one of {', '.join(map(repr, _DURABILITY))}, got {durability!r}."
             )
@@ -248,13 +251,14 @@ class CompiledStateGraph(ThreadStateAPI):
             if interrupt_after is not None
             else self.interrupt_after_nodes
         )
-        run_config = dict(config or {})
+        run_config = dict(config) if config else {}
         if address.thread_id is not None:  # nodes (and graphs they invoke) see where they run
             run_config["configurable"] = {
-                **(run_config.get("configurable") or {}),
+                **(run_config.get("configurable") or _NO_CONFIG),
                 "thread_id": address.thread_id,
                 "checkpoint_ns": address.ns,
             }
+        metadata = run_config.get("metadata")
         opts = RunOptions(
             config=run_config,
             thread_id=address.thread_id,
@@ -264,8 +268,12 @@ class CompiledStateGraph(ThreadStateAPI):
             interrupt_before=before,
             interrupt_after=after,
             durability=durability,
-            recursion_limit=recursion_limit_of(config),
-            metadata=dict(run_config.get("metadata") or {}),
+            recursion_limit=(
+                recursion_limit_of(config)
+                if config and "recursion_limit" in config
+                else DEFAULT_RECURSION_LIMIT
+            ),
+            metadata=dict(metadata) if metadata else {},
             nested_answer=nested.answer if nested is not None else None,
         )
         return RunLoop(self.spec, saver, inp, opts), run_config, saver
