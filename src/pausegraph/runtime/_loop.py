@@ -412,7 +412,11 @@ class RunLoop:
                     for t in pending
                 )
             if stopped:
-                failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
+                failed = (
+                    [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
+                    if len(pending) != 1 or isinstance(pending[0].error, BaseException)
+                    else []  # one task that paused: nothing failed
+                )
                 yield from self._persist_stop(cp, tasks)
                 if failed:
                     self.values = output_values(spec, live_values(spec, cp, tasks, extra))

@@ -154,8 +154,8 @@ class RunStore:
 
         Stores the held writes when the run's durability says they must not wait.
         """
-        if self._must_store(tasks, reporting):
-            self.flush()
+        if self._held and self._must_store(tasks, reporting):
+            self._store(self._take())
 
     def flush(self) -> None:
         """Store the writes held back."""
