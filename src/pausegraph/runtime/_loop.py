@@ -169,6 +169,8 @@ class RunLoop:
             self._checkpoints_mode = self.saver is not None and (
                 "checkpoints" in modes or self._debug_mode
             )
+        # Checkpoint ids are time-ordered when stored (or reported), else a counter.
+        self._real_ids = self.saver is not None or self._checkpoints_mode
 
     # -- effects helpers -----------------------------------------------------
 
@@ -468,15 +470,13 @@ class RunLoop:
 
     # -- checkpoints -----------------------------------------------------------
 
-    def _new_id(self) -> str:
-        """A checkpoint id: time-ordered when it is stored; a cheap counter when nothing is."""
-        if self.saver is not None or self._checkpoints_mode:
-            return new_checkpoint_id()
+    def _counter_id(self) -> str:
+        """A checkpoint id for a run that stores and reports none: a cheap counter."""
         self._counter += 1
         return f"run-{id(self):x}-{self._counter:08x}"
 
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
-        new_id = self._new_id()
+        new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         if prev is None:
             values = P.initial_values(self.spec)
             versions = dict.fromkeys(values, new_id)
@@ -519,7 +519,7 @@ class RunLoop:
         if extra:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
-        new_id = self._new_id()
+        new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, routes)
         # tuple.__new__ with every field in order: this runs once per step, and a

@@ -131,7 +131,8 @@ class RunStore:
     def perform(self, effect: Effect) -> Any:
         """Perform a LOAD, SAVE or WRITES effect; returns what a LOAD loaded."""
         if effect[0] == LOAD:
-            self.flush()
+            if self._held:
+                self.flush()
             if self._carrier is not None:
                 return self._carrier.perform(effect)
             return perform_sync(self.saver, effect)

@@ -343,7 +343,8 @@ def finish_plain(spec: GraphSpec, task: Task, output: Any) -> None:
     name = task.name
     try:
         writes, gotos = interpret_output(spec, name, output)
-        check_keys(spec, name, writes)
+        if writes:
+            check_keys(spec, name, writes)
         successors = spec.successors.get(name, ())
         if gotos:
             targets = [
