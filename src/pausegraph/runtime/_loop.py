@@ -144,8 +144,6 @@ class RunLoop:
     _step_values: Mapping[str, Any] = MappingProxyType({})
     _resume_writes: tuple[PendingWrite, ...] = ()
     _seen_messages: set[str] | None = None  # streamed (when no sink shares one)
-    _values_mode = _updates_mode = _messages_mode = False
-    _debug_mode = _tasks_mode = _checkpoints_mode = False
 
     def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
         self.spec = spec
@@ -159,7 +157,9 @@ class RunLoop:
         self._extra: list[tuple[str, Any]] = []
         self._unsaved: set[str] = set()  # under durability="exit": ids not yet stored
         modes = opts.modes
-        if modes:  # ainvoke and invoke stream nothing: every mode stays off
+        # Set on the instance even when off: read on every step, and on 3.11 an
+        # attribute found on the class is a slow (unspecialized) lookup.
+        if modes:
             self._values_mode = "values" in modes
             self._updates_mode = "updates" in modes
             self._messages_mode = "messages" in modes
@@ -169,6 +169,9 @@ class RunLoop:
             self._checkpoints_mode = self.saver is not None and (
                 "checkpoints" in modes or self._debug_mode
             )
+        else:  # ainvoke and invoke stream nothing
+            self._values_mode = self._updates_mode = self._messages_mode = False
+            self._debug_mode = self._tasks_mode = self._checkpoints_mode = False
         # Checkpoint ids are time-ordered when stored (or reported), else a counter.
         self._real_ids = self.saver is not None or self._checkpoints_mode
 
