@@ -259,22 +259,24 @@ class CompiledStateGraph(ThreadStateAPI):
                 "checkpoint_ns": address.ns,
             }
         metadata = run_config.get("metadata")
+        # Positional, in RunOptions' order: on 3.11 a class called with keywords
+        # builds a dict for __init__, which doubles the cost of making it.
         opts = RunOptions(
-            config=run_config,
-            thread_id=address.thread_id,
-            ns=address.ns,
-            checkpoint_id=address.checkpoint_id,
-            modes=modes,
-            interrupt_before=before,
-            interrupt_after=after,
-            durability=durability,
-            recursion_limit=(
+            run_config,  # config
+            address.thread_id,
+            address.ns,
+            address.checkpoint_id,
+            modes,
+            before,  # interrupt_before
+            after,  # interrupt_after
+            durability,
+            (  # recursion_limit
                 recursion_limit_of(config)
                 if config and "recursion_limit" in config
                 else DEFAULT_RECURSION_LIMIT
             ),
-            metadata=dict(metadata) if metadata else {},
-            nested_answer=nested.answer if nested is not None else None,
+            dict(metadata) if metadata else {},  # metadata
+            nested.answer if nested is not None else None,  # nested_answer
         )
         return RunLoop(self.spec, saver, inp, opts), run_config, saver
 

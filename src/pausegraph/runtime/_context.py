@@ -106,10 +106,9 @@ class TaskContext:
         "writer",
     )
 
-    def __init__(
+    def __init__(  # positional or keyword: see task_context
         self,
         task: Any,
-        *,
         answers: list[list[Any]] | None = None,
         new_answer: Any = None,
         has_new_answer: bool = False,

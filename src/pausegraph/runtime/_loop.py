@@ -94,9 +94,8 @@ class RunOptions:
         "thread_id",
     )
 
-    def __init__(
+    def __init__(  # positional or keyword: see CompiledStateGraph._prepare
         self,
-        *,
         config: dict[str, Any],
         thread_id: str | None,
         ns: str,

@@ -297,18 +297,20 @@ def node_input(node: NodeSpec, task: Task, values: Mapping[str, Any]) -> Any:
 
 def task_context(task: Task, scope: RunScope) -> TaskContext:
     """The context a task's node runs in (its answers, journal, writer, saver)."""
+    # Positional: on 3.11 a class called with keywords builds a dict for __init__,
+    # which doubles the cost of making one per task.
     return TaskContext(
         task,
-        answers=[list(a) for a in task.answers] if task.answers else [],
-        new_answer=task.new_answer,
-        has_new_answer=task.has_new_answer,
-        new_answer_site=task.new_answer_site,
-        journal=task.journal,
-        writer=scope.writer,
-        config=scope.config,
-        on_journal=scope.on_journal,
-        saver=scope.saver,
-        sink=scope.sink,
+        [list(a) for a in task.answers] if task.answers else [],  # answers
+        task.new_answer,
+        task.has_new_answer,
+        task.new_answer_site,
+        task.journal,
+        scope.writer,
+        scope.config,
+        scope.on_journal,
+        scope.saver,
+        scope.sink,
     )
 
 
