@@ -61,7 +61,7 @@ class Lease:
     )
 
     def __init__(
-        self, saver: Any, thread_id: str, ttl: float, *, folded: bool, renewed: bool = True
+        self, saver: Any, thread_id: str, ttl: float, folded: bool, renewed: bool = True
     ) -> None:
         self.saver = saver
         self.thread_id = thread_id
@@ -286,13 +286,8 @@ def lease_for(saver: Any, thread_id: str | None, *, nested: bool) -> Lease | Non
     if offers is None:
         return None
     # Renewals run on the heartbeat thread, which needs the sync methods.
-    return Lease(
-        saver,
-        thread_id,
-        LEASE_SECONDS,
-        folded=offers,
-        renewed=not getattr(saver, "async_only", False),
-    )
+    # Positional: on 3.11 a class called with keywords builds a dict for __init__.
+    return Lease(saver, thread_id, LEASE_SECONDS, offers, not getattr(saver, "async_only", False))
 
 
 _capable: dict[type, bool | None] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import LastValue
 from pausegraph.checkpoint._records import (
+    EMPTY,
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
@@ -487,20 +488,26 @@ class RunLoop:
         else:
             values, versions, step = dict(prev.values), dict(prev.versions), prev.step + 1
             chains = dict(prev.chains)
-        return Checkpoint(
-            thread_id=self.opts.thread_id or "",
-            ns=self.opts.ns,
-            id=new_id,
-            parent_id=prev.id if prev is not None else None,
-            step=step,
-            source="input",
-            created_at="",  # the time in the id: worked out only when someone asks
-            values=values,
-            versions=versions,
-            frontier=(TaskRef(START, False, inp),),
-            barriers={},
-            metadata=dict(self.opts.metadata),
-            chains=chains,
+        # tuple.__new__ with every field in order (see _next_checkpoint).
+        return tuple.__new__(
+            Checkpoint,
+            (
+                self.opts.thread_id or "",
+                self.opts.ns,
+                new_id,
+                prev.id if prev is not None else None,  # parent_id
+                step,
+                "input",  # source
+                "",  # created_at: the time in the id, worked out only when someone asks
+                values,
+                versions,
+                (tuple.__new__(TaskRef, (START, False, inp)),),  # frontier
+                {},  # barriers
+                dict(self.opts.metadata),
+                (),  # writers
+                chains,
+                EMPTY,  # appended
+            ),
         )
 
     def _next_checkpoint(
