@@ -7,6 +7,7 @@ code object, the waiting entry built from its fields, the lease heartbeat.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from pathlib import Path
 from types import MappingProxyType
@@ -14,7 +15,7 @@ from typing import Any, TypedDict
 
 import pytest
 
-from pausegraph.checkpoint._records import PendingWrite
+from pausegraph.checkpoint._records import PendingWrite, pending_write
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
     WAITING,
@@ -243,3 +244,13 @@ def test_leases_added_from_many_threads_start_one_heartbeat() -> None:
     for lease in leases:
         beat.discard(lease)
     assert beat._leases == set()
+
+
+def test_pending_write_makes_the_same_frozen_record() -> None:
+    fast = pending_write("task", "__writes__", [["k", 1]])
+    made = PendingWrite("task", "__writes__", [["k", 1]])
+    assert type(fast) is PendingWrite
+    assert fast == made and repr(fast) == repr(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.value = None  # type: ignore[misc]
+    assert hash(pending_write("t", "c", 1)) == hash(PendingWrite("t", "c", 1))

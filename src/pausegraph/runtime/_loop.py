@@ -26,6 +26,7 @@ from pausegraph.checkpoint._records import (
     created_at_of,
     iso_from_micros,
     new_checkpoint_id,
+    pending_write,
 )
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
@@ -578,7 +579,7 @@ class RunLoop:
                 derived = False
         if derived:
             return ()  # everything is in the next checkpoint: history derives it from there
-        return (PendingWrite(task.id, P.WRITES, stored),)
+        return (pending_write(task.id, P.WRITES, stored),)
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
         """Replay from an old checkpoint: copy it as a new head so history branches.
@@ -658,7 +659,7 @@ class RunLoop:
         cp = self.checkpoint
         if self.saver is None or cp is None or self.opts.durability == "exit":
             return []
-        journal = (PendingWrite(task.id, P.JOURNAL, entries),)
+        journal = (pending_write(task.id, P.JOURNAL, entries),)
         return [(WRITES, cp.thread_id, cp.ns, cp.id, journal, False)]
 
     def _live_now(self) -> dict[str, Any]:
@@ -688,16 +689,16 @@ class RunLoop:
                 if not t.saved:
                     writes.extend(_task_writes(t))
                 if t.error is not None:
-                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+                    writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
             else:
                 if t.interrupts:
-                    writes.append(PendingWrite(t.id, P.INTERRUPTS, t.interrupts))
+                    writes.append(pending_write(t.id, P.INTERRUPTS, t.interrupts))
                 if isinstance(t.error, BaseException):
-                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+                    writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
                 if t.answers:
-                    writes.append(PendingWrite(t.id, P.ANSWERS, t.answers))
+                    writes.append(pending_write(t.id, P.ANSWERS, t.answers))
                 if t.journal:
-                    writes.append(PendingWrite(t.id, P.JOURNAL, t.journal))
+                    writes.append(pending_write(t.id, P.JOURNAL, t.journal))
         if writes:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
@@ -711,7 +712,7 @@ class RunLoop:
             [[r["id"], r["value"], t.name] for t in paused for r in t.interrupts],
             self.opts.metadata,
         )
-        return PendingWrite(cap.INBOX_TASK, cap.WAITING, record)
+        return pending_write(cap.INBOX_TASK, cap.WAITING, record)
 
     # -- debug / tasks stream ---------------------------------------------------
 
@@ -784,11 +785,11 @@ def _error_text(error: Any) -> str:
 
 def _task_writes(task: Task) -> tuple[PendingWrite, ...]:
     out = [
-        PendingWrite(task.id, P.WRITES, [list(w) for w in task.writes or ()]),
-        PendingWrite(task.id, P.NEXT, list(task.next or ())),
+        pending_write(task.id, P.WRITES, [list(w) for w in task.writes or ()]),
+        pending_write(task.id, P.NEXT, list(task.next or ())),
     ]
     if task.answers:
-        out.append(PendingWrite(task.id, P.ANSWERS, task.answers))
+        out.append(pending_write(task.id, P.ANSWERS, task.answers))
     return tuple(out)
 
 

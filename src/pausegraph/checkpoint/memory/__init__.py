@@ -19,7 +19,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pausegraph.checkpoint._codec import checkpoint_from_fields, dump_blobs, header_fields
-from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    pending_write,
+)
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
@@ -156,7 +161,7 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
             for key, value in loads(writes).items():
                 if key != _WAITING_KEY:
                     task_id, _, channel = key.partition("\x00")
-                    found.append(PendingWrite(task_id, channel, value))
+                    found.append(pending_write(task_id, channel, value))
             pending = tuple(found)
         return StoredCheckpoint(checkpoint, pending)
 
@@ -245,7 +250,7 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
                 if w.value is not None:
                     v = w.value
                     compact = [v["paused_at"], v["graph"], v["metadata"] or None, v["interrupts"]]
-                stored.append(PendingWrite(INBOX_TASK, WAITING, compact))
+                stored.append(pending_write(INBOX_TASK, WAITING, compact))
             else:
                 stored.append(w)
         # An unstorable value fails the one serialization in _merge_writes,
