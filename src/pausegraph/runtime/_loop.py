@@ -563,7 +563,7 @@ class RunLoop:
         back from that checkpoint when history is shown; only writes that it
         cannot give back (other reducers) are stored.
         """
-        if task.saved or task.writes is None:
+        if task.saved or not task.writes:  # nothing to record (None: not finished)
             return ()
         if len(task.writes) > 1 and len({k for k, _ in task.writes}) != len(task.writes):
             return _task_writes(task)[:1]
