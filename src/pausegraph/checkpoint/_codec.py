@@ -42,6 +42,8 @@ __all__ = [
 FORMAT = 1
 """Version of the header layout; a reader refuses a newer one."""
 
+_new = tuple.__new__
+
 
 def header_fields(cp: Checkpoint, *, index: bool = True) -> list[Any]:
     """Everything of ``cp`` except its values, as plain data (what :func:`encode_header` encodes).
@@ -52,19 +54,25 @@ def header_fields(cp: Checkpoint, *, index: bool = True) -> list[Any]:
             in a form its database can read and hands them back to
             :func:`checkpoint_from_fields`.
     """
-    frontier = [
-        (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
-        for t in cp.frontier
-    ]
+    # Loops, not comprehensions: each of these holds a few items, and every
+    # checkpoint a run saves comes through here.
+    frontier: list[Any] = []
+    for t in cp.frontier:
+        frontier.append(
+            (t.node, t.arg) if t.push else t.node if t.arg is None else (t.node, t.arg, 0)
+        )
+    versions: dict[str, str] = {}
+    if index:
+        cid = cp.id
+        for k, v in cp.versions.items():
+            versions[k] = "" if v == cid else v  # "": this checkpoint
     return [
         FORMAT,
         cp.parent_id,
         cp.step,
         cp.source,
         None if not cp.created_at or cp.created_at == created_at_of(cp.id) else cp.created_at,
-        {k: "" if v == cp.id else v for k, v in cp.versions.items()}  # "": this checkpoint
-        if index
-        else {},
+        versions,
         frontier,
         {k: list(v) for k, v in cp.barriers.items()} if cp.barriers else {},
         dict(cp.metadata) if cp.metadata else {},
@@ -166,36 +174,45 @@ def checkpoint_from_fields(
             f"format {FORMAT}. Upgrade pausegraph to read it."
         )
     if index is None:
-        versions = {k: v or checkpoint_id for k, v in versions.items()}
+        whole = {}
+        for k, v in versions.items():
+            whole[k] = v or checkpoint_id
+        versions = whole
     else:
         versions, chains = index
+    # tuple.__new__ with every field in order: a NamedTuple's own __new__ is a
+    # Python function (one more frame per record), and every load comes here.
     tasks = []
     for item in frontier:
         if isinstance(item, str):
-            tasks.append(TaskRef(item))
+            tasks.append(_new(TaskRef, (item, False, None)))
         elif len(item) == 2:
-            tasks.append(TaskRef(item[0], True, item[1]))
+            tasks.append(_new(TaskRef, (item[0], True, item[1])))
         else:
-            tasks.append(TaskRef(item[0], False, item[1]))
-    return Checkpoint(  # positional: keywords make a NamedTuple several times slower
-        thread_id,
-        ns,
-        checkpoint_id,
-        parent_id,
-        step,
-        source,
-        created_at or "",  # "": derived from the id when someone asks
+            tasks.append(_new(TaskRef, (item[0], False, item[1])))
+    return _new(
+        Checkpoint,
         (
-            _assemble(versions, chains, values(blob_pairs(versions, chains)))
-            if values is not None
-            else {}
+            thread_id,
+            ns,
+            checkpoint_id,
+            parent_id,
+            step,
+            source,
+            created_at or "",  # "": derived from the id when someone asks
+            (
+                _assemble(versions, chains, values(blob_pairs(versions, chains)))
+                if values is not None
+                else {}
+            ),
+            versions,
+            tuple(tasks),
+            {k: tuple(v) for k, v in barriers.items()} if barriers else EMPTY,
+            metadata,
+            tuple(writers),
+            chains,
+            EMPTY,  # appended
         ),
-        versions,
-        tuple(tasks),
-        {k: tuple(v) for k, v in barriers.items()} if barriers else EMPTY,
-        metadata,
-        tuple(writers),
-        chains,
     )
 
 

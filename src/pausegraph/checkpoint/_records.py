@@ -22,6 +22,7 @@ __all__ = [
     "metadata_matches",
     "metadata_of",
     "new_checkpoint_id",
+    "pending_write",
 ]
 
 CheckpointSource = Literal["input", "loop", "update", "fork"]
@@ -120,6 +121,25 @@ class PendingWrite:
     task_id: str
     channel: str
     value: Any
+
+
+_new_object = object.__new__
+_set_task_id = PendingWrite.__dict__["task_id"].__set__
+_set_channel = PendingWrite.__dict__["channel"].__set__
+_set_value = PendingWrite.__dict__["value"].__set__
+
+
+def pending_write(task_id: str, channel: str, value: Any) -> PendingWrite:
+    """``PendingWrite(task_id, channel, value)``, in half the time.
+
+    The same record, made without the frozen dataclass's ``__init__`` (an
+    ``object.__setattr__`` per field): runs make several per step.
+    """
+    write: PendingWrite = _new_object(PendingWrite)
+    _set_task_id(write, task_id)
+    _set_channel(write, channel)
+    _set_value(write, value)
+    return write
 
 
 @dataclass(frozen=True, slots=True)

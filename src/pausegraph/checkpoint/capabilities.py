@@ -57,6 +57,7 @@ __all__ = [
     "encode_waiting",
     "page_waiting",
     "waiting_from_row",
+    "waiting_record",
 ]
 
 WAITING = "__waiting__"
@@ -117,13 +118,35 @@ class WaitingPage:
 
 def encode_waiting(entry: WaitingThread) -> dict[str, Any]:
     """The plain-data form of an index entry (what a :data:`WAITING` write carries)."""
+    return waiting_record(
+        entry.thread_id,
+        entry.checkpoint_id,
+        entry.graph,
+        entry.paused_at,
+        [[i.id, i.value, i.node] for i in entry.interrupts],
+        entry.metadata,
+    )
+
+
+def waiting_record(
+    thread_id: str,
+    checkpoint_id: str,
+    graph: str,
+    paused_at: str,
+    interrupts: list[list[Any]],
+    metadata: Mapping[str, Any],
+) -> dict[str, Any]:
+    """:func:`encode_waiting` from the fields (``interrupts`` as ``[id, value, node]`` lists).
+
+    What a run pausing writes, without making the records only to take them apart.
+    """
     return {
-        "thread_id": entry.thread_id,
-        "checkpoint_id": entry.checkpoint_id,
-        "graph": entry.graph,
-        "paused_at": entry.paused_at,
-        "metadata": dict(entry.metadata),
-        "interrupts": [[i.id, i.value, i.node] for i in entry.interrupts],
+        "thread_id": thread_id,
+        "checkpoint_id": checkpoint_id,
+        "graph": graph,
+        "paused_at": paused_at,
+        "metadata": dict(metadata),
+        "interrupts": interrupts,
     }
 
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._config import address_of, recursion_limit_of
+from pausegraph.graph._config import DEFAULT_RECURSION_LIMIT, address_of, recursion_limit_of
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
@@ -27,6 +36,8 @@ __all__ = ["CompiledStateGraph"]
 
 _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpoints", "tasks"})
 _DURABILITY = ("sync", "async", "exit")
+_NO_MODES: frozenset[str] = frozenset()  # invoke() and ainvoke() stream nothing
+_NO_CONFIG: Mapping[str, Any] = MappingProxyType({})
 
 
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
@@ -102,13 +113,13 @@ class _Invocation:
             self.answered, self.result = True, graph._replayed(earlier)
             return
         self.sink = self.nested.sink if self.nested is not None else None
-        modes = self.sink.modes if self.sink is not None else frozenset()
+        modes = self.sink.modes if self.sink is not None else _NO_MODES
         self.loop, self.run_config, self.saver = graph._prepare(
             inp, config, modes, interrupt_before, interrupt_after, durability, self.nested
         )
         if self.sink is not None:
             self.loop.sink = self.sink
-        self.writer = graph._writer(self.loop, modes)
+        self.writer = graph._writer(self.loop, modes) if modes else _discard
 
     def finish(self) -> Any:
         """The run's result; records the idempotency key, pauses a nested run's parent."""
@@ -129,15 +140,22 @@ class _Invocation:
 
 
 @functools.cache
-def _async_driver() -> Callable[
-    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None],
-    AsyncGenerator[tuple[str, Any], None],
-]:
+def _async_drivers() -> tuple[_AsyncDriver, _AsyncRunner]:
+    """``(drive_async, run_async)``: the async driver as a generator, and as a coroutine."""
     # Imported on first async use (asyncio costs more import time than pausegraph),
     # then cached: a function-level import costs ~5k instructions per call.
-    from pausegraph.runtime._drivers_async import drive_async
+    from pausegraph.runtime._drivers_async import drive_async, run_async
 
-    return drive_async
+    return drive_async, run_async
+
+
+_AsyncDriver = Callable[
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None],
+    AsyncGenerator[tuple[str, Any], None],
+]
+_AsyncRunner = Callable[
+    [RunLoop, Any, dict[str, Any], Callable[[Any], None] | None], Coroutine[Any, Any, None]
+]
 
 
 def _discard(chunk: Any) -> None:
@@ -227,8 +245,9 @@ class CompiledStateGraph(ThreadStateAPI):
                 "This graph has a checkpointer, so each run needs a thread_id: pass "
                 "config={'configurable': {'thread_id': '...'}}."
             )
-        durability = durability or "sync"
-        if durability not in _DURABILITY:
+        if not durability:
+            durability = "sync"
+        elif durability not in _DURABILITY:
             raise InvalidConfigError(
                 f"durability must be one of {', '.join(map(repr, _DURABILITY))}, got {durability!r}."
             )
@@ -243,25 +262,32 @@ class CompiledStateGraph(ThreadStateAPI):
             if interrupt_after is not None
             else self.interrupt_after_nodes
         )
-        run_config = dict(config or {})
+        run_config = dict(config) if config else {}
         if address.thread_id is not None:  # nodes (and graphs they invoke) see where they run
             run_config["configurable"] = {
-                **(run_config.get("configurable") or {}),
+                **(run_config.get("configurable") or _NO_CONFIG),
                 "thread_id": address.thread_id,
                 "checkpoint_ns": address.ns,
             }
+        metadata = run_config.get("metadata")
+        # Positional, in RunOptions' order: on 3.11 a class called with keywords
+        # builds a dict for __init__, which doubles the cost of making it.
         opts = RunOptions(
-            config=run_config,
-            thread_id=address.thread_id,
-            ns=address.ns,
-            checkpoint_id=address.checkpoint_id,
-            modes=modes,
-            interrupt_before=before,
-            interrupt_after=after,
-            durability=durability,
-            recursion_limit=recursion_limit_of(config),
-            metadata=dict(run_config.get("metadata") or {}),
-            nested_answer=nested.answer if nested is not None else None,
+            run_config,  # config
+            address.thread_id,
+            address.ns,
+            address.checkpoint_id,
+            modes,
+            before,  # interrupt_before
+            after,  # interrupt_after
+            durability,
+            (  # recursion_limit
+                recursion_limit_of(config)
+                if config and "recursion_limit" in config
+                else DEFAULT_RECURSION_LIMIT
+            ),
+            dict(metadata) if metadata else {},  # metadata
+            nested.answer if nested is not None else None,  # nested_answer
         )
         return RunLoop(self.spec, saver, inp, opts), run_config, saver
 
@@ -368,7 +394,7 @@ class CompiledStateGraph(ThreadStateAPI):
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
-        drive_async = _async_driver()
+        drive_async = _async_drivers()[0]
 
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
@@ -494,12 +520,10 @@ class CompiledStateGraph(ThreadStateAPI):
             call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
             return call.result
-        drive_async = _async_driver()
-
+        drive_async, run_async = _async_drivers()
         loop = call.loop
-        if call.sink is None:
-            async for _ in drive_async(loop, call.saver, call.run_config, _discard):
-                pass
+        if call.sink is None:  # nothing streams (no live chunks either): a plain coroutine
+            await run_async(loop, call.saver, call.run_config, _discard)
         else:
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)

@@ -73,7 +73,9 @@ def address_of(config: Mapping[str, Any] | None) -> Address:
     if checkpoint_id is not None and not isinstance(checkpoint_id, str):
         raise InvalidConfigError(f"checkpoint_id must be a str, got {checkpoint_id!r}.")
     ns = conf.get("checkpoint_ns") or ""
-    return Address(_thread_id(conf.get("thread_id")), str(ns), checkpoint_id or None)
+    value = conf.get("thread_id")
+    thread_id = value if type(value) is str and value else _thread_id(value)  # str: no call
+    return Address(thread_id, str(ns), checkpoint_id or None)
 
 
 def recursion_limit_of(config: Mapping[str, Any] | None) -> int:

@@ -76,8 +76,12 @@ class Schema:
 
     def view(self, values: Mapping[str, Any]) -> Any:
         """What a node declared with this schema receives, built from the state ``values``."""
-        if self.kind == "typeddict":
-            return {k: values[k] for k in self.keys if k in values}
+        if self.kind == "typeddict":  # every node call: a loop costs less than a comprehension
+            out = {}
+            for k in self.keys:
+                if k in values:
+                    out[k] = values[k]
+            return out
         if self.kind == "dict":
             return dict(values)
         data = {k: values[k] for k in self.keys if k in values and values[k] is not MISSING}

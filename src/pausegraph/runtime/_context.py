@@ -12,8 +12,8 @@ import linecache
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pausegraph.errors import GraphInterrupt, InterruptMismatchError, OutsideNodeError
 
@@ -106,10 +106,9 @@ class TaskContext:
         "writer",
     )
 
-    def __init__(
+    def __init__(  # positional or keyword: see task_context
         self,
         task: Any,
-        *,
         answers: list[list[Any]] | None = None,
         new_answer: Any = None,
         has_new_answer: bool = False,
@@ -138,16 +137,17 @@ class TaskContext:
         self.pending_schema: Any = None
 
 
-@functools.cache
-def _blake2b() -> type[hashlib.blake2b]:
-    from hashlib import blake2b  # on first use: hashlib costs ~4 ms to import
-
-    return blake2b
+_blake2b: type[hashlib.blake2b] | None = None  # imported on first use: hashlib costs ~4 ms
 
 
 def digest(data: bytes, size: int) -> str:
     """The hex blake2b digest of ``data``, ``size`` bytes long."""
-    return _blake2b()(data, digest_size=size).hexdigest()
+    global _blake2b
+    if _blake2b is None:
+        from hashlib import blake2b
+
+        _blake2b = blake2b
+    return _blake2b(data, digest_size=size).hexdigest()
 
 
 @functools.cache
@@ -171,25 +171,36 @@ def call_site(depth: int = 2) -> list[Any]:
     file and function; the line number is only shown in messages.
     """
     frame = sys._getframe(depth)
-    code = frame.f_code
-    func = getattr(code, "co_qualname", code.co_name)
-    path, digest = _path_and_digest(
-        code.co_filename, linecache.getline(code.co_filename, frame.f_lineno)
-    )
-    return [path, frame.f_lineno, func, digest]
+    code, lineno = frame.f_code, frame.f_lineno
+    # Keyed by id (hashing a code object hashes its bytecode and constants);
+    # the entry keeps the code object, so an id reused by another one misses.
+    known = _sites.get((id(code), lineno))
+    if known is None or known[0] is not code:
+        known = _site(code, lineno)
+    return [known[1], lineno, known[2], known[3]]
 
 
-@functools.lru_cache(maxsize=1024)
-def _path_and_digest(filename: str, line: str) -> tuple[str, str]:
-    """The short path of ``filename`` and the digest of ``line``'s text.
+_sites: dict[tuple[int, int], tuple[CodeType, str, str, str]] = {}
 
-    Cached: a node re-run on every resume asks about the same few lines.
+
+def _site(code: CodeType, lineno: int) -> tuple[CodeType, str, str, str]:
+    """Work out (and remember) the short path, function name and line digest of a call site.
+
+    Remembered by code object: a node re-run on every resume asks about the
+    same few lines, and the text is that of the code that runs (read once, as
+    ``linecache`` keeps it; a reloaded module has new code objects).
     """
+    filename = code.co_filename
     # The last two parts: the same on every machine that runs the code (an
     # absolute path would differ between a worker that paused and one that resumes).
     parts = filename.replace("\\", "/").rsplit("/", 2)
-    text = line.strip()
-    return "/".join(parts[-2:]), digest(text.encode(), 6) if text else ""
+    text = linecache.getline(filename, lineno).strip()
+    func = getattr(code, "co_qualname", code.co_name)
+    site = (code, "/".join(parts[-2:]), func, digest(text.encode(), 6) if text else "")
+    if len(_sites) >= 1024:  # bounded: code made on the fly must not pile up
+        _sites.clear()
+    _sites[(id(code), lineno)] = site
+    return site
 
 
 def same_site(a: Any, b: Any) -> bool:
@@ -213,17 +224,21 @@ def _ormsgpack() -> ModuleType:
     return ormsgpack
 
 
+_packb: Callable[..., bytes] | None = None  # ormsgpack.packb, kept on first use
+_FINGERPRINT_OPTIONS = 0  # set with it
+
+
 def fingerprint(value: Any) -> str:
     """A short, stable digest of an interrupt's value: which question was answered."""
-    ormsgpack = _ormsgpack()
-    try:
-        data = ormsgpack.packb(
-            value,
-            default=repr,
-            option=ormsgpack.OPT_SORT_KEYS
-            | ormsgpack.OPT_NON_STR_KEYS
-            | ormsgpack.OPT_SERIALIZE_PYDANTIC,
+    global _packb, _FINGERPRINT_OPTIONS
+    if _packb is None:
+        ormsgpack = _ormsgpack()
+        _FINGERPRINT_OPTIONS = (
+            ormsgpack.OPT_SORT_KEYS | ormsgpack.OPT_NON_STR_KEYS | ormsgpack.OPT_SERIALIZE_PYDANTIC
         )
+        _packb = ormsgpack.packb
+    try:
+        data = _packb(value, default=repr, option=_FINGERPRINT_OPTIONS)
     except Exception:  # values msgpack cannot order: fall back to their repr
         data = repr(value).encode()
     return digest(data, 8)
@@ -267,14 +282,16 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         InterruptMismatchError: The stored answer at this position was given to
             an ``interrupt()`` at another place (calls were reordered or skipped).
     """
-    Interrupt = _interrupt_type()
-    ctx = _require()
+    ctx = _current.get()
+    if ctx is None:
+        ctx = _require()  # raises
     site = call_site(2)
     index = ctx.interrupt_count
     ctx.interrupt_count = index + 1
     if index < len(ctx.answers):
         answered_at, answer, *rest = ctx.answers[index]
-        _check_site(index, answered_at, site)
+        if not same_site(answered_at, site):
+            _site_mismatch(index, answered_at, site)
         if rest and rest[0] != fingerprint(value):
             raise InterruptMismatchError(
                 f"interrupt() #{index + 1} at {describe_site(site)} asks a different question "
@@ -284,14 +301,16 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
                 answered_at=describe_site(answered_at),
                 called_at=describe_site(site),
             )
-        return _coerce(answer, response_schema)
+        return answer if response_schema is None else _coerce(answer, response_schema)
     if ctx.has_new_answer:
-        _check_site(index, ctx.new_answer_site, site)
+        if not same_site(ctx.new_answer_site, site):
+            _site_mismatch(index, ctx.new_answer_site, site)
         ctx.has_new_answer = False
         ctx.used_answer = True
         answer = ctx.new_answer
         ctx.answers.append([site, answer, fingerprint(value)])
-        return _coerce(answer, response_schema)
+        return answer if response_schema is None else _coerce(answer, response_schema)
+    Interrupt = _interrupt_type()
     exc = GraphInterrupt((Interrupt(value, interrupt_id(ctx.task.id, index)),))
     exc.site = site  # type: ignore[attr-defined]
     exc.response_schema = response_schema  # type: ignore[attr-defined]
@@ -303,9 +322,7 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         del exc
 
 
-def _check_site(index: int, answered_at: Any, site: list[Any]) -> None:
-    if same_site(answered_at, site):
-        return
+def _site_mismatch(index: int, answered_at: Any, site: list[Any]) -> NoReturn:
     raise InterruptMismatchError(
         f"interrupt() #{index + 1} of this node was answered for the call at "
         f"{describe_site(answered_at)}, but on this run interrupt() #{index + 1} is the call at "

@@ -30,7 +30,6 @@ from pausegraph.runtime._tasks import (
     TaskFlow,
     finish_call,
     finish_input,
-    node_input,
     plain_call,
     task_flow,
 )
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
 
 
-__all__ = ["drive_async", "run_effects_async"]
+__all__ = ["drive_async", "run_async", "run_effects_async"]
 
 
 @functools.cache
@@ -90,14 +89,20 @@ async def _run_task_async(
     if call is None:
         await _run_flow_async(task_flow(spec, task, values, scope))
         return
-    call.arg = node_input(spec.nodes[task.name], task, values)  # raises as in task_flow
+    ref = task.ref  # node_input(), inline; it raises as in task_flow
+    call.arg = ref.arg if ref.push else spec.nodes[task.name].input.view(values)
     try:
-        # What _call_async does for a call with a task context, one coroutine frame fewer.
+        # What _call_async does for a call with a task context, two coroutine frames fewer.
         if call.is_async:
-            output = await _call_in_task(call)
+            token = current_task.set(call.ctx)
+            try:
+                output = await call.fn(call.arg, **call.kwargs)
+            finally:
+                current_task.reset(token)
         else:
             output = await _in_thread(call)
-            if inspect.isawaitable(output):
+            # type() first: isawaitable() asks the Awaitable ABC (Python code) about a dict.
+            if type(output) is not dict and inspect.isawaitable(output):
                 output = await output
     except (Exception, GraphInterrupt, ParentCommand) as exc:
         finish_call(spec, task, call, None, exc)
@@ -127,6 +132,19 @@ async def _run_flow_async(flow: TaskFlow) -> None:
             error = exc
 
 
+def _open(
+    loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
+) -> tuple[RunStore, RunScope]:
+    """What a run on the event loop stores through, and what its tasks share."""
+    store = RunStore(saver, loop)
+
+    def on_journal(task: Task, entries: list[Any]) -> None:
+        for eff in loop.journal(task, entries):
+            store.write_now(eff)
+
+    return store, RunScope(config, writer, on_journal, saver, loop.sink)
+
+
 async def drive_async(
     loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
 ) -> AsyncGenerator[tuple[str, Any], None]:
@@ -137,14 +155,9 @@ async def drive_async(
     # A top-level run with live chunks runs each step as a task of its own and
     # reports them as they come; nested runs run inline, in their parent's step.
     reporter = live if loop.opts.nested_answer is None else None
-    store = RunStore(saver, loop)
-
-    def on_journal(task: Task, entries: list[Any]) -> None:
-        for eff in loop.journal(task, entries):
-            store.write_now(eff)
-
-    scope = RunScope(config, writer, on_journal, saver, loop.sink)
-    await store.astart()
+    store, scope = _open(loop, saver, config, writer)
+    if not store.start_blocking():
+        await store.astart()
     # A saver whose async methods only call its sync ones (see ``blocks``): its
     # effects are performed here, without a coroutine per effect.
     blocking = store.blocking
@@ -194,6 +207,67 @@ async def drive_async(
         yield live.popleft()
     while out:
         yield out.popleft()
+
+
+async def run_async(
+    loop: RunLoop, saver: Any, config: dict[str, Any], writer: Callable[[Any], None] | None
+) -> None:
+    """:func:`drive_async` for a caller that reads no chunks (``ainvoke``): a plain coroutine.
+
+    The same effects in the same order, without what an async generator costs
+    per run (its creation, the event loop's tracking of it, the final
+    ``StopAsyncIteration``) and with one coroutine less per one-task step.
+    ``loop`` must have no live chunks (nothing reports while a step runs);
+    chunks it collects are dropped where ``drive_async`` would yield them.
+    """
+    spec = loop.spec
+    out = loop.out
+    store, scope = _open(loop, saver, config, writer)
+    if not store.start_blocking():
+        await store.astart()
+    blocking = store.blocking
+    gen = loop.run()
+    result: Any = None
+    failing = True
+    try:
+        while True:
+            try:
+                effect = gen.send(result)
+            except StopIteration:
+                break
+            result = None
+            if effect[0] == RUN:
+                tasks: list[Task] = effect[1]
+                if blocking:
+                    store.step(tasks, reporting=bool(out))
+                else:
+                    await store.astep(tasks, reporting=bool(out))
+                out.clear()
+                if len(tasks) != 1:
+                    await _run_parallel_async(loop, store, spec, tasks, effect[2], scope)
+                    continue
+                # What _run_step_async does for one task, one coroutine frame fewer
+                # (and none for an input step that calls nothing).
+                task = tasks[0]
+                if task.name != START or not finish_input(spec, task):
+                    await _run_task_async(spec, task, effect[2], scope)
+                for eff in loop.task_done(task):
+                    if blocking:
+                        store.perform(eff)
+                    else:
+                        await store.aperform(eff)
+            elif blocking:
+                result = store.perform(effect)
+            else:
+                result = await store.aperform(effect)
+        failing = False
+    finally:
+        gen.close()
+        if blocking:
+            store.close(failing=failing)
+        else:
+            await store.aclose(failing=failing)
+    out.clear()
 
 
 async def _run_step_async(

@@ -13,11 +13,12 @@ import functools
 import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.channels import LastValue
 from pausegraph.checkpoint._records import (
+    EMPTY,
     Checkpoint,
     PendingWrite,
     StoredCheckpoint,
@@ -25,6 +26,7 @@ from pausegraph.checkpoint._records import (
     created_at_of,
     iso_from_micros,
     new_checkpoint_id,
+    pending_write,
 )
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import (
@@ -94,9 +96,8 @@ class RunOptions:
         "thread_id",
     )
 
-    def __init__(
+    def __init__(  # positional or keyword: see CompiledStateGraph._prepare
         self,
-        *,
         config: dict[str, Any],
         thread_id: str | None,
         ns: str,
@@ -132,6 +133,19 @@ class RunLoop:
     :attr:`stopped_at_breakpoint` tells a static breakpoint stopped the run.
     """
 
+    # Defaults every run shares until it sets its own: fewer stores per run.
+    stopped_at_breakpoint = False
+    checkpoint: Checkpoint | None = None
+    sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
+    # Chunks reported as they happen (see _live), made by the first who needs it.
+    live: LiveChunks | None = None
+    _counter = 0
+    _last_saved: str | None = None
+    _parallel = False
+    _step_values: Mapping[str, Any] = MappingProxyType({})
+    _resume_writes: tuple[PendingWrite, ...] = ()
+    _seen_messages: set[str] | None = None  # streamed (when no sink shares one)
+
     def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
         self.spec = spec
         self.saver = saver if opts.thread_id is not None else None
@@ -141,54 +155,54 @@ class RunLoop:
         self.values: dict[str, Any] = {}
         self.interrupts: list[Interrupt] = []
         self.interrupt_records: list[dict[str, Any]] = []
-        self.stopped_at_breakpoint = False
-        self.checkpoint: Checkpoint | None = None
-        self.sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
-        # Chunks reported as they happen (see _live), made by the first who needs it.
-        self.live: LiveChunks | None = None
-        self._unsaved: set[str] = set()
-        self._counter = 0
-        self._last_saved: str | None = None
-        self._parallel = False
-        self._step_values: Mapping[str, Any] = {}
         self._extra: list[tuple[str, Any]] = []
-        self._resume_writes: tuple[PendingWrite, ...] = ()
+        self._unsaved: set[str] = set()  # under durability="exit": ids not yet stored
         modes = opts.modes
-        self._values_mode = "values" in modes
-        self._updates_mode = "updates" in modes
-        self._messages_mode = "messages" in modes
-        self._seen_messages: set[str] | None = None  # streamed (when no sink shares one)
-        self._debug_mode = "debug" in modes
-        self._tasks_mode = "tasks" in modes or self._debug_mode
-        # Checkpoint events describe saved checkpoints: none without a saver.
-        self._checkpoints_mode = self.saver is not None and (
-            "checkpoints" in modes or self._debug_mode
-        )
+        # Set on the instance even when off: read on every step, and on 3.11 an
+        # attribute found on the class is a slow (unspecialized) lookup.
+        if modes:
+            self._values_mode = "values" in modes
+            self._updates_mode = "updates" in modes
+            self._messages_mode = "messages" in modes
+            self._debug_mode = "debug" in modes
+            self._tasks_mode = "tasks" in modes or self._debug_mode
+            # Checkpoint events describe saved checkpoints: none without a saver.
+            self._checkpoints_mode = self.saver is not None and (
+                "checkpoints" in modes or self._debug_mode
+            )
+        else:  # ainvoke and invoke stream nothing
+            self._values_mode = self._updates_mode = self._messages_mode = False
+            self._debug_mode = self._tasks_mode = self._checkpoints_mode = False
+        # Checkpoint ids are time-ordered when stored (or reported), else a counter.
+        self._real_ids = self.saver is not None or self._checkpoints_mode
 
     # -- effects helpers -----------------------------------------------------
 
     def _save(
         self, cp: Checkpoint, finished: Sequence[Task] = (), *, final: bool = True
-    ) -> Generator[Effect, Any, None]:
-        """Save ``cp``, with the writes of the ``finished`` tasks of its parent's step.
+    ) -> Effect | None:
+        """The effect saving ``cp``, with the writes of the ``finished`` tasks of its parent's step.
 
         The writes go in the same atomic save, against the parent, so history
         shows what each task returned (and a crash cannot split the two).
+        ``None`` when nothing is stored now; else the caller yields the effect,
+        then sets ``_last_saved`` (a plain call, not a generator: runs once a step).
         """
         self.checkpoint = cp
         if self._checkpoints_mode:
             self._emit_checkpoint(cp)
         if self.saver is None:
-            return
+            return None
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
-            return
+            return None
         if len(finished) == 1:
             writes = self._finished_writes(finished[0], cp)
-        else:
+        elif finished:
             writes = tuple(w for t in finished if not t.saved for w in _task_writes(t))
-        yield (SAVE, cp, writes, final)
-        self._last_saved = cp.id
+        else:  # the input checkpoint
+            writes = ()
+        return (SAVE, cp, writes, final)
 
     def _flush_exit(self, *, final: bool = True) -> Generator[Effect, Any, None]:
         """Under ``durability="exit"``, write the newest checkpoint, self-contained."""
@@ -325,25 +339,27 @@ class RunLoop:
                 cp = materialized(cp)
             tasks = P.plan(cp)
             # Mid-run unless the input leaves nothing to run.
-            yield from self._save(cp, final=not tasks)
+            save = self._save(cp, final=not tasks)
+            if save is not None:
+                yield save
+                self._last_saved = cp.id
             extra = []
         self.checkpoint = cp
         self._extra = extra
-        if resuming:
+        if resuming and self._values_mode:  # not built for runs that do not stream values
             self._emit_values(live_values(spec, cp, tasks, extra))
-        yield from self._loop(cp, tasks, extra, skip_before=resuming)
-
-    def _loop(
-        self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
-    ) -> Generator[Effect, Any, None]:
+        # Here rather than in a generator of its own: each effect of the steps
+        # passes through every generator frame between them and the driver.
         try:
-            yield from self._steps(cp, tasks, extra, skip_before=skip_before)
+            yield from self._steps(cp, tasks, extra, skip_before=resuming)
         except GeneratorExit:
             raise
         except BaseException:
-            yield from self._flush_exit()
+            if self._unsaved:
+                yield from self._flush_exit()
             raise
-        yield from self._flush_exit()
+        if self._unsaved:  # durability="exit" left checkpoints to write
+            yield from self._flush_exit()
 
     def _steps(
         self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
@@ -366,7 +382,7 @@ class RunLoop:
                 pending = tasks if tasks[0].writes is None else []
             else:
                 pending = [t for t in tasks if t.writes is None]
-            if not skip_before and self._stops_before(tasks):
+            if not skip_before and self.opts.interrupt_before and self._stops_before(tasks):
                 self._breakpoint(cp, tasks, extra)
                 return
             skip_before = False
@@ -390,12 +406,23 @@ class RunLoop:
                     if t.hold:
                         self.task_done(t)
             # Failed or paused (here or in a graph a node invoked): the run stops here.
-            if any(
-                isinstance(t.error, BaseException)
-                or ((t.interrupts or t.at_breakpoint) and t.writes is None)
-                for t in pending
-            ):
-                failed = [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
+            if len(pending) == 1:  # most steps: no generator for any()
+                t = pending[0]
+                stopped = isinstance(t.error, BaseException) or bool(
+                    (t.interrupts or t.at_breakpoint) and t.writes is None
+                )
+            else:
+                stopped = any(
+                    isinstance(t.error, BaseException)
+                    or ((t.interrupts or t.at_breakpoint) and t.writes is None)
+                    for t in pending
+                )
+            if stopped:
+                failed = (
+                    [t for t in P.write_order(pending) if isinstance(t.error, BaseException)]
+                    if len(pending) != 1 or isinstance(pending[0].error, BaseException)
+                    else []  # one task that paused: nothing failed
+                )
                 yield from self._persist_stop(cp, tasks)
                 if failed:
                     self.values = output_values(spec, live_values(spec, cp, tasks, extra))
@@ -414,8 +441,16 @@ class RunLoop:
             )
             # The run stops after this save when nothing is left to run, a
             # breakpoint follows, or the step budget is spent: then it is final.
-            final = not tasks or cp.step + 1 > stop or stop_after or self._stops_before(tasks)
-            yield from self._save(cp, finished, final=final)
+            final = (
+                not tasks
+                or cp.step + 1 > stop
+                or stop_after
+                or bool(opts.interrupt_before and self._stops_before(tasks))
+            )
+            save = self._save(cp, finished, final=final)
+            if save is not None:
+                yield save
+                self._last_saved = cp.id
             if self._values_mode and any(t.writes for t in pending):
                 self._emit_values(cp.values)
             if stop_after:
@@ -439,15 +474,13 @@ class RunLoop:
 
     # -- checkpoints -----------------------------------------------------------
 
-    def _new_id(self) -> str:
-        """A checkpoint id: time-ordered when it is stored; a cheap counter when nothing is."""
-        if self.saver is not None or self._checkpoints_mode:
-            return new_checkpoint_id()
+    def _counter_id(self) -> str:
+        """A checkpoint id for a run that stores and reports none: a cheap counter."""
         self._counter += 1
         return f"run-{id(self):x}-{self._counter:08x}"
 
     def _input_checkpoint(self, prev: Checkpoint | None, inp: Any) -> Checkpoint:
-        new_id = self._new_id()
+        new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         if prev is None:
             values = P.initial_values(self.spec)
             versions = dict.fromkeys(values, new_id)
@@ -456,20 +489,26 @@ class RunLoop:
         else:
             values, versions, step = dict(prev.values), dict(prev.versions), prev.step + 1
             chains = dict(prev.chains)
-        return Checkpoint(
-            thread_id=self.opts.thread_id or "",
-            ns=self.opts.ns,
-            id=new_id,
-            parent_id=prev.id if prev is not None else None,
-            step=step,
-            source="input",
-            created_at="",  # the time in the id: worked out only when someone asks
-            values=values,
-            versions=versions,
-            frontier=(TaskRef(START, False, inp),),
-            barriers={},
-            metadata=dict(self.opts.metadata),
-            chains=chains,
+        # tuple.__new__ with every field in order (see _next_checkpoint).
+        return tuple.__new__(
+            Checkpoint,
+            (
+                self.opts.thread_id or "",
+                self.opts.ns,
+                new_id,
+                prev.id if prev is not None else None,  # parent_id
+                step,
+                "input",  # source
+                "",  # created_at: the time in the id, worked out only when someone asks
+                values,
+                versions,
+                (tuple.__new__(TaskRef, (START, False, inp)),),  # frontier
+                {},  # barriers
+                dict(self.opts.metadata),
+                (),  # writers
+                chains,
+                EMPTY,  # appended
+            ),
         )
 
     def _next_checkpoint(
@@ -490,26 +529,30 @@ class RunLoop:
         if extra:
             batches.insert(0, ("__input__", extra))
         values, changed = P.apply_writes(spec, cp.values, batches)
-        new_id = self._new_id()
+        new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, routes)
-        # Positional: this runs once per step, and keywords cost a NamedTuple more.
-        return Checkpoint(
-            cp.thread_id,
-            cp.ns,
-            new_id,
-            cp.id,  # parent_id
-            cp.step + 1,
-            "loop",
-            "",  # created_at: the time in the id
-            values,
-            versions,
-            frontier,
-            barriers,
-            self.opts.metadata or cp.metadata,
-            writers,
-            chains,
-            appended,
+        # tuple.__new__ with every field in order: this runs once per step, and a
+        # NamedTuple's own __new__ is a Python function (one more frame).
+        return tuple.__new__(
+            Checkpoint,
+            (
+                cp.thread_id,
+                cp.ns,
+                new_id,
+                cp.id,  # parent_id
+                cp.step + 1,
+                "loop",
+                "",  # created_at: the time in the id
+                values,
+                versions,
+                frontier,
+                barriers,
+                self.opts.metadata or cp.metadata,
+                writers,
+                chains,
+                appended,
+            ),
         )
 
     def _finished_writes(self, task: Task, child: Checkpoint) -> tuple[PendingWrite, ...]:
@@ -520,10 +563,9 @@ class RunLoop:
         back from that checkpoint when history is shown; only writes that it
         cannot give back (other reducers) are stored.
         """
-        if task.saved or task.writes is None:
+        if task.saved or not task.writes:  # nothing to record (None: not finished)
             return ()
-        keys = [k for k, _ in task.writes]
-        if len(set(keys)) != len(keys):
+        if len(task.writes) > 1 and len({k for k, _ in task.writes}) != len(task.writes):
             return _task_writes(task)[:1]
         channels = self.spec.channels
         appended, values = child.appended, child.values
@@ -537,7 +579,7 @@ class RunLoop:
                 derived = False
         if derived:
             return ()  # everything is in the next checkpoint: history derives it from there
-        return (PendingWrite(task.id, P.WRITES, stored),)
+        return (pending_write(task.id, P.WRITES, stored),)
 
     def _fork(self, stored: StoredCheckpoint) -> Generator[Effect, Any, StoredCheckpoint]:
         """Replay from an old checkpoint: copy it as a new head so history branches.
@@ -584,7 +626,7 @@ class RunLoop:
         effects: list[Effect] = []
         cp = self.checkpoint
         assert cp is not None
-        if task.done:
+        if task.writes is not None:  # done
             visible = task.name != START  # the input step is not a node users wrote
             if self._messages_mode and visible:
                 self._emit_messages(task)
@@ -617,7 +659,7 @@ class RunLoop:
         cp = self.checkpoint
         if self.saver is None or cp is None or self.opts.durability == "exit":
             return []
-        journal = (PendingWrite(task.id, P.JOURNAL, entries),)
+        journal = (pending_write(task.id, P.JOURNAL, entries),)
         return [(WRITES, cp.thread_id, cp.ns, cp.id, journal, False)]
 
     def _live_now(self) -> dict[str, Any]:
@@ -631,44 +673,46 @@ class RunLoop:
             yield from self._flush_exit(final=False)  # the stop's writes follow
             cp = self.checkpoint or cp
         writes: list[PendingWrite] = []
-        paused = [t for t in tasks if t.interrupts and not t.done]
-        if paused and not any(isinstance(t.error, BaseException) for t in tasks):
+        paused = []
+        failed = False
+        for t in tasks:  # a loop, not two comprehensions: once per pause
+            if t.interrupts and t.writes is None:  # not done
+                paused.append(t)
+            if isinstance(t.error, BaseException):
+                failed = True
+        if paused and not failed:
             writes.extend(self._resume_writes)
             if not cp.ns:  # the root run keeps the waiting index (nested ones bubble up)
                 writes.append(self._waiting_write(cp, paused))
         for t in tasks:
-            if t.done:
+            if t.writes is not None:  # done
                 if not t.saved:
                     writes.extend(_task_writes(t))
                 if t.error is not None:
-                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+                    writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
             else:
                 if t.interrupts:
-                    writes.append(PendingWrite(t.id, P.INTERRUPTS, t.interrupts))
+                    writes.append(pending_write(t.id, P.INTERRUPTS, t.interrupts))
                 if isinstance(t.error, BaseException):
-                    writes.append(PendingWrite(t.id, P.ERROR, _error_text(t.error)))
+                    writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
                 if t.answers:
-                    writes.append(PendingWrite(t.id, P.ANSWERS, t.answers))
+                    writes.append(pending_write(t.id, P.ANSWERS, t.answers))
                 if t.journal:
-                    writes.append(PendingWrite(t.id, P.JOURNAL, t.journal))
+                    writes.append(pending_write(t.id, P.JOURNAL, t.journal))
         if writes:
             yield (WRITES, cp.thread_id, cp.ns, cp.id, tuple(writes), True)
 
     def _waiting_write(self, cp: Checkpoint, paused: Sequence[Task]) -> PendingWrite:
         cap = _capabilities()
-        entry = cap.WaitingThread(
-            thread_id=cp.thread_id,
-            checkpoint_id=cp.id,
-            graph=self.spec.name,
-            paused_at=now_iso(),
-            interrupts=tuple(
-                cap.WaitingInterrupt(r["id"], r["value"], t.name)
-                for t in paused
-                for r in t.interrupts
-            ),
-            metadata=self.opts.metadata,
+        record = cap.waiting_record(
+            cp.thread_id,
+            cp.id,
+            self.spec.name,
+            now_iso(),
+            [[r["id"], r["value"], t.name] for t in paused for r in t.interrupts],
+            self.opts.metadata,
         )
-        return PendingWrite(cap.INBOX_TASK, cap.WAITING, cap.encode_waiting(entry))
+        return pending_write(cap.INBOX_TASK, cap.WAITING, record)
 
     # -- debug / tasks stream ---------------------------------------------------
 
@@ -741,11 +785,11 @@ def _error_text(error: Any) -> str:
 
 def _task_writes(task: Task) -> tuple[PendingWrite, ...]:
     out = [
-        PendingWrite(task.id, P.WRITES, [list(w) for w in task.writes or ()]),
-        PendingWrite(task.id, P.NEXT, list(task.next or ())),
+        pending_write(task.id, P.WRITES, [list(w) for w in task.writes or ()]),
+        pending_write(task.id, P.NEXT, list(task.next or ())),
     ]
     if task.answers:
-        out.append(PendingWrite(task.id, P.ANSWERS, task.answers))
+        out.append(pending_write(task.id, P.ANSWERS, task.answers))
     return tuple(out)
 
 

@@ -113,7 +113,7 @@ def batches(saver: Any) -> bool:
     return known
 
 
-_blocking: dict[type, tuple[str, ...] | None] = {}
+_blocking: dict[type, tuple[tuple[str, Any], ...] | None] = {}  # (name, the class's function)
 
 
 @cache
@@ -142,7 +142,7 @@ def blocks(saver: Any) -> bool:
     """
     cls = type(saver)
     if cls in _blocking:
-        names = _blocking[cls]
+        methods = _blocking[cls]
     else:  # the twins the class has, or None when it defines one itself
         present = [
             (name, getattr(cls, name, None), getattr(owner, name))
@@ -150,11 +150,14 @@ def blocks(saver: Any) -> bool:
             for name in names
         ]
         own = any(method not in (None, twin) for _, method, twin in present)
-        names = _blocking[cls] = None if own else tuple(n for n, m, _ in present if m is not None)
-    if names is None:
+        methods = _blocking[cls] = (
+            None if own else tuple((n, m) for n, m, _ in present if m is not None)
+        )
+    if methods is None:
         return False
     # An instance attribute (a test double, say) wins over the class's method. (Not
     # asked through __dict__: on 3.11 that turns the saver's attributes into a dict.)
-    return all(
-        getattr(getattr(saver, name), "__func__", None) is getattr(cls, name) for name in names
-    )
+    for name, method in methods:  # a loop, not all(<genexpr>): asked on every async run
+        if getattr(getattr(saver, name), "__func__", None) is not method:
+            return False
+    return True

@@ -180,7 +180,9 @@ def plan(cp: Checkpoint, writes: Sequence[PendingWrite] = ()) -> list[Task]:
         for w in writes:
             if w.task_id == INPUT_TASK and w.channel == NEXT:
                 tasks.extend(goto_tasks(cp, w.value, tasks))
-        by_id = {t.id: t for t in tasks}
+        by_id: dict[str, Task] = {}
+        for task in tasks:
+            by_id[task.id] = task
         for w in writes:
             t = by_id.get(w.task_id)
             if t is None:
@@ -253,11 +255,12 @@ def apply_writes(
     if isinstance(batches, list) and len(batches) == 1:
         # One writer (most steps): each key gets one value, unless written twice.
         writer, writes = batches[0]
-        keys = [k for k, _ in writes]
-        if len(set(keys)) == len(keys):
+        if len(writes) < 2 or len({k for k, _ in writes}) == len(writes):
             new = dict(values)
             channels = spec.channels
+            keys = []
             for key, value in writes:
+                keys.append(key)
                 channel = channels.get(key) or LastValue(key)
                 folded = channel.fold(new.get(key, MISSING), (value,), (writer,))
                 if folded is MISSING:

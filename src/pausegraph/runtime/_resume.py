@@ -70,11 +70,15 @@ def prepare_resume(
 
 
 def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
-    if len(tasks) == 1 and not isinstance(resume, Mapping):
+    if len(tasks) == 1 and not _is_mapping(resume):
         # Most resumes: a bare answer to the one interrupt of the one paused task
         # (what the general path below does for it, without its tables).
         task = tasks[0]
-        if not task.done and len(task.interrupts) == 1 and not task.interrupts[0].get("schema"):
+        if (
+            task.writes is None
+            and len(task.interrupts) == 1
+            and not task.interrupts[0].get("schema")
+        ):
             record = task.interrupts[0]
             task.new_answer = resume
             task.new_answer_site = record.get("site")
@@ -153,3 +157,14 @@ def _assign_answers(cp: Checkpoint, tasks: list[Task], resume: Any) -> None:
     for t in open_tasks:
         if t.interrupts and not t.has_new_answer:
             t.hold = True
+
+
+_NOT_MAPPINGS = frozenset({str, int, float, bool, bytes, list, tuple, type(None)})
+
+
+def _is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, without the ABC's Python code for the usual answers."""
+    cls = type(value)
+    if cls is dict:
+        return True
+    return cls not in _NOT_MAPPINGS and isinstance(value, Mapping)

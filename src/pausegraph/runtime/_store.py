@@ -37,7 +37,6 @@ from pausegraph.runtime._lease import Lease, lease_for
 from pausegraph.runtime._loop import LOAD, SAVE, Effect, RunLoop
 from pausegraph.runtime._perform import (
     blocks,
-    is_last_write,
     perform_async,
     perform_batch_async,
     perform_batch_sync,
@@ -84,7 +83,10 @@ class RunStore:
 
     def _hold(self, effect: Effect) -> bool:
         """Hold ``effect`` back if the run's durability allows it; whether it did."""
-        if is_last_write(effect) or (effect[0] != SAVE and not self.asynchronous):
+        if effect[0] == SAVE:
+            if effect[3]:  # the run's last write (see is_last_write)
+                return False
+        elif not self.asynchronous or effect[5]:
             return False
         with self._lock:  # parallel tasks' writes come from worker threads
             if not self._held:
@@ -109,7 +111,11 @@ class RunStore:
             return False
         if self.asynchronous:
             return time.monotonic() - self._since >= FLUSH_SECONDS
-        return reporting or any(t.name != START for t in tasks)
+        if reporting:
+            return True
+        if len(tasks) == 1:  # most steps: no generator for any()
+            return tasks[0].name != START
+        return any(t.name != START for t in tasks)
 
     # -- sync ----------------------------------------------------------------
 
@@ -125,12 +131,19 @@ class RunStore:
     def perform(self, effect: Effect) -> Any:
         """Perform a LOAD, SAVE or WRITES effect; returns what a LOAD loaded."""
         if effect[0] == LOAD:
-            self.flush()
+            if self._held:
+                self.flush()
             if self._carrier is not None:
                 return self._carrier.perform(effect)
             return perform_sync(self.saver, effect)
-        if not self._hold(effect):
+        if self._hold(effect):
+            return None
+        if self._held:
             self._store(self._take(effect))
+        elif self._carrier is not None:
+            self._carrier.perform(effect)
+        else:  # nothing held back: straight to the saver
+            perform_sync(self.saver, effect)
         return None
 
     def write_now(self, effect: Effect) -> None:
@@ -142,14 +155,13 @@ class RunStore:
 
         Stores the held writes when the run's durability says they must not wait.
         """
-        if self._must_store(tasks, reporting):
-            self.flush()
+        if self._held and self._must_store(tasks, reporting):
+            self._store(self._take())
 
     def flush(self) -> None:
         """Store the writes held back."""
-        effects = self._take()
-        if effects:
-            self._store(effects)
+        if self._held:
+            self._store(self._take())
 
     def _store(self, effects: list[Effect]) -> None:
         if self._carrier is not None:
@@ -164,7 +176,8 @@ class RunStore:
         error is the one to report; the next run redoes those steps).
         """
         try:
-            self.flush()
+            if self._held:
+                self.flush()
         except Exception:
             if not failing:
                 raise
@@ -174,12 +187,20 @@ class RunStore:
 
     # -- async ---------------------------------------------------------------
 
-    async def astart(self) -> None:
-        """Async :meth:`start`."""
+    def start_blocking(self) -> bool:
+        """For an async run: whether the saver only blocks (see ``blocks``), then :meth:`start`.
+
+        Every async run asks this first; when it returns false, the run
+        awaits :meth:`astart` instead.
+        """
         self.blocking = blocks(self.saver)
-        if self.blocking:
-            self.start()
-        elif self.lease is not None:
+        if self.blocking and self.lease is not None:
+            self.lease.start()
+        return self.blocking
+
+    async def astart(self) -> None:
+        """Async :meth:`start`, for a saver that does not only block (see :meth:`start_blocking`)."""
+        if self.lease is not None:
             await self.lease.astart()
 
     async def aperform(self, effect: Effect) -> Any:

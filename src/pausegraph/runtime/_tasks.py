@@ -144,7 +144,8 @@ def input_writes(spec: GraphSpec, inp: Any) -> list[tuple[str, Any]]:
     """
     if inp is None:
         return []
-    if not isinstance(inp, Mapping):
+    # type() first: isinstance() against the Mapping ABC runs Python code.
+    if type(inp) is not dict and not isinstance(inp, Mapping):
         updates = spec.input.updates_from(inp)
         if updates is None:
             raise InvalidUpdateError(
@@ -283,7 +284,9 @@ def finish_call(
     elif isinstance(error, Exception):
         failed(task, ctx, error)
         return
-    keep_answers(task, ctx)
+    task.answers = ctx.answers  # keep_answers(), inline
+    task.journal = ctx.journal
+    task.has_new_answer = False
     finish_plain(spec, task, output)
 
 
@@ -294,18 +297,20 @@ def node_input(node: NodeSpec, task: Task, values: Mapping[str, Any]) -> Any:
 
 def task_context(task: Task, scope: RunScope) -> TaskContext:
     """The context a task's node runs in (its answers, journal, writer, saver)."""
+    # Positional: on 3.11 a class called with keywords builds a dict for __init__,
+    # which doubles the cost of making one per task.
     return TaskContext(
         task,
-        answers=[list(a) for a in task.answers] if task.answers else [],
-        new_answer=task.new_answer,
-        has_new_answer=task.has_new_answer,
-        new_answer_site=task.new_answer_site,
-        journal=task.journal,
-        writer=scope.writer,
-        config=scope.config,
-        on_journal=scope.on_journal,
-        saver=scope.saver,
-        sink=scope.sink,
+        [list(a) for a in task.answers] if task.answers else [],  # answers
+        task.new_answer,
+        task.has_new_answer,
+        task.new_answer_site,
+        task.journal,
+        scope.writer,
+        scope.config,
+        scope.on_journal,
+        scope.saver,
+        scope.sink,
     )
 
 
@@ -321,7 +326,10 @@ def paused(task: Task, ctx: TaskContext, gi: GraphInterrupt) -> None:
         else:
             schema = _schema_record(getattr(gi, "response_schema", None))
             site = getattr(gi, "site", None)
-            task.interrupts = [_record(i.value, i.id, site, schema) for i in gi.interrupts]
+            made = []  # a loop, not a comprehension: once per pause
+            for i in gi.interrupts:
+                made.append(_record(i.value, i.id, site, schema))
+            task.interrupts = made
     keep_answers(task, ctx)
 
 
@@ -337,7 +345,8 @@ def finish_plain(spec: GraphSpec, task: Task, output: Any) -> None:
     name = task.name
     try:
         writes, gotos = interpret_output(spec, name, output)
-        check_keys(spec, name, writes)
+        if writes:
+            check_keys(spec, name, writes)
         successors = spec.successors.get(name, ())
         if gotos:
             targets = [

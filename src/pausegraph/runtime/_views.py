@@ -83,7 +83,11 @@ def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of the output schema that have a value."""
     if spec.output.kind == "dict":
         return dict(values)
-    return {k: values[k] for k in spec.output.keys if k in values}
+    out = {}  # every run's result: a loop costs less than a comprehension
+    for k in spec.output.keys:
+        if k in values:
+            out[k] = values[k]
+    return out
 
 
 def _changes(cp: Checkpoint, child: Checkpoint) -> dict[str, Any]:

@@ -19,7 +19,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pausegraph.checkpoint._codec import checkpoint_from_fields, dump_blobs, header_fields
-from pausegraph.checkpoint._records import Checkpoint, PendingWrite, StoredCheckpoint
+from pausegraph.checkpoint._records import (
+    Checkpoint,
+    PendingWrite,
+    StoredCheckpoint,
+    pending_write,
+)
 from pausegraph.checkpoint.base import BaseCheckpointSaver, metadata_matches
 from pausegraph.checkpoint.capabilities import (
     INBOX_TASK,
@@ -87,14 +92,21 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         Whole values live in the entry of the checkpoint that wrote them;
         appended chunks (whose version is an older snapshot) in ``_chunks``.
         """
-        own: dict[str, Any] = {}
-        chunks: dict[tuple[str, str], bytes] = {}
         cid = checkpoint.id
-        for key, version, value in checkpoint.stored_blobs():
-            if version == cid:
-                own[key] = value
-            else:
-                chunks[(key, version)] = self.serde.dumps(value)
+        chunks: dict[tuple[str, str], bytes] = {}
+        if checkpoint.appended:
+            own: dict[str, Any] = {}
+            for key, version, value in checkpoint.stored_blobs():
+                if version == cid:
+                    own[key] = value
+                else:
+                    chunks[(key, version)] = self.serde.dumps(value)
+        else:  # what stored_blobs() lists when nothing was appended, in one pass
+            values = checkpoint.values
+            own = {}
+            for k, v in checkpoint.versions.items():
+                if v == cid:
+                    own[k] = values[k]
         try:
             data = self.serde.dumps([header_fields(checkpoint), own])
         except SerializationError:
@@ -145,14 +157,12 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         )
         pending: tuple[PendingWrite, ...] = ()
         if writes is not None:
-            pending = tuple(
-                PendingWrite(task_id, channel, value)
-                for (task_id, _, channel), value in (
-                    (key.partition("\x00"), value)
-                    for key, value in loads(writes).items()
-                    if key != _WAITING_KEY
-                )
-            )
+            found = []
+            for key, value in loads(writes).items():
+                if key != _WAITING_KEY:
+                    task_id, _, channel = key.partition("\x00")
+                    found.append(pending_write(task_id, channel, value))
+            pending = tuple(found)
         return StoredCheckpoint(checkpoint, pending)
 
     # -- the base contract ---------------------------------------------------
@@ -161,14 +171,15 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
         self, thread_id: str, ns: str = "", checkpoint_id: str | None = None
     ) -> StoredCheckpoint | None:
         with self._lock:
-            log = self._logs.get(_slot(thread_id, ns))
+            slot = (thread_id, ns) if ns else thread_id  # _slot(), inline
+            log = self._logs.get(slot)
             if not log:
                 return None
             if checkpoint_id is None:
                 checkpoint_id = next(reversed(log))  # ids grow with insertion order
             elif checkpoint_id not in log:
                 return None
-            chunks = self._chunks.get(_slot(thread_id, ns), {})
+            chunks = self._chunks.get(slot, {})
             return self._decode(thread_id, ns, checkpoint_id, log, chunks)
 
     def history(
@@ -203,15 +214,19 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
     ) -> None:
         data, chunks = self._encode(checkpoint)
         thread_id, ns = checkpoint.thread_id, checkpoint.ns
+        slot = (thread_id, ns) if ns else thread_id  # _slot(), inline
         with self._lock:
-            log = self._logs.get(_slot(thread_id, ns))
+            log = self._logs.get(slot)
             if log is None:
-                log = self._logs[_slot(thread_id, ns)] = {}
+                log = self._logs[slot] = {}
             if chunks:
-                self._chunks.setdefault(_slot(thread_id, ns), {}).update(chunks)
+                self._chunks.setdefault(slot, {}).update(chunks)
             old = log.get(checkpoint.id)
             # Saving an id again keeps the writes already stored against it.
-            log[checkpoint.id] = _join(data, None if old is None else _split(old)[1])
+            if old is None:
+                log[checkpoint.id] = len(data).to_bytes(4, "big") + data  # _join(data, None)
+            else:
+                log[checkpoint.id] = _join(data, _split(old)[1])
             parent = checkpoint.parent_id
             if parent_writes and parent is not None and parent in log:
                 self._merge_writes(log, parent, parent_writes)
@@ -235,11 +250,11 @@ class InMemorySaver(BlockingAsyncTwins, BaseCheckpointSaver):
                 if w.value is not None:
                     v = w.value
                     compact = [v["paused_at"], v["graph"], v["metadata"] or None, v["interrupts"]]
-                stored.append(PendingWrite(INBOX_TASK, WAITING, compact))
+                stored.append(pending_write(INBOX_TASK, WAITING, compact))
             else:
                 stored.append(w)
-        for w in stored:  # refuse unstorable values before changing anything
-            self.serde.dumps(w.value)
+        # An unstorable value fails the one serialization in _merge_writes,
+        # before anything changes.
         with self._lock:
             log = self._logs.get(_slot(thread_id, ns))
             if log is None or checkpoint_id not in log:
