@@ -54,20 +54,16 @@ class Lease:
         "_released",
         "folded",
         "owner",
-        "renewed",
         "saver",
         "thread_id",
         "ttl",
     )
 
-    def __init__(
-        self, saver: Any, thread_id: str, ttl: float, folded: bool, renewed: bool = True
-    ) -> None:
+    def __init__(self, saver: Any, thread_id: str, ttl: float, folded: bool) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.ttl = ttl
         self.folded = folded
-        self.renewed = renewed  # by the heartbeat thread (not for async-only savers)
         self.owner = f"{_OWNER_PREFIX}-{next(_owners)}"
         self._next_renewal = 0.0
         self._lock = threading.Lock()
@@ -88,8 +84,7 @@ class Lease:
         self._held = True
         self._next_renewal = time.monotonic() + self.ttl / 3
         self._live = True
-        if self.renewed:
-            _heartbeat.add(self)
+        _heartbeat.add(self)
 
     def _stop(self) -> None:
         """Stop renewing; waits for a renewal under way, so none follows the release."""
@@ -285,9 +280,10 @@ def lease_for(saver: Any, thread_id: str | None, *, nested: bool) -> Lease | Non
     offers = _capable[cls] if cls in _capable else _offers_leases(cls)
     if offers is None:
         return None
-    # Renewals run on the heartbeat thread, which needs the sync methods.
+    # Renewals run on the heartbeat thread, with the saver's sync methods (every
+    # saver has them; async ones reach the store through a sync twin).
     # Positional: on 3.11 a class called with keywords builds a dict for __init__.
-    return Lease(saver, thread_id, LEASE_SECONDS, offers, not getattr(saver, "async_only", False))
+    return Lease(saver, thread_id, LEASE_SECONDS, offers)
 
 
 _capable: dict[type, bool | None] = {}
