@@ -333,6 +333,36 @@ def test_class_states_give_nodes_instances_and_invoke_a_dict(schema: Any) -> Non
     assert seen[0].name == "ada" and seen[0].log == []
 
 
+class Draft(pydantic.BaseModel):
+    title: str = "untitled"
+    note: str | None = None
+    tags: Annotated[list[str], operator.add] = []
+
+
+def test_pydantic_model_update_skips_none_fields_it_did_not_set() -> None:
+    # LangGraph writes a returned (or input) model's fields except those left at
+    # None by default, so a partly filled model does not wipe other keys.
+    def retitle(state: Draft) -> Draft:
+        return Draft(title="final")
+
+    def clear(state: Draft) -> Draft:
+        return Draft(title=state.title, note=None)
+
+    graph = (
+        StateGraph(Draft)
+        .add_sequence([("retitle", retitle), ("clear", clear)])
+        .add_edge(START, "retitle")
+        .compile()
+    )
+    chunks = list(graph.stream({"note": "keep", "tags": ["a"]}, stream_mode="updates"))
+    assert chunks == [
+        {"retitle": {"title": "final", "tags": []}},
+        {"clear": {"title": "final", "note": None, "tags": []}},
+    ]
+    first = list(graph.stream(Draft(title="t"), stream_mode="values"))[0]
+    assert first == {"title": "t", "tags": []}
+
+
 def test_pydantic_input_is_validated() -> None:
     graph = StateGraph(PydState).add_node("a", appender("a")).add_edge(START, "a").compile()
     with pytest.raises(InvalidUpdateError, match="PydState") as info:
