@@ -13,7 +13,7 @@ import pytest
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph import END, START, StateGraph
-from pausegraph.types import StreamWriter, get_stream_writer
+from pausegraph.types import Send, StreamWriter, get_stream_writer
 
 
 class Seed(TypedDict):
@@ -139,6 +139,26 @@ def test_debug_payload_shapes() -> None:
         "error": None,
         "result": {"input": "hi!"},
         "interrupts": [],
+    }
+
+
+class Fan(TypedDict):
+    items: Annotated[list[str], operator.add]
+
+
+def test_task_triggers_name_sends_and_joins_as_langgraph_does() -> None:
+    builder = StateGraph(Fan)
+    for name in ("a", "b", "c", "d"):
+        builder.add_node(name, lambda s, name=name: {"items": [name]})
+    builder.add_conditional_edges(START, lambda s: [Send("a", {}), "b", "c"])
+    builder.add_edge(["c", "b"], "d").add_edge(["a", "b"], "d")
+    chunks = list(builder.compile().stream({"items": []}, stream_mode="tasks"))
+    triggers = {c["name"]: c["triggers"] for c in chunks if "triggers" in c}
+    assert triggers == {
+        "a": ("__pregel_push",),
+        "b": ("branch:to:b",),
+        "c": ("branch:to:c",),
+        "d": ("branch:to:d", "join:a+b:d", "join:c+b:d"),
     }
 
 

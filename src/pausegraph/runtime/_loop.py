@@ -675,7 +675,7 @@ class RunLoop:
     def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
         node = self.spec.nodes.get(t.name)
         inp = t.ref.arg if t.ref.push or node is None else node.input.view(values)
-        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": (f"branch:to:{t.name}",)}
+        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": P.triggers(self.spec, t)}
         if "tasks" in self.opts.modes:
             self._emit("tasks", payload)
         if self._debug_mode:

@@ -30,6 +30,7 @@ __all__ = [
     "initial_values",
     "next_frontier",
     "plan",
+    "triggers",
 ]
 
 PULL = "__pregel_pull"
@@ -224,6 +225,21 @@ def write_order(tasks: Iterable[Task]) -> list[Task]:
             tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name)
         )
     return tasks
+
+
+def triggers(spec: GraphSpec | None, task: Task) -> tuple[str, ...]:
+    """LangGraph's name for what triggered ``task`` (tasks/debug streams, messages metadata).
+
+    Without ``spec`` the joins that lead to the node are left out.
+    """
+    if task.path[0] == PUSH:
+        return (PUSH,)
+    if spec is None or not spec.joins:
+        return (f"branch:to:{task.name}",)
+    joins = sorted(
+        f"join:{'+'.join(sources)}:{target}" for sources, target in spec.joins if target == task.name
+    )
+    return (f"branch:to:{task.name}", *joins)
 
 
 def channel_of(spec: GraphSpec, key: str) -> Channel:
