@@ -162,6 +162,33 @@ def test_task_triggers_name_sends_and_joins_as_langgraph_does() -> None:
     }
 
 
+def test_a_step_starts_sends_first_then_nodes_by_name_as_langgraph_does() -> None:
+    builder = StateGraph(Fan)
+    for name in ("zeta", "beta", "alpha", "d"):
+        builder.add_node(name, lambda s, name=name: {"items": [name]})
+    builder.add_conditional_edges(
+        START, lambda s: [Send("d", {}), "zeta", "alpha", Send("beta", {}), "beta"]
+    )
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_before=["zeta"])
+    config = thread()
+    checkpoints = [
+        c["payload"]
+        for c in graph.stream({"items": []}, config, stream_mode="debug")
+        if c["type"] == "checkpoint"
+    ]
+    # The checkpoint a run reports lists the tasks in the order the step runs them,
+    assert checkpoints[-1]["next"] == ["d", "beta", "alpha", "beta", "zeta"]
+    # get_state lists Sends first, then nodes in the order they were added.
+    state = graph.get_state(config)
+    assert state.next == ("d", "beta", "zeta", "beta", "alpha")
+    assert [t.path for t in state.tasks][:2] == [
+        ("__pregel_push", 0, False),
+        ("__pregel_push", 1, False),
+    ]
+    started = [c["name"] for c in graph.stream(None, config, stream_mode="tasks") if "input" in c]
+    assert started == ["d", "beta", "alpha", "beta", "zeta"]
+
+
 # -- custom -------------------------------------------------------------------------
 
 

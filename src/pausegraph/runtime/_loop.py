@@ -217,7 +217,10 @@ class RunLoop:
         self.out.append((mode, chunk))
 
     def _emit_checkpoint(self, cp: Checkpoint) -> None:
-        payload = debug_checkpoint(self.spec, cp, P.plan(cp))
+        tasks = P.plan(cp)
+        if len(tasks) > 1:  # in LangGraph's run order, as the step will start them
+            tasks.sort(key=_run_key)
+        payload = debug_checkpoint(self.spec, cp, tasks)
         if "checkpoints" in self.opts.modes:
             self._emit("checkpoints", payload)
         if self._debug_mode:
@@ -380,6 +383,8 @@ class RunLoop:
                 else [t for t in pending if not t.hold]
             )
             self._parallel = len(runnable) > 1
+            if self._parallel:  # LangGraph starts a step's Sends first, then nodes by name
+                runnable = sorted(runnable, key=_run_key)
             if self._tasks_mode:
                 for t in runnable:
                     if t.name != START:  # the input step is not a node users wrote
@@ -729,6 +734,10 @@ def _capabilities() -> ModuleType:
 
 _PLAIN = (LastValue, type(None))
 """Channels whose new value the next checkpoint stores verbatim (``None``: a free-form key)."""
+
+
+def _run_key(task: Task) -> tuple[int, int, str]:
+    return (0, task.path[1], "") if task.path[0] == P.PUSH else (1, 0, task.name)
 
 
 def _is_new_input(inp: Any) -> bool:

@@ -423,7 +423,8 @@ def next_frontier(
             the tasks of nodes other than ``as_node``).
 
     Returns:
-        Edge tasks in node order, then ``Send`` tasks in order; and the barriers.
+        ``Send`` tasks in order, then edge tasks in node order (LangGraph's order
+        for ``get_state``); and the barriers.
     """
     if not keep and not cp.barriers and not spec.joins:
         # Fast path (most steps): no joins to track, nothing carried over.
@@ -445,7 +446,7 @@ def next_frontier(
             pulls = [pull_refs[next(iter(names))]]
         else:
             pulls = [pull_refs[n] for n in sorted(names, key=order.__getitem__)]
-        return (*pulls, *refs), {}
+        return (*refs, *pulls), {}
 
     pulled: set[str] = set()
     pushes: list[TaskRef] = []
@@ -469,6 +470,5 @@ def next_frontier(
                 barriers.pop(str(index))
                 if target != END:
                     pulled.add(target)
-    frontier = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
-    frontier.extend(pushes)
-    return tuple(frontier), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
+    pulls = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
+    return (*pushes, *pulls), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
