@@ -359,8 +359,8 @@ def test_pydantic_model_update_skips_none_fields_it_did_not_set() -> None:
         {"retitle": {"title": "final", "tags": []}},
         {"clear": {"title": "final", "note": None, "tags": []}},
     ]
-    first = list(graph.stream(Draft(title="t"), stream_mode="values"))[0]
-    assert first == {"title": "t", "tags": []}
+    values = list(graph.stream(Draft(title="t"), stream_mode="values"))
+    assert values[0] == {"title": "t", "tags": []}
 
 
 def test_pydantic_input_is_validated() -> None:

@@ -237,7 +237,9 @@ def triggers(spec: GraphSpec | None, task: Task) -> tuple[str, ...]:
     if spec is None or not spec.joins:
         return (f"branch:to:{task.name}",)
     joins = sorted(
-        f"join:{'+'.join(sources)}:{target}" for sources, target in spec.joins if target == task.name
+        f"join:{'+'.join(sources)}:{target}"
+        for sources, target in spec.joins
+        if target == task.name
     )
     return (f"branch:to:{task.name}", *joins)
 
