@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypedDict
 import pydantic
 import pytest
 
+from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import (
     GraphRecursionError,
     InvalidRouteError,
@@ -431,3 +432,28 @@ def test_message_removal_by_id_and_remove_all() -> None:
         lambda s: {"messages": [{"type": "remove", "id": REMOVE_ALL_MESSAGES}, ("ai", "fresh")]}
     )
     assert [(m["role"], m["content"]) for m in clear.invoke(inp)["messages"]] == [("ai", "fresh")]
+
+
+def test_deferred_node_runs_once_after_the_longer_branch() -> None:
+    # LangGraph's defer=True: the fan-in waits until nothing else is left to run,
+    # so branches of different lengths reach it once, together.
+    seen: list[list[str]] = []
+
+    def collect(state: Log) -> dict[str, list[str]]:
+        seen.append(list(state["log"]))
+        return {"log": ["d"]}
+
+    builder = StateGraph(Log)
+    for name in ("a", "b", "b_2", "c"):
+        builder.add_node(name, appender(name))
+    builder.add_node("d", collect, defer=True)
+    builder.add_edge(START, "a").add_edge("a", "b").add_edge("a", "c").add_edge("b", "b_2")
+    builder.add_edge("b_2", "d").add_edge("c", "d").add_edge("d", END)
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_before=["d"])
+    config = {"configurable": {"thread_id": "defer"}}
+    assert graph.invoke({"log": []}, config) == {"log": ["a", "b", "c", "b_2"]}
+    state = graph.get_state(config)
+    assert state.next == ("d",) and state.metadata is not None and state.metadata["step"] == 3
+    assert [s.next for s in graph.get_state_history(config)][1:3] == [("b_2",), ("b", "c")]
+    assert graph.invoke(None, config) == {"log": ["a", "b", "c", "b_2", "d"]}
+    assert seen == [["a", "b", "c", "b_2"]]

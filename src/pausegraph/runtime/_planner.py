@@ -38,6 +38,9 @@ PUSH = "__pregel_push"
 INPUT_TASK = "00000000-0000-0000-0000-000000000000"
 """Task id under which a resume's ``Command(update=..., goto=...)`` is stored."""
 
+DEFERRED = "defer"
+"""Barrier key of the deferred nodes that were triggered and wait for the end."""
+
 DERIVED = "\x00derived"
 """Stands for a finished task's write that the next checkpoint stores verbatim."""
 
@@ -428,7 +431,7 @@ def next_frontier(
         ``Send`` tasks in order, then edge tasks in node order (LangGraph's order
         for ``get_state``); and the barriers.
     """
-    if not keep and not cp.barriers and not spec.joins:
+    if not keep and not cp.barriers and not spec.joins and not spec.deferred:
         # Fast path (most steps): no joins to track, nothing carried over.
         if len(finished) == 1:
             targets = finished[0][1]
@@ -472,5 +475,14 @@ def next_frontier(
                 barriers.pop(str(index))
                 if target != END:
                     pulled.add(target)
+    if spec.deferred:
+        # Deferred nodes wait (under DEFERRED) until nothing else is left to run.
+        waiting = set(barriers.pop(DEFERRED, ())) | (pulled & spec.deferred)
+        pulled -= spec.deferred
+        if pulled or pushes:
+            if waiting:
+                barriers[DEFERRED] = waiting
+        else:
+            pulled = waiting
     pulls = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
     return (*pushes, *pulls), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
