@@ -189,6 +189,19 @@ def test_a_step_starts_sends_first_then_nodes_by_name_as_langgraph_does() -> Non
     assert started == ["d", "beta", "alpha", "beta", "zeta"]
 
 
+def test_values_come_before_the_checkpoint_they_are_stored_in_as_in_langgraph() -> None:
+    graph = seed_graph(checkpointer=InMemorySaver(), interrupt_before=["step_3"])
+    modes = ["values", "checkpoints", "updates"]
+    first = [m for m, _ in graph.stream({"input": "hi"}, thread(), stream_mode=modes)]
+    assert first == [
+        "checkpoints", "values", "checkpoints", "updates", "values", "checkpoints",
+        "updates", "values", "checkpoints", "updates",
+    ]  # fmt: skip
+    # A resumed run starts with the values and the checkpoint it continues from.
+    resumed = [m for m, _ in graph.stream(None, thread(), stream_mode=modes)]
+    assert resumed == ["values", "checkpoints", "updates", "values", "checkpoints"]
+
+
 # -- custom -------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from pausegraph.runtime._views import (
     interrupt_of,
     live_values,
     output_values,
+    resumed_checkpoint,
 )
 from pausegraph.types import Command, Interrupt
 
@@ -153,6 +154,8 @@ class RunLoop:
         self._step_values: Mapping[str, Any] = {}
         self._extra: list[tuple[str, Any]] = []
         self._resume_writes: tuple[PendingWrite, ...] = ()
+        self._paused = False  # a task of the running step paused
+        self._cached: list[Task] = []  # finished tasks of the step a resume starts with
         modes = opts.modes
         self._values_mode = "values" in modes
         self._updates_mode = "updates" in modes
@@ -333,8 +336,34 @@ class RunLoop:
         self.checkpoint = cp
         self._extra = extra
         if resuming:
-            self._emit_values(live_values(spec, cp, tasks, extra))
+            self._resumed(cp, tasks, extra)
         yield from self._loop(cp, tasks, extra, skip_before=resuming)
+
+    def _resumed(self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]]) -> None:
+        """Report where a resumed run starts, as LangGraph does.
+
+        The stored values (with the resume's update, without the writes of the
+        step's finished tasks) and the checkpoint with those tasks' results;
+        the finished tasks' updates come again, marked cached, as the step starts.
+        """
+        self._emit_values(live_values(self.spec, cp, [], extra))
+        if self._checkpoints_mode:
+            ordered = sorted(tasks, key=_run_key) if len(tasks) > 1 else tasks
+            payload = resumed_checkpoint(self.spec, cp, ordered, extra)
+            if "checkpoints" in self.opts.modes:
+                self._emit("checkpoints", payload)
+            if self._debug_mode:
+                timestamp = cp.created_at or created_at_of(cp.id)
+                self._emit(
+                    "debug",
+                    {
+                        "step": cp.step,
+                        "timestamp": timestamp,
+                        "type": "checkpoint",
+                        "payload": payload,
+                    },
+                )
+        self._cached = [t for t in tasks if t.done and t.name != START]
 
     def _loop(
         self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]], *, skip_before: bool
@@ -385,15 +414,25 @@ class RunLoop:
             self._parallel = len(runnable) > 1
             if self._parallel:  # LangGraph starts a step's Sends first, then nodes by name
                 runnable = sorted(runnable, key=_run_key)
+            cached, self._cached = self._cached, []
             if self._tasks_mode:
-                for t in runnable:
+                shown = sorted([*cached, *runnable], key=_run_key) if cached else runnable
+                for t in shown:
                     if t.name != START:  # the input step is not a node users wrote
                         self._emit_task_start(cp, t, step_values)
+            if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
+                for t in sorted(cached, key=_run_key):
+                    update = dict(t.writes) if t.writes else None
+                    self._emit("updates", {t.name: update, "__metadata__": {"cached": True}})
             yield (RUN, runnable, step_values)
             if len(runnable) != len(pending):
                 for t in pending:
                     if t.hold:
                         self.task_done(t)
+            if self._paused and self._values_mode and any(t.writes for t in tasks):
+                # A step that paused ends with the writes of its finished tasks, as in LangGraph.
+                self._emit_values(live_values(spec, cp, tasks, extra))
+            self._paused = False
             # Failed or paused (here or in a graph a node invoked): the run stops here.
             if any(
                 isinstance(t.error, BaseException)
@@ -420,9 +459,9 @@ class RunLoop:
             # The run stops after this save when nothing is left to run, a
             # breakpoint follows, or the step budget is spent: then it is final.
             final = not tasks or cp.step + 1 > stop or stop_after or self._stops_before(tasks)
-            yield from self._save(cp, finished, final=final)
             if self._values_mode and any(t.writes for t in pending):
-                self._emit_values(cp.values)
+                self._emit_values(cp.values)  # before the checkpoint events, as in LangGraph
+            yield from self._save(cp, finished, final=final)
             if stop_after:
                 self._breakpoint(cp, tasks, [])
                 return
@@ -601,8 +640,7 @@ class RunLoop:
                 effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task), False))
                 task.saved = True
         elif task.interrupts:
-            if self._tasks_mode:
-                self._emit_task_result(task)
+            self._paused = True
             for record in task.interrupts:
                 intr = interrupt_of(record)
                 self.interrupts.append(intr)
@@ -613,6 +651,8 @@ class RunLoop:
                     values = output_values(self.spec, self._live_now())
                     values[INTERRUPT] = (intr,)
                     self._emit("values", values)
+            if self._tasks_mode:  # after the interrupt, as in LangGraph
+                self._emit_task_result(task)
         elif self._tasks_mode:
             self._emit_task_result(task)
         return effects

@@ -220,3 +220,37 @@ def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> 
             for t in tasks
         ],
     }
+
+
+def resumed_checkpoint(
+    spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
+) -> dict[str, Any]:
+    """The ``checkpoint`` event a resumed run starts with, as LangGraph reports it.
+
+    Its values include the resume's update; its tasks show the results of
+    those that finished and the interrupts of those that paused.
+    """
+    payload = debug_checkpoint(spec, cp, tasks)
+    if extra:
+        payload["values"] = state_values(spec, live_values(spec, cp, [], extra))
+    if payload["parent_config"] is not None:  # as the saver gives it back
+        payload["parent_config"] = {
+            "configurable": {
+                "thread_id": cp.thread_id,
+                "checkpoint_ns": cp.ns,
+                "checkpoint_id": cp.parent_id,
+            }
+        }
+    entries = []
+    for t in tasks:
+        entry: dict[str, Any] = {"id": t.id, "name": t.name}
+        if t.done:
+            entry["result"] = dict(t.writes) if t.writes else {}
+        entry["interrupts"] = tuple(
+            {"value": r["value"], "id": r["id"], "response_schema": r.get("schema")}
+            for r in (t.interrupts if not t.done else ())
+        )
+        entry["state"] = None
+        entries.append(entry)
+    payload["tasks"] = entries
+    return payload
