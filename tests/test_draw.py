@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import enum
+import operator
 import random
 import shutil
 import stat
 import sys
 from pathlib import Path
+from typing import Annotated, Literal, TypedDict
 
 import pytest
 
+from pausegraph.graph import START, StateGraph
 from pausegraph.graph._draw import DrawableGraph, DrawEdge
 
 S, N = "__start__", "__end__"
@@ -720,3 +723,63 @@ def test_draw_png_without_renderer_names_what_to_install(
     assert "apt-get install graphviz" in message
     assert "npm install -g @mermaid-js/mermaid-cli" in message
     assert "draw_mermaid()" in message
+
+
+# -- from a built graph ---------------------------------------------------------------
+
+
+class Docs(TypedDict):
+    docs: Annotated[list[str], operator.add]
+
+
+def _noop(state: Docs) -> dict[str, list[str]]:
+    return {}
+
+
+def _decide(state: Docs) -> Literal["generate", "rewrite"]:
+    return "generate"
+
+
+# Output of the same graph's get_graph().draw_mermaid() under LangGraph 1.2.22: edges
+# sorted, then an edge to __end__ from the node that leads nowhere; node metadata
+# and breakpoints under the node's name.
+MERMAID_RAG = """\
+---
+config:
+  flowchart:
+    curve: linear
+---
+graph TD;
+\t__start__([<p>__start__</p>]):::first
+\tretrieve(retrieve)
+\tgrade(grade)
+\tgenerate(generate<hr/><small><em>__interrupt = before,after</em></small>)
+\trewrite(rewrite)
+\tnotify(notify<hr/><small><em>owner = ops
+tags = a, b</em></small>)
+\t__end__([<p>__end__</p>]):::last
+\t__start__ --> retrieve;
+\tgenerate --> notify;
+\tgrade -.-> generate;
+\tgrade -.-> rewrite;
+\tretrieve --> grade;
+\trewrite --> retrieve;
+\tnotify --> __end__;
+\tclassDef default fill:#f2f0ff,line-height:1.2
+\tclassDef first fill-opacity:0
+\tclassDef last fill:#bfb6fc
+"""
+
+
+def test_mermaid_of_a_built_graph_matches_langgraph() -> None:
+    builder = StateGraph(Docs)
+    for name in ("retrieve", "grade", "generate", "rewrite"):
+        builder.add_node(name, _noop)
+    builder.add_node("notify", _noop, metadata={"owner": "ops", "tags": ["a", "b"]})
+    builder.add_edge(START, "retrieve").add_edge("retrieve", "grade")
+    builder.add_conditional_edges("grade", _decide)
+    builder.add_edge("rewrite", "retrieve").add_edge("generate", "notify")
+    graph = builder.compile(interrupt_before=["generate"], interrupt_after=["generate"])
+    assert graph.get_graph().draw_mermaid() == MERMAID_RAG
+    # "*" marks no node, as in LangGraph.
+    assert "__interrupt" not in builder.compile(interrupt_before="*").get_graph().draw_mermaid()

@@ -13,9 +13,10 @@ import string
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _START = "__start__"
 
@@ -64,10 +65,13 @@ class DrawableGraph:
         nodes: Node names in display order, including ``__start__`` and
             ``__end__`` when they are used.
         edges: The edges, in display order.
+        metadata: Per node, what Mermaid shows under its name (``key = value``
+            lines): the node's metadata, ``defer`` and ``__interrupt``, as LangGraph.
     """
 
     nodes: tuple[str, ...]
     edges: tuple[DrawEdge, ...]
+    metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Normalises sequences to tuples and checks the edges' endpoints.
@@ -121,6 +125,8 @@ class DrawableGraph:
             first, last = self._first_last()
             for node in self.nodes:
                 text = f"<p>{node}</p>" if node.startswith("__") and node.endswith("__") else node
+                if notes := _metadata_lines(self.metadata.get(node)):
+                    text = f"{text}<hr/><small><em>{notes}</em></small>"
                 if node == last:
                     shape = f"([{text}]):::last"
                 elif node == first:
@@ -245,6 +251,31 @@ class DrawableGraph:
 def _mermaid_id(name: str) -> str:
     """Escapes a node name into a Mermaid-safe id (``\\`` + hex code for other characters)."""
     return "".join(c if c in _SAFE_ID_CHARS else f"\\{ord(c):x}" for c in name)
+
+
+_LABEL_ESCAPES = {
+    "[": "#91;", "]": "#93;", "(": "#40;", ")": "#41;", "{": "#123;", "}": "#125;",
+    '"': "#quot;", "<": "#60;", ">": "#62;", "|": "#124;",
+}  # fmt: skip
+_SCALARS = (str, int, float, bool)
+
+
+def _metadata_lines(metadata: Mapping[str, Any] | None) -> str:
+    """A node's metadata as Mermaid label lines: scalars and lists of scalars, escaped."""
+    lines = []
+    for key, value in (metadata or {}).items():
+        if isinstance(value, _SCALARS):
+            text = str(value)
+        elif isinstance(value, list | tuple | set) and all(isinstance(v, _SCALARS) for v in value):
+            items = [str(v) for v in value]
+            text = ", ".join(sorted(items) if isinstance(value, set) else items)
+        else:
+            continue
+        line = f"{key} = {text}"
+        for char, entity in _LABEL_ESCAPES.items():
+            line = line.replace(char, entity)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _wrap_words(label: str, n_words: int) -> str:

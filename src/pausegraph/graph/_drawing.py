@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import Any
+
 from pausegraph.constants import END, START
 from pausegraph.graph._draw import DrawableGraph, DrawEdge
 from pausegraph.graph._spec import GraphSpec
@@ -9,8 +12,16 @@ from pausegraph.graph._spec import GraphSpec
 __all__ = ["drawable"]
 
 
-def drawable(spec: GraphSpec) -> DrawableGraph:
-    """The nodes and edges of ``spec``: plain edges solid, routing dotted."""
+def drawable(
+    spec: GraphSpec,
+    interrupt_before: Collection[str] | None = None,
+    interrupt_after: Collection[str] | None = None,
+) -> DrawableGraph:
+    """The nodes and edges of ``spec``: plain edges solid, routing dotted.
+
+    As LangGraph: edges sorted, then an edge to END from each node that
+    leads nowhere; nodes show their metadata, ``defer`` and breakpoints.
+    """
     edges: list[DrawEdge] = []
     seen: set[tuple[str, str]] = set()
 
@@ -41,8 +52,32 @@ def drawable(spec: GraphSpec) -> DrawableGraph:
     for sources, target in spec.joins:
         for source in sources:
             add(source, target, False)
+    # Sorted, then the plain edges to END: from each node that leads nowhere else.
+    to_end = {e.source for e in edges if e.target == END and not e.conditional}
+    edges = [e for e in edges if e.target != END or e.conditional]
+    edges.sort(key=lambda e: (e.source, e.target, e.conditional, e.label or ""))
+    leaves = {e.target for e in edges} - {e.source for e in edges} - {END}
+    for leaf in sorted(leaves | to_end):
+        edges.append(DrawEdge(leaf, END))
     used = {e.source for e in edges} | {e.target for e in edges}
     nodes = [START, *spec.nodes]
     if END in used:
         nodes.append(END)
-    return DrawableGraph(nodes=tuple(nodes), edges=tuple(edges))
+    metadata: dict[str, dict[str, Any]] = {}
+    for name, node in spec.nodes.items():
+        notes = dict(node.metadata or {})
+        if node.defer:
+            notes["defer"] = True
+        # LangGraph shows no breakpoint for "*" (every node).
+        before = name in (interrupt_before or ()) and "*" not in (interrupt_before or ())
+        after = name in (interrupt_after or ()) and "*" not in (interrupt_after or ())
+        if before or after:
+            notes["__interrupt"] = ",".join(
+                w for w, on in (("before", before), ("after", after)) if on
+            )
+        tools = getattr(node.fn, "tools_by_name", None)
+        if isinstance(tools, Mapping) and tools:
+            notes["__tools"] = list(tools)
+        if notes:
+            metadata[name] = notes
+    return DrawableGraph(nodes=tuple(nodes), edges=tuple(edges), metadata=metadata)
