@@ -126,11 +126,12 @@ class ThreadStateAPI:
 
     def _history_args(
         self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
-    ) -> tuple[BaseCheckpointSaver, str, str, str | None]:
+    ) -> tuple[BaseCheckpointSaver, str, str, str | None, str | None]:
         address = address_of(config)
         thread_id, saver = require_thread(address, self.checkpointer, what)
         before_id = address_of(before).checkpoint_id if before is not None else None
-        return saver, thread_id, address.ns, before_id or address.checkpoint_id
+        # As LangGraph: a checkpoint_id in the config lists that checkpoint alone.
+        return saver, thread_id, address.ns, before_id, address.checkpoint_id
 
     def get_state_history(
         self,
@@ -146,13 +147,22 @@ class ThreadStateAPI:
             filter: Only checkpoints whose metadata has these pairs, e.g. ``{"source": "loop"}``.
             before: Only checkpoints older than the one this config names.
             limit: At most this many.
+
+        A ``checkpoint_id`` in ``config`` lists only that checkpoint, as in LangGraph.
         """
-        saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        saver, thread_id, ns, before_id, only = self._history_args(
+            config, before, "get_state_history()"
+        )
         spec = self._graph_for(ns).spec
         child = saver.load(thread_id, ns, before_id) if before_id is not None else None
+        if only is not None:
+            before_id, limit = None, None if limit is None or limit > 0 else 0
         for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
             cp = stored.checkpoint
-            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            if only is None or cp.id == only:
+                yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+                if only is not None:
+                    return
             child = stored
 
     async def aget_state_history(
@@ -164,14 +174,21 @@ class ThreadStateAPI:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
-        saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        saver, thread_id, ns, before_id, only = self._history_args(
+            config, before, "aget_state_history()"
+        )
         spec = self._graph_for(ns).spec
         child = await saver.aload(thread_id, ns, before_id) if before_id is not None else None
+        if only is not None:
+            before_id, limit = None, None if limit is None or limit > 0 else 0
         async for stored in saver.ahistory(
             thread_id, ns, before=before_id, limit=limit, filter=filter
         ):
             cp = stored.checkpoint
-            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            if only is None or cp.id == only:
+                yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+                if only is not None:
+                    return
             child = stored
 
     def _update_flow(
