@@ -95,6 +95,39 @@ def test_get_state_with_subgraphs_and_update_state_on_a_subgraph(saver: Any) -> 
     assert app.invoke(Command(resume="A"), CFG) == {"log": ["i1", "edited", "i2=A"]}
 
 
+def test_a_nested_checkpoint_names_its_parents_as_in_langgraph(saver: Any) -> None:
+    calls: list[str] = []
+    deepest = _chain(calls, "d1", ask="d1").compile()
+    middle = StateGraph(S).add_node("deep", deepest).add_edge(START, "deep").compile()
+    app = StateGraph(S).add_node("mid", middle).add_edge(START, "mid").compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+
+    root = app.get_state(CFG, subgraphs=True)
+    mid = root.tasks[0].state
+    deep = mid.tasks[0].state
+    mid_ns, deep_ns = (
+        mid.config["configurable"]["checkpoint_ns"],
+        deep.config["configurable"]["checkpoint_ns"],
+    )
+    root_id, mid_id = (
+        root.config["configurable"]["checkpoint_id"],
+        mid.config["configurable"]["checkpoint_id"],
+    )
+    deep_id = deep.config["configurable"]["checkpoint_id"]
+    assert root.metadata["parents"] == {}
+    assert mid.metadata["parents"] == {"": root_id}
+    assert deep.metadata["parents"] == {"": root_id, mid_ns: mid_id}
+    assert deep.config["configurable"]["checkpoint_map"] == {
+        "": root_id,
+        mid_ns: mid_id,
+        deep_ns: deep_id,
+    }
+    assert "checkpoint_map" not in root.config["configurable"]
+    # An update of the nested graph keeps them.
+    new_config = app.update_state(deep.config, {"log": ["edited"]})
+    assert app.get_state(new_config).metadata["parents"] == deep.metadata["parents"]
+
+
 def test_stream_with_subgraphs_yields_namespaces(saver: Any) -> None:
     calls: list[str] = []
     inner = _chain(calls, "i1", "i2").compile()

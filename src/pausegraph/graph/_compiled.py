@@ -29,6 +29,14 @@ _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpo
 _DURABILITY = ("sync", "async", "exit")
 
 
+def _run_metadata(run_config: Mapping[str, Any], nested: NestedCall | None) -> dict[str, Any]:
+    """The metadata of a run's checkpoints: the config's, and where a nested run sits."""
+    metadata = dict(run_config.get("metadata") or {})
+    if nested is not None and nested.parents:
+        metadata["parents"] = dict(nested.parents)
+    return metadata
+
+
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
     if value is None:
         return None
@@ -260,7 +268,7 @@ class CompiledStateGraph(ThreadStateAPI):
             interrupt_after=after,
             durability=durability,
             recursion_limit=recursion_limit_of(config),
-            metadata=dict(run_config.get("metadata") or {}),
+            metadata=_run_metadata(run_config, nested),
             nested_answer=nested.answer if nested is not None else None,
         )
         return RunLoop(self.spec, saver, inp, opts), run_config, saver

@@ -94,8 +94,11 @@ class NestedCall:
         thread_id = parent.get("thread_id") if self.saver is not None else None
         self.config: dict[str, Any] = dict(config or {})
         conf = dict(self.config.get("configurable") or {})
+        # The checkpoints of the graphs this run sits in (LangGraph's metadata "parents").
+        self.parents: dict[str, str] = {}
         if thread_id is not None:
-            conf.update(thread_id=thread_id, checkpoint_ns=ns)
+            self.parents = {**(parent.get("checkpoint_map") or {}), parent_ns: ctx.task._cp}
+            conf.update(thread_id=thread_id, checkpoint_ns=ns, checkpoint_map=self.parents)
         self.config["configurable"] = conf
         for key in ("recursion_limit",):
             if key in ctx.config and key not in self.config:

@@ -132,7 +132,7 @@ def update_flow(
         versions=versions,
         frontier=frontier,
         barriers=barriers,
-        metadata=dict(metadata),
+        metadata=_with_parents(metadata, prev),
         writers=(as_node,),
         chains=chains,
     )
@@ -140,3 +140,11 @@ def update_flow(
         cp = materialized(cp)
     yield (SAVE, cp, (), True)
     return checkpoint_config(cp)
+
+
+def _with_parents(metadata: Mapping[str, Any], prev: Checkpoint | None) -> dict[str, Any]:
+    """The update's metadata; a nested graph's keeps where it sits (``parents``)."""
+    out = dict(metadata)
+    if prev is not None and prev.ns and "parents" in prev.metadata and "parents" not in out:
+        out["parents"] = prev.metadata["parents"]
+    return out

@@ -22,23 +22,29 @@ __all__ = [
 
 
 def checkpoint_config(cp: Checkpoint) -> dict[str, Any]:
-    """The config that addresses ``cp``."""
-    return {
-        "configurable": {"thread_id": cp.thread_id, "checkpoint_ns": cp.ns, "checkpoint_id": cp.id}
+    """The config that addresses ``cp`` (a nested graph's also maps its parents' checkpoints)."""
+    conf: dict[str, Any] = {
+        "thread_id": cp.thread_id,
+        "checkpoint_ns": cp.ns,
+        "checkpoint_id": cp.id,
     }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["checkpoint_map"] = {**parents, cp.ns: cp.id}
+    return {"configurable": conf}
 
 
 def parent_config(cp: Checkpoint) -> dict[str, Any] | None:
     """The config of ``cp``'s parent, or ``None``."""
     if cp.parent_id is None:
         return None
-    return {
-        "configurable": {
-            "thread_id": cp.thread_id,
-            "checkpoint_ns": cp.ns,
-            "checkpoint_id": cp.parent_id,
-        }
+    conf: dict[str, Any] = {
+        "thread_id": cp.thread_id,
+        "checkpoint_ns": cp.ns,
+        "checkpoint_id": cp.parent_id,
     }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["checkpoint_map"] = {**parents, cp.ns: cp.id}  # as LangGraph: this one's id
+    return {"configurable": conf}
 
 
 def interrupt_of(record: Mapping[str, Any]) -> Interrupt:
@@ -192,10 +198,10 @@ def empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
 
 def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> dict[str, Any]:
     """The payload of a ``checkpoint`` debug event."""
-    conf = {
+    conf: dict[str, dict[str, Any]] = {
         "configurable": {"checkpoint_ns": cp.ns, "thread_id": cp.thread_id, "checkpoint_id": cp.id}
     }
-    parent = None
+    parent: dict[str, dict[str, Any]] | None = None
     if cp.parent_id is not None:
         parent = {
             "configurable": {
@@ -204,6 +210,10 @@ def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> 
                 "checkpoint_id": cp.parent_id,
             }
         }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["configurable"]["checkpoint_map"] = {**parents, cp.ns: cp.id}
+        if parent is not None:
+            parent["configurable"]["checkpoint_map"] = {**parents, cp.ns: cp.id}
     return {
         "config": conf,
         "parent_config": parent,
