@@ -397,4 +397,13 @@ def test_stream_shapes(saver: Any) -> None:
     ]
     result = wf.invoke(7, CFG)
     assert set(result) == {"a", "ok", "__interrupt__"}
+    # A resume starts with the last returned value; None on a thread's first run.
+    other = {"configurable": {"thread_id": "first"}}
+    wf.invoke(1, other)
+    assert list(wf.stream(Command(resume="y"), other, stream_mode="values")) == [
+        None,
+        {"a": 2, "ok": "y"},
+    ]
+    started = [c for c in wf.stream(3, other, stream_mode="tasks") if "triggers" in c]
+    assert started[0]["name"] == "wf" and started[0]["triggers"] == ("__start__",)
     assert isinstance(result["__interrupt__"][0], Interrupt)
