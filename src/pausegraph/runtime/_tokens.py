@@ -121,10 +121,18 @@ class TokenHandler:
             return
         conf = ctx.config.get("configurable") or {}
         ns = conf.get("checkpoint_ns") or ("|".join(sink.path) if sink is not None else "")
-        meta = dict(metadata or {})
-        meta.update(chunk_metadata(ctx.task, ctx.task.step, ns, ctx.config))
-        # LangGraph's callbacks also carry the namespace of the top-level task.
+        model = dict(metadata or {})
+        # In LangGraph's key order: the run's metadata, the model's integration, where
+        # the chunk comes from (and the top-level task's namespace), the model's rest.
+        meta = chunk_metadata(ctx.task, ctx.task.step, ns, ctx.config)
+        if "ls_integration" in model:
+            at = next(i for i, k in enumerate(meta) if k.startswith("langgraph_"))
+            items = list(meta.items())
+            items.insert(at, ("ls_integration", model.pop("ls_integration")))
+            meta = dict(items)
         meta.setdefault("checkpoint_ns", meta["langgraph_checkpoint_ns"].split("|", 1)[0])
+        for key, value in model.items():
+            meta.setdefault(key, value)
         self._runs[run_id] = [emit, seen, meta, False]
 
     def _emit(self, mode: str, chunk: Any) -> None:
