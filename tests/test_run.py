@@ -393,6 +393,40 @@ def test_input_and_output_schemas() -> None:
     builder = StateGraph(Overall, input_schema=Question, output_schema=Answer)
     builder.add_sequence([think, reply]).add_edge(START, "think")
     assert builder.compile().invoke({"question": "ab"}) == {"answer": "ABAB"}
+    # As LangGraph: only invoke's result keeps to the output schema; the values
+    # stream and get_state show every key, private ones included.
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "schemas"}}
+    assert list(graph.stream({"question": "ab"}, config, stream_mode="values")) == [
+        {"question": "ab"},
+        {"question": "ab", "scratch": "abab"},
+        {"question": "ab", "answer": "ABAB", "scratch": "abab"},
+    ]
+    assert graph.get_state(config).values == {"question": "ab", "answer": "ABAB", "scratch": "abab"}
+
+
+class Secret(TypedDict):
+    secret: str
+
+
+class QA(Question, Answer):
+    pass
+
+
+def test_private_keys_show_in_state_and_values_but_not_in_the_result() -> None:
+    def hide(state: Question) -> Secret:
+        return {"secret": state["question"] + "?"}
+
+    def reveal(state: Secret) -> dict[str, str]:
+        return {"answer": state["secret"]}
+
+    builder = StateGraph(QA).add_sequence([hide, reveal]).add_edge(START, "hide")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "private"}}
+    assert graph.invoke({"question": "q"}, config) == {"question": "q", "answer": "q?"}
+    assert graph.get_state(config).values == {"question": "q", "answer": "q?", "secret": "q?"}
+    chunks = list(graph.stream({"question": "r"}, config, stream_mode="values"))
+    assert chunks[-1] == {"question": "r", "answer": "r?", "secret": "r?"}
 
 
 # -- messages ---------------------------------------------------------------------

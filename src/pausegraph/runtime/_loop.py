@@ -46,6 +46,7 @@ from pausegraph.runtime._views import (
     live_values,
     output_values,
     resumed_checkpoint,
+    state_values,
 )
 from pausegraph.types import Command, Interrupt
 
@@ -260,7 +261,7 @@ class RunLoop:
 
     def _emit_values(self, values: Mapping[str, Any]) -> None:
         if self._values_mode:
-            self._emit("values", output_values(self.spec, values))
+            self._emit("values", state_values(self.spec, values))
 
     # -- the loop ------------------------------------------------------------
 
@@ -648,7 +649,7 @@ class RunLoop:
                 if self._updates_mode:
                     self._emit("updates", {INTERRUPT: (intr,)})
                 if self._values_mode:
-                    values = output_values(self.spec, self._live_now())
+                    values = state_values(self.spec, self._live_now())
                     values[INTERRUPT] = (intr,)
                     self._emit("values", values)
             if self._tasks_mode:  # after the interrupt, as in LangGraph

@@ -79,10 +79,15 @@ def live_values(
 
 
 def state_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys of the state schema that have a value (all keys for ``dict`` states)."""
+    """Every key that has a value, in schema order (all keys for ``dict`` states).
+
+    As in LangGraph, this includes the keys only an input, output or node
+    schema declares (private state): ``get_state`` and the ``values`` stream
+    show them; only ``invoke``'s result is limited to the output schema.
+    """
     if spec.state.kind == "dict":
         return dict(values)
-    return {k: values[k] for k in spec.state.keys if k in values}
+    return {k: values[k] for k in spec.channels if k in values}
 
 
 def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
