@@ -202,6 +202,25 @@ def test_values_come_before_the_checkpoint_they_are_stored_in_as_in_langgraph() 
     assert resumed == ["values", "checkpoints", "updates", "values", "checkpoints"]
 
 
+def test_tasks_carry_the_callers_metadata_and_tags_checkpoint_events_do_not() -> None:
+    # As LangGraph 1.2: a task event names the run's metadata and tags; a checkpoint
+    # event only what the run wrote (source, step, parents).
+    config = {**thread(), "metadata": {"team": "ops"}, "tags": ["nightly"]}
+    chunks = list(
+        seed_graph(checkpointer=InMemorySaver()).stream(
+            {"input": "hi"}, config, stream_mode="debug"
+        )
+    )
+    starts = [c["payload"] for c in chunks if c["type"] == "task"]
+    assert starts[0]["metadata"] == {"team": "ops", "tags": ["nightly"]}
+    results = [c["payload"] for c in chunks if c["type"] == "task_result"]
+    assert "metadata" not in results[0]
+    checkpoints = [c["payload"]["metadata"] for c in chunks if c["type"] == "checkpoint"]
+    assert checkpoints[-1] == {"source": "loop", "step": 3, "parents": {}}
+    plain = list(seed_graph().stream({"input": "hi"}, stream_mode="tasks"))
+    assert "metadata" not in plain[0]
+
+
 # -- custom -------------------------------------------------------------------------
 
 

@@ -128,6 +128,25 @@ def test_a_nested_checkpoint_names_its_parents_as_in_langgraph(saver: Any) -> No
     assert app.get_state(new_config).metadata["parents"] == deep.metadata["parents"]
 
 
+def test_nodes_of_a_subgraph_see_the_callers_config(saver: Any) -> None:
+    # As LangGraph: configurable keys, metadata and tags reach nested nodes, whether
+    # the subgraph is a node or is invoked inside one.
+    seen: list[tuple[Any, ...]] = []
+
+    def leaf(state: S, config: Any) -> dict[str, Any]:
+        seen.append((config["configurable"].get("user"), config["metadata"].get("team")))
+        return {"log": ["leaf"]}
+
+    inner = StateGraph(S).add_node("leaf", leaf).add_edge(START, "leaf").compile()
+    app = StateGraph(S).add_node("inner", inner).add_node("call", lambda s: inner.invoke(s))
+    app = app.add_edge(START, "inner").add_edge("inner", "call").compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "sub", "user": "ann"}, "metadata": {"team": "ops"}}
+    app.invoke({"log": []}, config)
+    assert seen == [("ann", "ops"), ("ann", "ops")]
+    deep = app.get_state(config, subgraphs=True)
+    assert deep.metadata["user"] == "ann"
+
+
 def test_stream_with_subgraphs_yields_namespaces(saver: Any) -> None:
     calls: list[str] = []
     inner = _chain(calls, "i1", "i2").compile()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._config import address_of, recursion_limit_of
+from pausegraph.graph._config import address_of, checkpoint_metadata, recursion_limit_of
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
@@ -31,7 +31,7 @@ _DURABILITY = ("sync", "async", "exit")
 
 def _run_metadata(run_config: Mapping[str, Any], nested: NestedCall | None) -> dict[str, Any]:
     """The metadata of a run's checkpoints: the config's, and where a nested run sits."""
-    metadata = dict(run_config.get("metadata") or {})
+    metadata = checkpoint_metadata(run_config)
     if nested is not None and nested.parents:
         metadata["parents"] = dict(nested.parents)
     return metadata

@@ -73,6 +73,26 @@ def _answers_nested(ctx: TaskContext) -> bool:
     return bool(getattr(ctx.task, "answer_nested", False))
 
 
+_OWN_KEYS = frozenset(
+    {"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map", "idempotency_key"}
+)
+"""Keys of the parent's ``configurable`` that say where the parent runs: not inherited."""
+
+
+def _inherited(parent: Mapping[str, Any], config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The nested run's config: the parent's (as LangGraph: its configurable keys,
+    metadata, tags...), without where the parent runs, under the call's own."""
+    out = {k: v for k, v in parent.items() if k not in ("configurable", "callbacks")}
+    conf = {k: v for k, v in (parent.get("configurable") or {}).items() if k not in _OWN_KEYS}
+    own = dict(config or {})
+    conf.update(own.pop("configurable", None) or {})
+    if "metadata" in own and "metadata" in out:
+        own["metadata"] = {**out["metadata"], **own["metadata"]}
+    out.update(own)
+    out["configurable"] = conf
+    return out
+
+
 class NestedCall:
     """One nested invocation: where it lives and what the parent already knows of it."""
 
@@ -92,7 +112,7 @@ class NestedCall:
             else (None if graph.persistence is False else ctx.saver)
         )
         thread_id = parent.get("thread_id") if self.saver is not None else None
-        self.config: dict[str, Any] = dict(config or {})
+        self.config = _inherited(ctx.config, config)
         conf = dict(self.config.get("configurable") or {})
         # The checkpoints of the graphs this run sits in (LangGraph's metadata "parents").
         self.parents: dict[str, str] = {}

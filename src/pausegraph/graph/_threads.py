@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
-from pausegraph.graph._config import address_of, require_thread
+from pausegraph.graph._config import address_of, checkpoint_metadata, require_thread
 from pausegraph.runtime._drivers import run_effects_sync
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._update import update_flow
@@ -205,7 +205,7 @@ class ThreadStateAPI:
             checkpoint_id=address.checkpoint_id,
             values=values,
             as_node=as_node,
-            metadata=dict(config.get("metadata") or {}),
+            metadata=checkpoint_metadata(config),
             config=dict(config),
         )
 

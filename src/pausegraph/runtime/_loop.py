@@ -34,6 +34,7 @@ from pausegraph.errors import (
     MissingCheckpointerError,
     NothingToResumeError,
 )
+from pausegraph.graph._config import INTERNAL_KEYS
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._resume import prepare_resume
@@ -722,6 +723,13 @@ class RunLoop:
         node = self.spec.nodes.get(t.name)
         inp = t.ref.arg if t.ref.push or node is None else node.input.view(values)
         payload = {"id": t.id, "name": t.name, "input": inp, "triggers": P.triggers(self.spec, t)}
+        config = self.opts.config
+        if config.get("metadata") or config.get("tags"):  # what the caller tagged the run with
+            meta = {k: v for k, v in config.get("metadata", {}).items() if k not in INTERNAL_KEYS}
+            if tags := [tag for tag in config.get("tags") or () if not tag.startswith("seq:step")]:
+                meta["tags"] = tags
+            if meta:
+                payload["metadata"] = meta
         if "tasks" in self.opts.modes:
             self._emit("tasks", payload)
         if self._debug_mode:

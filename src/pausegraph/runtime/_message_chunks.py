@@ -71,6 +71,7 @@ def chunk_metadata(
     thread_id = (config.get("configurable") or {}).get("thread_id")
     if thread_id is not None:
         metadata["thread_id"] = thread_id
+    metadata["ls_integration"] = "langgraph"  # a chat model's calls name their own
     metadata.update(
         langgraph_step=step,
         langgraph_node=task.name,

@@ -21,6 +21,9 @@ __all__ = [
 ]
 
 
+_BASE_KEYS = ("source", "step", "parents")
+
+
 def checkpoint_config(cp: Checkpoint) -> dict[str, Any]:
     """The config that addresses ``cp`` (a nested graph's also maps its parents' checkpoints)."""
     conf: dict[str, Any] = {
@@ -223,7 +226,8 @@ def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> 
         "config": conf,
         "parent_config": parent,
         "values": state_values(spec, cp.values),
-        "metadata": metadata_of(cp),
+        # As LangGraph: the metadata the run writes, without the config's keys.
+        "metadata": {k: v for k, v in metadata_of(cp).items() if k in _BASE_KEYS},
         "next": [t.name for t in tasks],
         "tasks": [
             {
