@@ -296,11 +296,13 @@ def test_streams_of_a_step_where_one_parallel_node_pauses_match_langgraph(saver)
 
 def test_a_resumed_run_reports_its_checkpoint_first(saver):
     graph, _ = build_two_askers(saver)
-    graph.invoke({"log": []}, CFG)
+    graph.invoke({"log": []}, {"configurable": {**CFG["configurable"], "user": "u"}})
     ia, ib = graph.get_state(CFG).interrupts
     chunks = list(graph.stream(Command(resume={ia.id: "A"}), CFG, stream_mode="debug"))
     first = chunks[0]
     assert (first["type"], first["step"]) == ("checkpoint", 0)
+    # Read back from the saver: with the config's keys (here the thread's user).
+    assert first["payload"]["metadata"] == {"source": "loop", "step": 0, "parents": {}, "user": "u"}
     assert first["payload"]["next"] == ["a", "b"]
     assert first["payload"]["tasks"][1]["interrupts"] == (
         {"value": "ask b", "id": ib.id, "response_schema": None},

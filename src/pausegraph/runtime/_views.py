@@ -250,6 +250,7 @@ def resumed_checkpoint(
     those that finished and the interrupts of those that paused.
     """
     payload = debug_checkpoint(spec, cp, tasks)
+    payload["metadata"] = metadata_of(cp)  # as the saver gives it back: the config's keys too
     if extra:
         payload["values"] = state_values(spec, live_values(spec, cp, [], extra))
     if payload["parent_config"] is not None:  # as the saver gives it back
