@@ -378,3 +378,18 @@ def test_command_goto_routes_on_the_answer(saver, answer, status, node):
 
     assert result == {"action_details": "Transfer $500", "status": status}
     assert ran == [node]
+
+
+def test_a_node_a_resume_goto_ran_is_not_listed_while_the_step_waits(saver):
+    # Command(goto=...) without an answer runs "proceed" and asks again; as in
+    # LangGraph, the snapshot lists only the waiting node until the step completes.
+    graph, ran = build_approval(saver)
+    graph.invoke({"action_details": "x", "status": "pending"}, CFG)
+
+    graph.invoke(Command(goto="proceed"), CFG)
+
+    state = graph.get_state(CFG)
+    assert ran == ["proceed"]
+    assert (state.next, [t.name for t in state.tasks]) == (("approval",), ["approval"])
+    assert state.values == {"action_details": "x", "status": "pending"}
+    assert [s.next for s in graph.get_state_history(CFG)][0] == ("approval",)

@@ -155,6 +155,11 @@ def snapshot(
             ``DERIVED`` are read back from it.
     """
     tasks = plan(cp, writes)
+    if len(tasks) > len(cp.frontier):
+        # As LangGraph, a node a resume's Command(goto=...) added is not shown once it
+        # finished: it belongs to the step only when that step completes.
+        n = len(cp.frontier)
+        tasks = tasks[:n] + [t for t in tasks[n:] if not t.done]
     extra = input_writes(writes)
     if live:
         # Nodes a resume's Command(goto=...) added are not part of the checkpoint's
