@@ -147,6 +147,37 @@ def test_nodes_of_a_subgraph_see_the_callers_config(saver: Any) -> None:
     assert deep.metadata["user"] == "ann"
 
 
+class Turn(TypedDict):
+    q: str
+    out: str
+
+
+def test_a_subgraph_compiled_with_checkpointer_true_remembers_across_runs(saver: Any) -> None:
+    # As LangGraph: checkpointer=True keeps the subgraph's own state per thread,
+    # under the node's name, so each parent run continues it.
+    remember = StateGraph(S).add_node("remember", lambda s: {"log": ["seen"]})
+    inner = remember.add_edge(START, "remember").compile(checkpointer=True)
+
+    def call(state: Turn) -> dict[str, str]:
+        return {"out": str(len(inner.invoke({"log": [state["q"]]})["log"]))}
+
+    app = (
+        StateGraph(Turn).add_node("call", call).add_edge(START, "call").compile(checkpointer=saver)
+    )
+    assert [app.invoke({"q": q}, CFG)["out"] for q in ("a", "b")] == ["2", "4"]
+    chunks = list(app.stream({"q": "c"}, CFG, stream_mode="updates", subgraphs=True))
+    assert chunks[0] == (("call",), {"remember": {"log": ["seen"]}})
+    fresh = remember.compile()  # without: each run starts afresh
+
+    def call_fresh(state: Turn) -> dict[str, str]:
+        return {"out": str(len(fresh.invoke({"log": [state["q"]]})["log"]))}
+
+    app = StateGraph(Turn).add_node("call", call_fresh).add_edge(START, "call")
+    app = app.compile(checkpointer=saver)
+    other = {"configurable": {"thread_id": "fresh"}}
+    assert [app.invoke({"q": q}, other)["out"] for q in ("a", "b")] == ["2", "2"]
+
+
 def test_stream_with_subgraphs_yields_namespaces(saver: Any) -> None:
     calls: list[str] = []
     inner = _chain(calls, "i1", "i2").compile()

@@ -21,7 +21,7 @@ from pausegraph.runtime._loop import NO_ANSWER, RunLoop
 if TYPE_CHECKING:
     from pausegraph.graph._compiled import CompiledStateGraph
 
-__all__ = ["NestedCall", "Sink", "nested_parent"]
+__all__ = ["NestedCall", "Sink", "nested_parent", "own_memory"]
 
 
 class Sink:
@@ -73,6 +73,11 @@ def _answers_nested(ctx: TaskContext) -> bool:
     return bool(getattr(ctx.task, "answer_nested", False))
 
 
+def own_memory(graph: Any) -> bool:
+    """Whether ``graph`` was compiled with ``checkpointer=True`` (state kept per thread)."""
+    return graph.persistence is True and graph.checkpointer is None
+
+
 _OWN_KEYS = frozenset(
     {"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map", "idempotency_key"}
 )
@@ -103,7 +108,10 @@ class NestedCall:
         self.index, self.done, self.result = journal_slot(ctx)
         parent = ctx.config.get("configurable") or {}
         parent_ns = parent.get("checkpoint_ns") or ""
-        part = f"{ctx.task.name}:{ctx.task.id}" + (f":{self.index}" if self.index else "")
+        # checkpointer=True: the graph keeps its state across the parent's runs, as in
+        # LangGraph, under the node's name alone; otherwise each task runs it afresh.
+        task_part = ctx.task.name if own_memory(graph) else f"{ctx.task.name}:{ctx.task.id}"
+        part = task_part + (f":{self.index}" if self.index else "")
         ns = f"{parent_ns}|{part}" if parent_ns else part
         self.sink: Sink | None = ctx.sink.child(part) if ctx.sink is not None else None
         self.saver = (

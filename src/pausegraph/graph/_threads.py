@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
 from pausegraph.graph._config import address_of, checkpoint_metadata, require_thread
+from pausegraph.graph._nested import own_memory
 from pausegraph.runtime._drivers import run_effects_sync
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._update import update_flow
@@ -91,7 +92,7 @@ class ThreadStateAPI:
             if node is None or node.subgraph is None:
                 tasks.append(task)
                 continue
-            part = f"{task.name}:{task.id}"
+            part = task.name if own_memory(node.subgraph) else f"{task.name}:{task.id}"
             ns = f"{parent_ns}|{part}" if parent_ns else part
             sub_config = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": ns}}
             sub_state: Any = sub_config
