@@ -404,6 +404,29 @@ def test_stream_shapes(saver: Any) -> None:
         None,
         {"a": 2, "ok": "y"},
     ]
-    started = [c for c in wf.stream(3, other, stream_mode="tasks") if "triggers" in c]
+    events = list(wf.stream(3, other, stream_mode="tasks"))
+    started = [c for c in events if "triggers" in c]
     assert started[0]["name"] == "wf" and started[0]["triggers"] == ("__start__",)
+    # As LangGraph: add_one reports its result; the paused entrypoint reports its
+    # interrupt; nothing else ends.
+    ended = [(c["name"], c["result"], len(c["interrupts"])) for c in events if "result" in c]
+    assert ended == [("add_one", {"__return__": 4}, 0), ("wf", {}, 1)]
     assert isinstance(result["__interrupt__"][0], Interrupt)
+
+
+def test_a_task_that_pauses_reports_no_result_in_the_tasks_stream(saver: Any) -> None:
+    @task
+    def ask(x: int) -> Any:
+        return interrupt({"x": x})
+
+    @entrypoint(checkpointer=saver)
+    def wf(x: int) -> Any:
+        return ask(x).result()
+
+    events = list(wf.stream(1, CFG, stream_mode="tasks"))
+    assert [(c["name"], "result" in c) for c in events] == [
+        ("wf", False),
+        ("ask", False),
+        ("wf", True),  # as LangGraph: only the entrypoint ends, paused
+    ]
+    assert events[-1]["interrupts"][0]["value"] == {"x": 1}
