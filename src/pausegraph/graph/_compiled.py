@@ -519,7 +519,7 @@ class CompiledStateGraph(ThreadStateAPI):
         """The graph's nodes and edges, drawable as Mermaid, ASCII or PNG."""
         from pausegraph.graph._drawing import drawable
 
-        return drawable(self.spec, self.interrupt_before_nodes, self.interrupt_after_nodes)
+        return drawable(self.spec, self.interrupt_before_nodes, self.interrupt_after_nodes, xray)
 
     # -- composition -------------------------------------------------------------
 

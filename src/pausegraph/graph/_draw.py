@@ -30,6 +30,7 @@ _CLASS_DEFS = (
     "\tclassDef first fill-opacity:0",
     "\tclassDef last fill:#bfb6fc",
 )
+_MARKDOWN = frozenset("*_`")  # a name between two of these shows as <p>name</p>
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RENDER_TIMEOUT_S = 120.0
 _INSTALL_HINT = (
@@ -121,30 +122,65 @@ class DrawableGraph:
         if with_styles:
             lines += ["---", "config:", "  flowchart:", f"    curve: {curve}", "---"]
         lines.append("graph TD;")
-        if with_styles:
-            first, last = self._first_last()
-            for node in self.nodes:
-                text = f"<p>{node}</p>" if node.startswith("__") and node.endswith("__") else node
-                if notes := _metadata_lines(self.metadata.get(node)):
-                    text = f"{text}<hr/><small><em>{notes}</em></small>"
-                if node == last:
-                    shape = f"([{text}]):::last"
-                elif node == first:
-                    shape = f"([{text}]):::first"
-                else:
-                    shape = f"({text})"
-                lines.append(f"\t{_mermaid_id(node)}{shape}")
-        self_loops: dict[str, list[str]] = {}  # listed after the other edges, as LangGraph does
+        first, last = self._first_last()
+
+        def node_line(node: str) -> str:
+            name = node.rsplit(":", 1)[-1]  # a subgraph's node (xray) shows its own name
+            text = f"<p>{name}</p>" if name[:1] in _MARKDOWN and name[-1:] in _MARKDOWN else name
+            if notes := _metadata_lines(self.metadata.get(node)):
+                text = f"{text}<hr/><small><em>{notes}</em></small>"
+            if node == last:
+                return f"\t{_mermaid_id(node)}([{text}]):::last"
+            if node == first:
+                return f"\t{_mermaid_id(node)}([{text}]):::first"
+            return f"\t{_mermaid_id(node)}({text})"
+
+        # As LangChain's renderer: a subgraph's nodes (xray ids "sub:node") and the
+        # edges inside it go in a "subgraph" block; edges are grouped by the prefix
+        # their ends share, so self-loops come after the other edges.
+        in_blocks: dict[str, list[str]] = {}
+        for node in self.nodes:
+            if ":" in node:
+                in_blocks.setdefault(node.rsplit(":", 1)[0], []).append(node)
+            elif with_styles:
+                lines.append(node_line(node))
+        groups: dict[str, list[DrawEdge]] = {}
         for edge in self.edges:
-            label = None if edge.label is None else _wrap_words(edge.label, wrap_label_n_words)
-            arrow = _arrow(edge, None if label is None else f"&nbsp;{label}&nbsp;")
-            line = f"\t{_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)};"
-            if edge.source == edge.target:
-                self_loops.setdefault(edge.source, []).append(line)
-            else:
-                lines.append(line)
-        for node, group in self_loops.items():
-            lines += [f"\tsubgraph {node}", *group, "\tend"] if len(group) > 1 else group
+            shared = itertools.takewhile(
+                lambda pair: pair[0] == pair[1],
+                zip(edge.source.split(":"), edge.target.split(":"), strict=False),
+            )
+            groups.setdefault(":".join(a for a, _ in shared), []).append(edge)
+        opened: set[str] = set()
+
+        def block(prefix: str, edges: list[DrawEdge]) -> None:
+            self_loop = len(edges) == 1 and edges[0].source == edges[0].target
+            if prefix and not self_loop:
+                opened.add(prefix.rsplit(":", 1)[-1])
+                lines.append(f"\tsubgraph {prefix.rsplit(':', 1)[-1]}")
+                if with_styles:
+                    lines.extend(node_line(n) for n in in_blocks.get(prefix, ()))
+            for edge in edges:
+                label = None if edge.label is None else _wrap_words(edge.label, wrap_label_n_words)
+                arrow = _arrow(edge, None if label is None else f"&nbsp;{label}&nbsp;")
+                lines.append(f"\t{_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)};")
+            for inner, inner_edges in groups.items():
+                rest = inner[len(prefix) + 1 :]
+                if inner.startswith(prefix + ":") and inner != prefix and ":" not in rest:
+                    block(inner, inner_edges)
+            if prefix and not self_loop:
+                lines.append("\tend")
+
+        block("", groups.get("", []))
+        for prefix, edges in groups.items():
+            if prefix and ":" not in prefix:
+                block(prefix, edges)
+                opened.add(prefix)
+        if with_styles:
+            for prefix, nodes in in_blocks.items():
+                if ":" not in prefix and prefix not in opened:
+                    lines += [f"\tsubgraph {prefix}", *map(node_line, nodes), "\tend"]
+                    opened.add(prefix)
         if with_styles:
             lines += _CLASS_DEFS
         return "\n".join(lines) + "\n"
