@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import operator
 from collections.abc import Callable
@@ -491,3 +492,21 @@ def test_deferred_node_runs_once_after_the_longer_branch() -> None:
     assert [s.next for s in graph.get_state_history(config)][1:3] == [("b_2",), ("b", "c")]
     assert graph.invoke(None, config) == {"log": ["a", "b", "c", "b_2", "d"]}
     assert seen == [["a", "b", "c", "b_2"]]
+
+
+def test_batch_and_abatch_run_one_graph_per_input_in_order() -> None:
+    def double(state: Counters) -> dict[str, Any]:
+        if state["other"] < 0:
+            raise ValueError("negative")
+        return {"other": state["other"] * 2}
+
+    graph = StateGraph(Counters).add_node("double", double).add_edge(START, "double").compile()
+    inputs = [{"other": n} for n in (1, 2, 3)]
+    assert [r["other"] for r in graph.batch(inputs)] == [2, 4, 6]
+    mixed = graph.batch([{"other": 1}, {"other": -1}], return_exceptions=True)
+    assert mixed[0]["other"] == 2 and isinstance(mixed[1], ValueError)
+    with pytest.raises(ValueError, match="negative"):
+        graph.batch([{"other": 1}, {"other": -1}])
+    assert [r["other"] for r in asyncio.run(graph.abatch(inputs))] == [2, 4, 6]
+    with pytest.raises(ValueError, match="2 inputs but 1 configs"):
+        graph.batch([{"other": 1}, {"other": 2}], [{}])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
+from pausegraph.graph._batch import BatchAPI
 from pausegraph.graph._config import address_of, checkpoint_metadata, recursion_limit_of
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
@@ -152,7 +153,7 @@ def _discard(chunk: Any) -> None:
     """The stream writer of runs that do not stream ``custom`` chunks."""
 
 
-class CompiledStateGraph(ThreadStateAPI):
+class CompiledStateGraph(ThreadStateAPI, BatchAPI):
     """A validated graph, ready to run. Made by :meth:`StateGraph.compile`.
 
     Attributes:
