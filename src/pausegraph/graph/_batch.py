@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -90,6 +89,8 @@ class BatchAPI:
         **kwargs: Any,
     ) -> list[Any]:
         """Async :meth:`batch`: the runs go concurrently on this event loop."""
+        import asyncio  # only async callers pay for it
+
         inputs = list(inputs)
         configs = _configs(inputs, config)
         limit = asyncio.Semaphore(_concurrency(configs))
