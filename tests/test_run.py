@@ -510,3 +510,33 @@ def test_batch_and_abatch_run_one_graph_per_input_in_order() -> None:
     assert [r["other"] for r in asyncio.run(graph.abatch(inputs))] == [2, 4, 6]
     with pytest.raises(ValueError, match="2 inputs but 1 configs"):
         graph.batch([{"other": 1}, {"other": 2}], [{}])
+
+
+@dataclasses.dataclass
+class Ctx:
+    user: str = "nobody"
+
+
+def test_nodes_get_the_run_context_through_runtime_as_in_langgraph() -> None:
+    from pausegraph.runtime import Runtime, get_runtime
+
+    def greet(state: Log, runtime: Runtime[Ctx]) -> dict[str, list[str]]:
+        runtime.stream_writer({"user": runtime.context.user})
+        return {"log": [f"hi {runtime.context.user}"]}
+
+    def check(state: Log) -> dict[str, list[str]]:
+        return {"log": [repr(get_runtime(Ctx).context)]}
+
+    inner = StateGraph(Log).add_node("check", check).add_edge(START, "check").compile()
+    builder = StateGraph(Log, context_schema=Ctx).add_node("greet", greet).add_node("inner", inner)
+    graph = builder.add_edge(START, "greet").add_edge("greet", "inner").compile()
+    assert graph.invoke({"log": []}, context=Ctx("ann")) == {
+        "log": ["hi ann", "hi ann", "Ctx(user='ann')"]
+    }
+    # A dict becomes the context schema; no context is None.
+    assert graph.invoke({"log": []}, context={"user": "bob"})["log"][0] == "hi bob"
+    assert list(graph.stream({"log": []}, context=Ctx("c"), stream_mode="custom")) == [
+        {"user": "c"}
+    ]
+    assert asyncio.run(graph.ainvoke({"log": []}, context=Ctx("d")))["log"][0] == "hi d"
+    assert inner.invoke({"log": []}) == {"log": ["None"]}

@@ -163,13 +163,16 @@ class EntrypointGraph(CompiledStateGraph):
             When paused: ``{"__interrupt__": [Interrupt(...)]}``.
         """
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, durability=durability))
+            return list(
+                self.stream(input, config, stream_mode=stream_mode, durability=durability, **kwargs)
+            )
         result = super().invoke(
             graph_input(input),
             config,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            **kwargs,
         )
         return public_output(result)
 
@@ -190,7 +193,7 @@ class EntrypointGraph(CompiledStateGraph):
             return [
                 c
                 async for c in self.astream(
-                    input, config, stream_mode=stream_mode, durability=durability
+                    input, config, stream_mode=stream_mode, durability=durability, **kwargs
                 )
             ]
         result = await super().ainvoke(
@@ -199,6 +202,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            **kwargs,
         )
         return public_output(result)
 
@@ -230,6 +234,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            **kwargs,
         ):
             yield from shaper(item)
 
@@ -258,6 +263,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            **kwargs,
         ):
             for chunk in shaper(item):
                 yield chunk

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StateGraph"]
 
-_INJECTABLE = frozenset({"config", "writer"})
+_INJECTABLE = frozenset({"config", "writer", "runtime"})
 
 
 class StateGraph:
@@ -62,6 +62,7 @@ class StateGraph:
         self.output_schema = (
             Schema(output_schema or output) if (output_schema or output) else self.schema
         )
+        self.context_schema = context_schema
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: list[tuple[str, str]] = []
         self.joins: list[tuple[tuple[str, ...], str]] = []

@@ -17,6 +17,7 @@ from pausegraph.graph._spec import GraphSpec
 from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import RunLoop, RunOptions
+from pausegraph.runtime._public import CONTEXT_KEY
 from pausegraph.runtime._views import output_values, snapshot
 
 if TYPE_CHECKING:
@@ -28,6 +29,13 @@ __all__ = ["CompiledStateGraph"]
 
 _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpoints", "tasks"})
 _DURABILITY = ("sync", "async", "exit")
+
+
+def _is_model(cls: Any) -> bool:
+    """A dataclass or pydantic model: a dict context is turned into one."""
+    return isinstance(cls, type) and (
+        hasattr(cls, "__dataclass_fields__") or hasattr(cls, "model_fields")
+    )
 
 
 def _run_metadata(run_config: Mapping[str, Any], nested: NestedCall | None) -> dict[str, Any]:
@@ -328,6 +336,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             InvalidConfigError, EmptyInputError, GraphRecursionError,
             InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
         """
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -365,6 +375,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -446,6 +458,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         Raises:
             See :meth:`stream`.
         """
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
             return list(
                 self.stream(
@@ -485,6 +499,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
             return [
                 chunk
@@ -513,6 +529,15 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
         return await call.afinish()
+
+    def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
+        """``config`` carrying the run's ``context`` (a dict is made the context schema)."""
+        schema = getattr(self.builder, "context_schema", None)
+        if isinstance(context, Mapping) and schema is not None and _is_model(schema):
+            context = schema(**context)
+        out = dict(config or {})
+        out["configurable"] = {**(out.get("configurable") or {}), CONTEXT_KEY: context}
+        return out
 
     # -- pictures ----------------------------------------------------------------
 
