@@ -540,3 +540,20 @@ def test_nodes_get_the_run_context_through_runtime_as_in_langgraph() -> None:
     ]
     assert asyncio.run(graph.ainvoke({"log": []}, context=Ctx("d")))["log"][0] == "hi d"
     assert inner.invoke({"log": []}) == {"log": ["None"]}
+
+
+def test_with_config_binds_config_under_each_calls_own() -> None:
+    def count(state: Counters, config: Any) -> dict[str, Any]:
+        return {"other": state["other"] + len(config["configurable"].get("extra", ""))}
+
+    builder = StateGraph(Counters).add_node("count", count).add_edge(START, "count")
+    builder.add_conditional_edges("count", lambda s: "count" if s["other"] < 10 else END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    bound = graph.with_config({"recursion_limit": 3}, configurable={"thread_id": "w", "extra": "x"})
+    assert type(bound) is type(graph)
+    with pytest.raises(GraphRecursionError):
+        bound.invoke({"other": 0})
+    assert graph.get_state({"configurable": {"thread_id": "w"}}).values["other"] == 3
+    lenient = graph.with_config(configurable={"thread_id": "v", "extra": "x"})
+    assert lenient.invoke({"other": 5}, {"configurable": {"extra": "xxxxx"}})["other"] == 10
+    assert graph.get_state({"configurable": {"thread_id": "v"}}).values["other"] == 10

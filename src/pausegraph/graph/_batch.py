@@ -1,11 +1,11 @@
-"""``batch`` / ``abatch``: one graph run per input, as LangChain runnables offer them."""
+"""LangChain runnable methods of a graph: ``batch`` / ``abatch`` and ``with_config``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["BatchAPI"]
+__all__ = ["BatchAPI", "merge_configs"]
 
 _DEFAULT_CONCURRENCY = 8
 
@@ -30,8 +30,42 @@ def _concurrency(configs: list[Mapping[str, Any] | None]) -> int:
     return max(1, min(limits)) if limits else _DEFAULT_CONCURRENCY
 
 
+def merge_configs(
+    base: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``extra`` over ``base``, as LangChain merges configs.
+
+    ``configurable`` and ``metadata`` are merged key by key, ``tags`` joined;
+    any other key of ``extra`` replaces ``base``'s.
+    """
+    out = dict(base or {})
+    for key, value in (extra or {}).items():
+        if key in ("configurable", "metadata"):
+            out[key] = {**(out.get(key) or {}), **(value or {})}
+        elif key == "tags":
+            out[key] = sorted({*(out.get(key) or ()), *(value or ())})
+        else:
+            out[key] = value
+    return out
+
+
 class BatchAPI:
-    """``batch`` and ``abatch`` on top of ``invoke`` and ``ainvoke``."""
+    """``batch``, ``abatch`` and ``with_config`` on top of ``invoke`` and ``ainvoke``."""
+
+    bound_config: dict[str, Any] | None = None
+    """Set by :meth:`with_config`: merged under each run's own config."""
+
+    def with_config(self, config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """A copy of this graph whose runs use ``config`` (and ``kwargs`` as config keys).
+
+        As LangChain's ``Runnable.with_config``: the config of each call is merged
+        over it (``configurable`` and ``metadata`` key by key, ``tags`` joined).
+        """
+        import copy
+
+        bound = copy.copy(self)
+        bound.bound_config = merge_configs(merge_configs(self.bound_config, config), kwargs or None)
+        return bound
 
     def invoke(self, input: Any, config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         raise NotImplementedError  # pragma: no cover - provided by the graph

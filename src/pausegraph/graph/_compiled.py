@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._batch import BatchAPI
+from pausegraph.graph._batch import BatchAPI, merge_configs
 from pausegraph.graph._config import address_of, checkpoint_metadata, recursion_limit_of
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
@@ -336,6 +336,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             InvalidConfigError, EmptyInputError, GraphRecursionError,
             InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
         """
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
@@ -375,6 +377,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
@@ -458,6 +462,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         Raises:
             See :meth:`stream`.
         """
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
@@ -499,6 +505,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
