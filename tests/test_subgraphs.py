@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -353,3 +354,19 @@ async def test_a_subgraph_breakpoint_under_ainvoke(saver: Any) -> None:
     assert (await app.aget_state(CFG)).next == ("inner",)
     assert await app.ainvoke(None, CFG) == {"log": ["i1", "i2"]}
     assert calls == ["i1", "i2"]
+
+
+def test_get_subgraphs_lists_subgraph_nodes_as_langgraph() -> None:
+    calls: list[str] = []
+    deep = _chain(calls, "d1").compile()
+    inner = StateGraph(S).add_node("deep", deep).add_edge(START, "deep").compile()
+    app = _chain(calls, "a").add_node("sub", inner).add_edge("a", "sub").compile()
+    assert [(n, g) for n, g in app.get_subgraphs()] == [("sub", inner)]
+    assert [n for n, _ in app.get_subgraphs(recurse=True)] == ["sub", "sub|deep"]
+    assert [n for n, _ in app.get_subgraphs(namespace="nope")] == []
+
+    async def listed() -> list[str]:
+        return [n async for n, _ in app.aget_subgraphs(recurse=True)]
+
+    assert asyncio.run(listed()) == ["sub", "sub|deep"]
+    assert asyncio.run(app.aget_graph()).draw_mermaid() == app.get_graph().draw_mermaid()

@@ -555,6 +555,34 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
 
         return drawable(self.spec, self.interrupt_before_nodes, self.interrupt_after_nodes, xray)
 
+    async def aget_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """Async :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """The graphs added as nodes: ``(node name, graph)``, deeper ones as ``"a|b"``.
+
+        Args:
+            namespace: Only the one under this node name.
+            recurse: Also the subgraphs of subgraphs.
+        """
+        for name, node in self.spec.nodes.items():
+            if node.subgraph is None or (namespace is not None and name != namespace):
+                continue
+            yield name, node.subgraph
+            if recurse:
+                for inner, graph in node.subgraph.get_subgraphs(recurse=True):
+                    yield f"{name}|{inner}", graph
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        """Async :meth:`get_subgraphs`."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
     # -- composition -------------------------------------------------------------
 
     def _as_node(self, parent_keys: frozenset[str] | None = None) -> Any:
