@@ -430,3 +430,21 @@ def test_a_task_that_pauses_reports_no_result_in_the_tasks_stream(saver: Any) ->
         ("wf", True),  # as LangGraph: only the entrypoint ends, paused
     ]
     assert events[-1]["interrupts"][0]["value"] == {"x": 1}
+
+
+def test_an_entrypoint_draws_as_langgraph_draws_it() -> None:
+    @entrypoint()
+    def flow(x: int) -> int:
+        return x
+
+    assert flow.get_graph().draw_mermaid() == (
+        "---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n"
+        "\tflow(flow)\n"
+        "\t__start__([<p>__start__</p>]):::first\n"
+        "\t__end__([<p>__end__</p>]):::last\n"
+        "\t__start__ --> flow;\n"
+        "\tflow -.-> __end__;\n"
+        "\tclassDef default fill:#f2f0ff,line-height:1.2\n"
+        "\tclassDef first fill-opacity:0\n"
+        "\tclassDef last fill:#bfb6fc\n"
+    )

@@ -32,6 +32,7 @@ from pausegraph.graph._compiled import CompiledStateGraph
 from pausegraph.types import StateSnapshot
 
 if TYPE_CHECKING:
+    from pausegraph.graph._draw import DrawableGraph
     from pausegraph.runtime._loop import RunLoop
     from pausegraph.types import RetryPolicy
 
@@ -269,6 +270,15 @@ class EntrypointGraph(CompiledStateGraph):
                 yield chunk
 
     # -- state -----------------------------------------------------------------
+
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """The one-node picture, as LangGraph draws an entrypoint (its node first)."""
+        from pausegraph.graph._draw import DrawableGraph, DrawEdge
+
+        return DrawableGraph(
+            nodes=(self.name, START, END),
+            edges=(DrawEdge(START, self.name), DrawEdge(self.name, END, conditional=True)),
+        )
 
     def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state; ``values`` is the last returned value (``None`` before one)."""
