@@ -397,4 +397,54 @@ def test_stream_shapes(saver: Any) -> None:
     ]
     result = wf.invoke(7, CFG)
     assert set(result) == {"a", "ok", "__interrupt__"}
+    # A resume starts with the last returned value; None on a thread's first run.
+    other = {"configurable": {"thread_id": "first"}}
+    wf.invoke(1, other)
+    assert list(wf.stream(Command(resume="y"), other, stream_mode="values")) == [
+        None,
+        {"a": 2, "ok": "y"},
+    ]
+    events = list(wf.stream(3, other, stream_mode="tasks"))
+    started = [c for c in events if "triggers" in c]
+    assert started[0]["name"] == "wf" and started[0]["triggers"] == ("__start__",)
+    # As LangGraph: add_one reports its result; the paused entrypoint reports its
+    # interrupt; nothing else ends.
+    ended = [(c["name"], c["result"], len(c["interrupts"])) for c in events if "result" in c]
+    assert ended == [("add_one", {"__return__": 4}, 0), ("wf", {}, 1)]
     assert isinstance(result["__interrupt__"][0], Interrupt)
+
+
+def test_a_task_that_pauses_reports_no_result_in_the_tasks_stream(saver: Any) -> None:
+    @task
+    def ask(x: int) -> Any:
+        return interrupt({"x": x})
+
+    @entrypoint(checkpointer=saver)
+    def wf(x: int) -> Any:
+        return ask(x).result()
+
+    events = list(wf.stream(1, CFG, stream_mode="tasks"))
+    assert [(c["name"], "result" in c) for c in events] == [
+        ("wf", False),
+        ("ask", False),
+        ("wf", True),  # as LangGraph: only the entrypoint ends, paused
+    ]
+    assert events[-1]["interrupts"][0]["value"] == {"x": 1}
+
+
+def test_an_entrypoint_draws_as_langgraph_draws_it() -> None:
+    @entrypoint()
+    def flow(x: int) -> int:
+        return x
+
+    assert flow.get_graph().draw_mermaid() == (
+        "---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n"
+        "\tflow(flow)\n"
+        "\t__start__([<p>__start__</p>]):::first\n"
+        "\t__end__([<p>__end__</p>]):::last\n"
+        "\t__start__ --> flow;\n"
+        "\tflow -.-> __end__;\n"
+        "\tclassDef default fill:#f2f0ff,line-height:1.2\n"
+        "\tclassDef first fill-opacity:0\n"
+        "\tclassDef last fill:#bfb6fc\n"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
+import threading
 from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
@@ -252,6 +253,63 @@ def test_parallel_interrupts_answered_together(saver):
     assert counts == {"a": 2, "b": 2, "c": 1}
 
 
+def test_streams_of_a_step_where_one_parallel_node_pauses_match_langgraph(saver):
+    # As LangGraph 1.2: a step that paused ends with the values holding the
+    # finished node's write; the resume starts from the stored values (with its
+    # update) and replays that node's update marked cached.
+    finished = threading.Event()
+
+    def ask(state: LogState) -> dict[str, Any]:
+        finished.wait(5)  # pause after "done" ended, so the chunks come in one order
+        return {"log": [f"ask={interrupt('ask')}"]}
+
+    def done(state: LogState) -> dict[str, Any]:
+        finished.set()
+        return {"log": ["done"]}
+
+    builder = StateGraph(LogState)
+    builder.add_node("ask", ask).add_node("done", done)
+    builder.add_node("join", lambda s: {"log": ["join"]})
+    builder.add_edge(START, "ask").add_edge(START, "done").add_edge(["ask", "done"], "join")
+    graph = builder.compile(checkpointer=saver)
+    first = list(graph.stream({"log": []}, CFG, stream_mode=["updates", "values"]))
+    (intr,) = graph.get_state(CFG).interrupts
+    assert first == [
+        ("values", {"log": []}),
+        ("updates", {"done": {"log": ["done"]}}),
+        ("updates", {"__interrupt__": (intr,)}),
+        ("values", {"log": [], "__interrupt__": (intr,)}),
+        ("values", {"log": ["done"]}),
+    ]
+    resumed = list(
+        graph.stream(Command(resume="A", update={"x": 1}), CFG, stream_mode=["updates", "values"])
+    )
+    assert resumed == [
+        ("values", {"log": [], "x": 1}),
+        ("updates", {"done": {"log": ["done"]}, "__metadata__": {"cached": True}}),
+        ("updates", {"ask": {"log": ["ask=A"]}}),
+        ("values", {"log": ["ask=A", "done"], "x": 1}),
+        ("updates", {"join": {"log": ["join"]}}),
+        ("values", {"log": ["ask=A", "done", "join"], "x": 1}),
+    ]
+
+
+def test_a_resumed_run_reports_its_checkpoint_first(saver):
+    graph, _ = build_two_askers(saver)
+    graph.invoke({"log": []}, {"configurable": {**CFG["configurable"], "user": "u"}})
+    ia, ib = graph.get_state(CFG).interrupts
+    chunks = list(graph.stream(Command(resume={ia.id: "A"}), CFG, stream_mode="debug"))
+    first = chunks[0]
+    assert (first["type"], first["step"]) == ("checkpoint", 0)
+    # Read back from the saver: with the config's keys (here the thread's user).
+    assert first["payload"]["metadata"] == {"source": "loop", "step": 0, "parents": {}, "user": "u"}
+    assert first["payload"]["next"] == ["a", "b"]
+    assert first["payload"]["tasks"][1]["interrupts"] == (
+        {"value": "ask b", "id": ib.id, "response_schema": None},
+    )
+    assert [c["type"] for c in chunks[1:]][:1] == ["task"]
+
+
 # -- Command(resume=..., update=...) and Command(goto=...) ---------------------------
 
 
@@ -320,3 +378,19 @@ def test_command_goto_routes_on_the_answer(saver, answer, status, node):
 
     assert result == {"action_details": "Transfer $500", "status": status}
     assert ran == [node]
+
+
+def test_a_node_a_resume_goto_ran_is_not_listed_while_the_step_waits(saver):
+    # Command(goto=...) without an answer runs "proceed" and asks again; as in
+    # LangGraph, the snapshot lists only the waiting node until the step completes.
+    graph, ran = build_approval(saver)
+    graph.invoke({"action_details": "x", "status": "pending"}, CFG)
+
+    graph.invoke(Command(goto="proceed"), CFG)
+
+    state = graph.get_state(CFG)
+    assert ran == ["proceed"]
+    assert (state.next, [t.name for t in state.tasks]) == (("approval",), ["approval"])
+    assert state.values == {"action_details": "x", "status": "pending"}
+    head, *_ = graph.get_state_history(CFG)
+    assert head.next == ("approval",)

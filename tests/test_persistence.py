@@ -47,6 +47,29 @@ def test_a_checkpoint_is_saved_after_the_input_and_after_each_step(make_seed):
     assert len({s.config["configurable"]["checkpoint_id"] for s in history}) == 5
 
 
+def test_checkpoint_metadata_keeps_the_configs_plain_values_as_langgraph(make_seed):
+    # LangGraph's savers keep config["metadata"] and config["configurable"] values
+    # that are str, int, float or bool, except where-the-run-is keys and "__" ones.
+    seed = make_seed()
+    config = {
+        "configurable": {"thread_id": "t1", "user_id": "ann", "n": 3, "ok": True,
+                         "items": [1], "none": None, "__hidden": "x", "checkpoint_ns": ""},
+        "metadata": {"team": "ops", "ratio": 0.5, "tags": ["a"]},
+    }  # fmt: skip
+    seed.graph.invoke({"input": "hi"}, config)
+    expected = {"team": "ops", "ratio": 0.5, "user_id": "ann", "n": 3, "ok": True}
+    for state in seed.graph.get_state_history(CFG):
+        assert state.metadata == {
+            "source": state.metadata["source"], "step": state.metadata["step"], "parents": {},
+            **expected,
+        }  # fmt: skip
+    assert len(list(seed.graph.get_state_history(CFG, filter={"user_id": "ann"}))) == 5
+    seed.graph.update_state({"configurable": {"thread_id": "t1", "user_id": "bob"}}, {"input": "x"})
+    assert seed.graph.get_state(CFG).metadata == {
+        "source": "update", "step": 4, "parents": {}, "user_id": "bob",
+    }  # fmt: skip
+
+
 def test_get_state_while_interrupted_has_every_snapshot_field(make_seed):
     seed = make_seed()
     seed.graph.invoke({"input": "hello world"}, CFG)

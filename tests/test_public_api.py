@@ -33,6 +33,7 @@ PUBLIC = {
     },
     "pausegraph.constants": {"END", "START", "TAG_HIDDEN"},
     "pausegraph.config": {"get_config", "get_stream_writer"},
+    "pausegraph.runtime": {"Runtime", "get_runtime"},
     "pausegraph.checkpoint.memory": {"InMemorySaver", "MemorySaver"},
     "pausegraph.checkpoint.sqlite": {"SqliteSaver"},
     "pausegraph.checkpoint.sqlite.aio": {"AsyncSqliteSaver"},

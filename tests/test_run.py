@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import operator
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Annotated, Any, TypedDict
 import pydantic
 import pytest
 
+from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import (
     GraphRecursionError,
     InvalidRouteError,
@@ -333,6 +335,36 @@ def test_class_states_give_nodes_instances_and_invoke_a_dict(schema: Any) -> Non
     assert seen[0].name == "ada" and seen[0].log == []
 
 
+class Draft(pydantic.BaseModel):
+    title: str = "untitled"
+    note: str | None = None
+    tags: Annotated[list[str], operator.add] = []
+
+
+def test_pydantic_model_update_skips_none_fields_it_did_not_set() -> None:
+    # LangGraph writes a returned (or input) model's fields except those left at
+    # None by default, so a partly filled model does not wipe other keys.
+    def retitle(state: Draft) -> Draft:
+        return Draft(title="final")
+
+    def clear(state: Draft) -> Draft:
+        return Draft(title=state.title, note=None)
+
+    graph = (
+        StateGraph(Draft)
+        .add_sequence([("retitle", retitle), ("clear", clear)])
+        .add_edge(START, "retitle")
+        .compile()
+    )
+    chunks = list(graph.stream({"note": "keep", "tags": ["a"]}, stream_mode="updates"))
+    assert chunks == [
+        {"retitle": {"title": "final", "tags": []}},
+        {"clear": {"title": "final", "note": None, "tags": []}},
+    ]
+    values = list(graph.stream(Draft(title="t"), stream_mode="values"))
+    assert values[0] == {"title": "t", "tags": []}
+
+
 def test_pydantic_input_is_validated() -> None:
     graph = StateGraph(PydState).add_node("a", appender("a")).add_edge(START, "a").compile()
     with pytest.raises(InvalidUpdateError, match="PydState") as info:
@@ -362,6 +394,40 @@ def test_input_and_output_schemas() -> None:
     builder = StateGraph(Overall, input_schema=Question, output_schema=Answer)
     builder.add_sequence([think, reply]).add_edge(START, "think")
     assert builder.compile().invoke({"question": "ab"}) == {"answer": "ABAB"}
+    # As LangGraph: only invoke's result keeps to the output schema; the values
+    # stream and get_state show every key, private ones included.
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "schemas"}}
+    assert list(graph.stream({"question": "ab"}, config, stream_mode="values")) == [
+        {"question": "ab"},
+        {"question": "ab", "scratch": "abab"},
+        {"question": "ab", "answer": "ABAB", "scratch": "abab"},
+    ]
+    assert graph.get_state(config).values == {"question": "ab", "answer": "ABAB", "scratch": "abab"}
+
+
+class Secret(TypedDict):
+    secret: str
+
+
+class QA(Question, Answer):
+    pass
+
+
+def test_private_keys_show_in_state_and_values_but_not_in_the_result() -> None:
+    def hide(state: Question) -> Secret:
+        return {"secret": state["question"] + "?"}
+
+    def reveal(state: Secret) -> dict[str, str]:
+        return {"answer": state["secret"]}
+
+    builder = StateGraph(QA).add_sequence([hide, reveal]).add_edge(START, "hide")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "private"}}
+    assert graph.invoke({"question": "q"}, config) == {"question": "q", "answer": "q?"}
+    assert graph.get_state(config).values == {"question": "q", "answer": "q?", "secret": "q?"}
+    chunks = list(graph.stream({"question": "r"}, config, stream_mode="values"))
+    assert chunks[-1] == {"question": "r", "answer": "r?", "secret": "r?"}
 
 
 # -- messages ---------------------------------------------------------------------
@@ -401,3 +467,93 @@ def test_message_removal_by_id_and_remove_all() -> None:
         lambda s: {"messages": [{"type": "remove", "id": REMOVE_ALL_MESSAGES}, ("ai", "fresh")]}
     )
     assert [(m["role"], m["content"]) for m in clear.invoke(inp)["messages"]] == [("ai", "fresh")]
+
+
+def test_deferred_node_runs_once_after_the_longer_branch() -> None:
+    # LangGraph's defer=True: the fan-in waits until nothing else is left to run,
+    # so branches of different lengths reach it once, together.
+    seen: list[list[str]] = []
+
+    def collect(state: Log) -> dict[str, list[str]]:
+        seen.append(list(state["log"]))
+        return {"log": ["d"]}
+
+    builder = StateGraph(Log)
+    for name in ("a", "b", "b_2", "c"):
+        builder.add_node(name, appender(name))
+    builder.add_node("d", collect, defer=True)
+    builder.add_edge(START, "a").add_edge("a", "b").add_edge("a", "c").add_edge("b", "b_2")
+    builder.add_edge("b_2", "d").add_edge("c", "d").add_edge("d", END)
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_before=["d"])
+    config = {"configurable": {"thread_id": "defer"}}
+    assert graph.invoke({"log": []}, config) == {"log": ["a", "b", "c", "b_2"]}
+    state = graph.get_state(config)
+    assert state.next == ("d",) and state.metadata is not None and state.metadata["step"] == 3
+    assert [s.next for s in graph.get_state_history(config)][1:3] == [("b_2",), ("b", "c")]
+    assert graph.invoke(None, config) == {"log": ["a", "b", "c", "b_2", "d"]}
+    assert seen == [["a", "b", "c", "b_2"]]
+
+
+def test_batch_and_abatch_run_one_graph_per_input_in_order() -> None:
+    def double(state: Counters) -> dict[str, Any]:
+        if state["other"] < 0:
+            raise ValueError("negative")
+        return {"other": state["other"] * 2}
+
+    graph = StateGraph(Counters).add_node("double", double).add_edge(START, "double").compile()
+    inputs = [{"other": n} for n in (1, 2, 3)]
+    assert [r["other"] for r in graph.batch(inputs)] == [2, 4, 6]
+    mixed = graph.batch([{"other": 1}, {"other": -1}], return_exceptions=True)
+    assert mixed[0]["other"] == 2 and isinstance(mixed[1], ValueError)
+    with pytest.raises(ValueError, match="negative"):
+        graph.batch([{"other": 1}, {"other": -1}])
+    assert [r["other"] for r in asyncio.run(graph.abatch(inputs))] == [2, 4, 6]
+    with pytest.raises(ValueError, match="2 inputs but 1 configs"):
+        graph.batch([{"other": 1}, {"other": 2}], [{}])
+
+
+@dataclasses.dataclass
+class Ctx:
+    user: str = "nobody"
+
+
+def test_nodes_get_the_run_context_through_runtime_as_in_langgraph() -> None:
+    from pausegraph.runtime import Runtime, get_runtime
+
+    def greet(state: Log, runtime: Runtime[Ctx]) -> dict[str, list[str]]:
+        runtime.stream_writer({"user": runtime.context.user})
+        return {"log": [f"hi {runtime.context.user}"]}
+
+    def check(state: Log) -> dict[str, list[str]]:
+        return {"log": [repr(get_runtime(Ctx).context)]}
+
+    inner = StateGraph(Log).add_node("check", check).add_edge(START, "check").compile()
+    builder = StateGraph(Log, context_schema=Ctx).add_node("greet", greet).add_node("inner", inner)
+    graph = builder.add_edge(START, "greet").add_edge("greet", "inner").compile()
+    assert graph.invoke({"log": []}, context=Ctx("ann")) == {
+        "log": ["hi ann", "hi ann", "Ctx(user='ann')"]
+    }
+    # A dict becomes the context schema; no context is None.
+    assert graph.invoke({"log": []}, context={"user": "bob"})["log"][0] == "hi bob"
+    assert list(graph.stream({"log": []}, context=Ctx("c"), stream_mode="custom")) == [
+        {"user": "c"}
+    ]
+    assert asyncio.run(graph.ainvoke({"log": []}, context=Ctx("d")))["log"][0] == "hi d"
+    assert inner.invoke({"log": []}) == {"log": ["None"]}
+
+
+def test_with_config_binds_config_under_each_calls_own() -> None:
+    def count(state: Counters, config: Any) -> dict[str, Any]:
+        return {"other": state["other"] + len(config["configurable"].get("extra", ""))}
+
+    builder = StateGraph(Counters).add_node("count", count).add_edge(START, "count")
+    builder.add_conditional_edges("count", lambda s: "count" if s["other"] < 10 else END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    bound = graph.with_config({"recursion_limit": 3}, configurable={"thread_id": "w", "extra": "x"})
+    assert type(bound) is type(graph)
+    with pytest.raises(GraphRecursionError):
+        bound.invoke({"other": 0})
+    assert graph.get_state({"configurable": {"thread_id": "w"}}).values["other"] == 3
+    lenient = graph.with_config(configurable={"thread_id": "v", "extra": "x"})
+    assert lenient.invoke({"other": 5}, {"configurable": {"extra": "xxxxx"}})["other"] == 10
+    assert graph.get_state({"configurable": {"thread_id": "v"}}).values["other"] == 10

@@ -13,7 +13,7 @@ import pytest
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import InvalidConfigError
 from pausegraph.graph import END, START, StateGraph
-from pausegraph.types import StreamWriter, get_stream_writer
+from pausegraph.types import Send, StreamWriter, get_stream_writer
 
 
 class Seed(TypedDict):
@@ -140,6 +140,85 @@ def test_debug_payload_shapes() -> None:
         "result": {"input": "hi!"},
         "interrupts": [],
     }
+
+
+class Fan(TypedDict):
+    items: Annotated[list[str], operator.add]
+
+
+def test_task_triggers_name_sends_and_joins_as_langgraph_does() -> None:
+    builder = StateGraph(Fan)
+    for name in ("a", "b", "c", "d"):
+        builder.add_node(name, lambda s, name=name: {"items": [name]})
+    builder.add_conditional_edges(START, lambda s: [Send("a", {}), "b", "c"])
+    builder.add_edge(["c", "b"], "d").add_edge(["a", "b"], "d")
+    chunks = list(builder.compile().stream({"items": []}, stream_mode="tasks"))
+    triggers = {c["name"]: c["triggers"] for c in chunks if "triggers" in c}
+    assert triggers == {
+        "a": ("__pregel_push",),
+        "b": ("branch:to:b",),
+        "c": ("branch:to:c",),
+        "d": ("branch:to:d", "join:a+b:d", "join:c+b:d"),
+    }
+
+
+def test_a_step_starts_sends_first_then_nodes_by_name_as_langgraph_does() -> None:
+    builder = StateGraph(Fan)
+    for name in ("zeta", "beta", "alpha", "d"):
+        builder.add_node(name, lambda s, name=name: {"items": [name]})
+    builder.add_conditional_edges(
+        START, lambda s: [Send("d", {}), "zeta", "alpha", Send("beta", {}), "beta"]
+    )
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_before=["zeta"])
+    config = thread()
+    checkpoints = [
+        c["payload"]
+        for c in graph.stream({"items": []}, config, stream_mode="debug")
+        if c["type"] == "checkpoint"
+    ]
+    # The checkpoint a run reports lists the tasks in the order the step runs them,
+    assert checkpoints[-1]["next"] == ["d", "beta", "alpha", "beta", "zeta"]
+    # get_state lists Sends first, then nodes in the order they were added.
+    state = graph.get_state(config)
+    assert state.next == ("d", "beta", "zeta", "beta", "alpha")
+    assert [t.path for t in state.tasks][:2] == [
+        ("__pregel_push", 0, False),
+        ("__pregel_push", 1, False),
+    ]
+    started = [c["name"] for c in graph.stream(None, config, stream_mode="tasks") if "input" in c]
+    assert started == ["d", "beta", "alpha", "beta", "zeta"]
+
+
+def test_values_come_before_the_checkpoint_they_are_stored_in_as_in_langgraph() -> None:
+    graph = seed_graph(checkpointer=InMemorySaver(), interrupt_before=["step_3"])
+    modes = ["values", "checkpoints", "updates"]
+    first = [m for m, _ in graph.stream({"input": "hi"}, thread(), stream_mode=modes)]
+    assert first == [
+        "checkpoints", "values", "checkpoints", "updates", "values", "checkpoints",
+        "updates", "values", "checkpoints", "updates",
+    ]  # fmt: skip
+    # A resumed run starts with the values and the checkpoint it continues from.
+    resumed = [m for m, _ in graph.stream(None, thread(), stream_mode=modes)]
+    assert resumed == ["values", "checkpoints", "updates", "values", "checkpoints"]
+
+
+def test_tasks_carry_the_callers_metadata_and_tags_checkpoint_events_do_not() -> None:
+    # As LangGraph 1.2: a task event names the run's metadata and tags; a checkpoint
+    # event only what the run wrote (source, step, parents).
+    config = {**thread(), "metadata": {"team": "ops"}, "tags": ["nightly"]}
+    chunks = list(
+        seed_graph(checkpointer=InMemorySaver()).stream(
+            {"input": "hi"}, config, stream_mode="debug"
+        )
+    )
+    starts = [c["payload"] for c in chunks if c["type"] == "task"]
+    assert starts[0]["metadata"] == {"team": "ops", "tags": ["nightly"]}
+    results = [c["payload"] for c in chunks if c["type"] == "task_result"]
+    assert "metadata" not in results[0]
+    checkpoints = [c["payload"]["metadata"] for c in chunks if c["type"] == "checkpoint"]
+    assert checkpoints[-1] == {"source": "loop", "step": 3, "parents": {}}
+    plain = list(seed_graph().stream({"input": "hi"}, stream_mode="tasks"))
+    assert "metadata" not in plain[0]
 
 
 # -- custom -------------------------------------------------------------------------

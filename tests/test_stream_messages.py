@@ -40,6 +40,7 @@ def test_node_messages_come_with_where_they_came_from() -> None:
     assert {k: v for k, v in meta.items() if k != "langgraph_checkpoint_ns"} == {
         "user": "ada",
         "thread_id": "m",
+        "ls_integration": "langgraph",
         "langgraph_step": 1,
         "langgraph_node": "agent",
         "langgraph_triggers": ("branch:to:agent",),

@@ -81,6 +81,18 @@ def test_a_node_passing_its_config_on_streams_too_with_the_run_metadata() -> Non
     assert graph.get_state(cfg).values["messages"][-1] == AIMessage("a b", id="ai0")
 
 
+def test_token_metadata_keys_come_in_langgraphs_order() -> None:
+    model = streaming("a")
+    graph = one_node(lambda state: {"messages": [model.invoke(state["messages"])]}, InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}, "metadata": {"user": "ada"}}
+    (_, meta), *_ = graph.stream(HI, cfg, stream_mode="messages")
+    assert list(meta) == [
+        "user", "thread_id", "ls_integration", "langgraph_step", "langgraph_node",
+        "langgraph_triggers", "langgraph_path", "langgraph_checkpoint_ns", "checkpoint_ns",
+        "ls_provider", "ls_model_type", "lc_versions",
+    ]  # fmt: skip
+
+
 def test_a_model_that_cannot_stream_reports_its_whole_message_when_it_ends() -> None:
     model = FakeMessagesListChatModel(responses=[AIMessage("whole", id="w1")])
     graph = one_node(lambda state: {"messages": [model.invoke(state["messages"])]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -93,6 +94,89 @@ def test_get_state_with_subgraphs_and_update_state_on_a_subgraph(saver: Any) -> 
     app.update_state(sub_config, {"log": ["edited"]}, as_node="i1")
     assert app.get_state(sub_config).values == {"log": ["i1", "edited"]}
     assert app.invoke(Command(resume="A"), CFG) == {"log": ["i1", "edited", "i2=A"]}
+
+
+def test_a_nested_checkpoint_names_its_parents_as_in_langgraph(saver: Any) -> None:
+    calls: list[str] = []
+    deepest = _chain(calls, "d1", ask="d1").compile()
+    middle = StateGraph(S).add_node("deep", deepest).add_edge(START, "deep").compile()
+    app = StateGraph(S).add_node("mid", middle).add_edge(START, "mid").compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+
+    root = app.get_state(CFG, subgraphs=True)
+    mid = root.tasks[0].state
+    deep = mid.tasks[0].state
+    mid_ns, deep_ns = (
+        mid.config["configurable"]["checkpoint_ns"],
+        deep.config["configurable"]["checkpoint_ns"],
+    )
+    root_id, mid_id = (
+        root.config["configurable"]["checkpoint_id"],
+        mid.config["configurable"]["checkpoint_id"],
+    )
+    deep_id = deep.config["configurable"]["checkpoint_id"]
+    assert root.metadata["parents"] == {}
+    assert mid.metadata["parents"] == {"": root_id}
+    assert deep.metadata["parents"] == {"": root_id, mid_ns: mid_id}
+    assert deep.config["configurable"]["checkpoint_map"] == {
+        "": root_id,
+        mid_ns: mid_id,
+        deep_ns: deep_id,
+    }
+    assert "checkpoint_map" not in root.config["configurable"]
+    # An update of the nested graph keeps them.
+    new_config = app.update_state(deep.config, {"log": ["edited"]})
+    assert app.get_state(new_config).metadata["parents"] == deep.metadata["parents"]
+
+
+def test_nodes_of_a_subgraph_see_the_callers_config(saver: Any) -> None:
+    # As LangGraph: configurable keys, metadata and tags reach nested nodes, whether
+    # the subgraph is a node or is invoked inside one.
+    seen: list[tuple[Any, ...]] = []
+
+    def leaf(state: S, config: Any) -> dict[str, Any]:
+        seen.append((config["configurable"].get("user"), config["metadata"].get("team")))
+        return {"log": ["leaf"]}
+
+    inner = StateGraph(S).add_node("leaf", leaf).add_edge(START, "leaf").compile()
+    app = StateGraph(S).add_node("inner", inner).add_node("call", lambda s: inner.invoke(s))
+    app = app.add_edge(START, "inner").add_edge("inner", "call").compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "sub", "user": "ann"}, "metadata": {"team": "ops"}}
+    app.invoke({"log": []}, config)
+    assert seen == [("ann", "ops"), ("ann", "ops")]
+    deep = app.get_state(config, subgraphs=True)
+    assert deep.metadata["user"] == "ann"
+
+
+class Turn(TypedDict):
+    q: str
+    out: str
+
+
+def test_a_subgraph_compiled_with_checkpointer_true_remembers_across_runs(saver: Any) -> None:
+    # As LangGraph: checkpointer=True keeps the subgraph's own state per thread,
+    # under the node's name, so each parent run continues it.
+    remember = StateGraph(S).add_node("remember", lambda s: {"log": ["seen"]})
+    inner = remember.add_edge(START, "remember").compile(checkpointer=True)
+
+    def call(state: Turn) -> dict[str, str]:
+        return {"out": str(len(inner.invoke({"log": [state["q"]]})["log"]))}
+
+    app = (
+        StateGraph(Turn).add_node("call", call).add_edge(START, "call").compile(checkpointer=saver)
+    )
+    assert [app.invoke({"q": q}, CFG)["out"] for q in ("a", "b")] == ["2", "4"]
+    chunks = list(app.stream({"q": "c"}, CFG, stream_mode="updates", subgraphs=True))
+    assert chunks[0] == (("call",), {"remember": {"log": ["seen"]}})
+    fresh = remember.compile()  # without: each run starts afresh
+
+    def call_fresh(state: Turn) -> dict[str, str]:
+        return {"out": str(len(fresh.invoke({"log": [state["q"]]})["log"]))}
+
+    app = StateGraph(Turn).add_node("call", call_fresh).add_edge(START, "call")
+    app = app.compile(checkpointer=saver)
+    other = {"configurable": {"thread_id": "fresh"}}
+    assert [app.invoke({"q": q}, other)["out"] for q in ("a", "b")] == ["2", "2"]
 
 
 def test_stream_with_subgraphs_yields_namespaces(saver: Any) -> None:
@@ -270,3 +354,19 @@ async def test_a_subgraph_breakpoint_under_ainvoke(saver: Any) -> None:
     assert (await app.aget_state(CFG)).next == ("inner",)
     assert await app.ainvoke(None, CFG) == {"log": ["i1", "i2"]}
     assert calls == ["i1", "i2"]
+
+
+def test_get_subgraphs_lists_subgraph_nodes_as_langgraph() -> None:
+    calls: list[str] = []
+    deep = _chain(calls, "d1").compile()
+    inner = StateGraph(S).add_node("deep", deep).add_edge(START, "deep").compile()
+    app = _chain(calls, "a").add_node("sub", inner).add_edge("a", "sub").compile()
+    assert [(n, g) for n, g in app.get_subgraphs()] == [("sub", inner)]
+    assert [n for n, _ in app.get_subgraphs(recurse=True)] == ["sub", "sub|deep"]
+    assert [n for n, _ in app.get_subgraphs(namespace="nope")] == []
+
+    async def listed() -> list[str]:
+        return [n async for n, _ in app.aget_subgraphs(recurse=True)]
+
+    assert asyncio.run(listed()) == ["sub", "sub|deep"]
+    assert asyncio.run(app.aget_graph()).draw_mermaid() == app.get_graph().draw_mermaid()

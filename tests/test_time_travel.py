@@ -5,6 +5,7 @@ Expected values come from notes Q15 and Q18; each test runs on every saver.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -48,6 +49,23 @@ def test_invoking_an_old_checkpoint_replays_only_later_nodes_on_a_fork(make_seed
     assert after_fork.parent_config == fork.config
     assert head.parent_config == after_fork.config
     assert seed.graph.get_state(CFG).config == head.config
+
+
+def test_history_of_a_config_with_a_checkpoint_id_is_that_checkpoint_alone(make_seed):
+    # As LangGraph: the checkpoint_id in the config selects; `before=` pages.
+    seed, old, target = finished_seed(make_seed)
+
+    assert list(seed.graph.get_state_history(target.config)) == [target]
+
+    async def alist() -> list[Any]:
+        return [s async for s in seed.graph.aget_state_history(target.config)]
+
+    assert asyncio.run(alist()) == [target]
+    assert list(seed.graph.get_state_history(target.config, filter={"source": "input"})) == []
+    assert (
+        list(seed.graph.get_state_history(CFG, before=target.config))
+        == old[old.index(target) + 1 :]
+    )
 
 
 def test_replay_streams_the_target_state_first(make_seed):

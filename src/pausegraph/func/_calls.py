@@ -116,7 +116,8 @@ class Calls:
             self._write(slot, persist=False)
         else:
             emit(self.ctx, "updates", {slot.name: value})
-        emit(self.ctx, "tasks", _result_payload(slot, value, error))
+        if not isinstance(error, GraphInterrupt):  # as LangGraph: a paused call reports no result
+            emit(self.ctx, "tasks", _result_payload(slot, value, error))
         slot.finish(value, error)
 
     def _write(self, slot: Slot, *, persist: bool) -> None:

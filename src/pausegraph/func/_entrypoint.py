@@ -32,6 +32,7 @@ from pausegraph.graph._compiled import CompiledStateGraph
 from pausegraph.types import StateSnapshot
 
 if TYPE_CHECKING:
+    from pausegraph.graph._draw import DrawableGraph
     from pausegraph.runtime._loop import RunLoop
     from pausegraph.types import RetryPolicy
 
@@ -163,13 +164,16 @@ class EntrypointGraph(CompiledStateGraph):
             When paused: ``{"__interrupt__": [Interrupt(...)]}``.
         """
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, durability=durability))
+            return list(
+                self.stream(input, config, stream_mode=stream_mode, durability=durability, **kwargs)
+            )
         result = super().invoke(
             graph_input(input),
             config,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            **kwargs,
         )
         return public_output(result)
 
@@ -190,7 +194,7 @@ class EntrypointGraph(CompiledStateGraph):
             return [
                 c
                 async for c in self.astream(
-                    input, config, stream_mode=stream_mode, durability=durability
+                    input, config, stream_mode=stream_mode, durability=durability, **kwargs
                 )
             ]
         result = await super().ainvoke(
@@ -199,6 +203,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            **kwargs,
         )
         return public_output(result)
 
@@ -230,6 +235,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            **kwargs,
         ):
             yield from shaper(item)
 
@@ -258,11 +264,21 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            **kwargs,
         ):
             for chunk in shaper(item):
                 yield chunk
 
     # -- state -----------------------------------------------------------------
+
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """The one-node picture, as LangGraph draws an entrypoint (its node first)."""
+        from pausegraph.graph._draw import DrawableGraph, DrawEdge
+
+        return DrawableGraph(
+            nodes=(self.name, START, END),
+            edges=(DrawEdge(START, self.name), DrawEdge(self.name, END, conditional=True)),
+        )
 
     def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state; ``values`` is the last returned value (``None`` before one)."""

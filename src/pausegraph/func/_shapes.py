@@ -74,6 +74,7 @@ class Shaper:
     def __init__(self, name: str, new_input: bool, single: bool, subgraphs: bool) -> None:
         self.name = name
         self.skip_values = new_input
+        self.resumed = not new_input
         self.single = single
         self.subgraphs = subgraphs
 
@@ -114,8 +115,11 @@ class Shaper:
 
     def _values(self, chunk: Any) -> Any:
         first, self.skip_values = self.skip_values, False
+        resumed, self.resumed = self.resumed, False
         if INTERRUPT in chunk:
             return public_output(chunk)
+        if resumed:  # a resume starts with the last returned value, None before one
+            return chunk.get(END_KEY)
         if first or END_KEY not in chunk:
             return _SKIP
         return chunk[END_KEY]
@@ -124,6 +128,8 @@ class Shaper:
         if not isinstance(payload, Mapping) or payload.get("name") != self.name:
             return payload
         out = dict(payload)
+        if "triggers" in out:  # LangGraph's entrypoint runs off the input channel
+            out["triggers"] = (START,)
         if isinstance(out.get("input"), Mapping):
             out["input"] = out["input"].get(START_KEY)
         result = out.get("result")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StateGraph"]
 
-_INJECTABLE = frozenset({"config", "writer"})
+_INJECTABLE = frozenset({"config", "writer", "runtime"})
 
 
 class StateGraph:
@@ -62,6 +62,7 @@ class StateGraph:
         self.output_schema = (
             Schema(output_schema or output) if (output_schema or output) else self.schema
         )
+        self.context_schema = context_schema
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: list[tuple[str, str]] = []
         self.joins: list[tuple[tuple[str, ...], str]] = []
@@ -91,6 +92,8 @@ class StateGraph:
             node: The node's name, or the callable itself (named after ``__name__``).
             action: The callable: takes the state, returns an update dict,
                 ``None`` or a ``Command``. May be ``async``, or a compiled graph.
+            defer: Run the node only once nothing else is left to run (a fan-in
+                after branches of different lengths runs once, at the end).
             metadata: Stored with the node; shown in drawings.
             input_schema: The schema of the state view this node receives.
             retry_policy: Retry the node when it raises.
@@ -152,6 +155,7 @@ class StateGraph:
             ends=ends,
             subgraph=subgraph,
             metadata=metadata,
+            defer=defer,
         )
         return self
 
@@ -364,6 +368,7 @@ class StateGraph:
             node_order={name: i for i, name in enumerate(self.nodes)},
             pull_refs={name: TaskRef(name) for name in self.nodes},
             successors={k: tuple(t for t in v if t != END) for k, v in edges.items()},
+            deferred=frozenset(name for name, node in self.nodes.items() if node.defer),
         )
 
     def compile(

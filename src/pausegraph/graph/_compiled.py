@@ -18,13 +18,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pausegraph.constants import INTERRUPT, START
 from pausegraph.errors import InvalidConfigError
-from pausegraph.graph._config import DEFAULT_RECURSION_LIMIT, address_of, recursion_limit_of
+from pausegraph.graph._batch import BatchAPI, merge_configs
+from pausegraph.graph._config import (
+    DEFAULT_RECURSION_LIMIT,
+    address_of,
+    checkpoint_metadata,
+    recursion_limit_of,
+)
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import RunLoop, RunOptions
+from pausegraph.runtime._public import CONTEXT_KEY
 from pausegraph.runtime._views import output_values, snapshot
 
 if TYPE_CHECKING:
@@ -38,6 +45,21 @@ _MODES = frozenset({"values", "updates", "debug", "custom", "messages", "checkpo
 _DURABILITY = ("sync", "async", "exit")
 _NO_MODES: frozenset[str] = frozenset()  # invoke() and ainvoke() stream nothing
 _NO_CONFIG: Mapping[str, Any] = MappingProxyType({})
+
+
+def _is_model(cls: Any) -> bool:
+    """A dataclass or pydantic model: a dict context is turned into one."""
+    return isinstance(cls, type) and (
+        hasattr(cls, "__dataclass_fields__") or hasattr(cls, "model_fields")
+    )
+
+
+def _run_metadata(run_config: Mapping[str, Any], nested: NestedCall | None) -> dict[str, Any]:
+    """The metadata of a run's checkpoints: the config's, and where a nested run sits."""
+    metadata = checkpoint_metadata(run_config)
+    if nested is not None and nested.parents:
+        metadata["parents"] = dict(nested.parents)
+    return metadata
 
 
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
@@ -162,7 +184,7 @@ def _discard(chunk: Any) -> None:
     """The stream writer of runs that do not stream ``custom`` chunks."""
 
 
-class CompiledStateGraph(ThreadStateAPI):
+class CompiledStateGraph(ThreadStateAPI, BatchAPI):
     """A validated graph, ready to run. Made by :meth:`StateGraph.compile`.
 
     Attributes:
@@ -269,7 +291,6 @@ class CompiledStateGraph(ThreadStateAPI):
                 "thread_id": address.thread_id,
                 "checkpoint_ns": address.ns,
             }
-        metadata = run_config.get("metadata")
         # Positional, in RunOptions' order: on 3.11 a class called with keywords
         # builds a dict for __init__, which doubles the cost of making it.
         opts = RunOptions(
@@ -286,7 +307,7 @@ class CompiledStateGraph(ThreadStateAPI):
                 if config and "recursion_limit" in config
                 else DEFAULT_RECURSION_LIMIT
             ),
-            dict(metadata) if metadata else {},  # metadata
+            _run_metadata(run_config, nested),  # metadata
             nested.answer if nested is not None else None,  # nested_answer
         )
         return RunLoop(self.spec, saver, inp, opts), run_config, saver
@@ -345,6 +366,10 @@ class CompiledStateGraph(ThreadStateAPI):
             InvalidConfigError, EmptyInputError, GraphRecursionError,
             InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
         """
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -382,6 +407,10 @@ class CompiledStateGraph(ThreadStateAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -463,6 +492,10 @@ class CompiledStateGraph(ThreadStateAPI):
         Raises:
             See :meth:`stream`.
         """
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
             return list(
                 self.stream(
@@ -502,6 +535,10 @@ class CompiledStateGraph(ThreadStateAPI):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
         if stream_mode != "values":
             return [
                 chunk
@@ -529,13 +566,50 @@ class CompiledStateGraph(ThreadStateAPI):
                 call.sink.emit(mode, chunk)
         return await call.afinish()
 
+    def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
+        """``config`` carrying the run's ``context`` (a dict is made the context schema)."""
+        schema = getattr(self.builder, "context_schema", None)
+        if isinstance(context, Mapping) and schema is not None and _is_model(schema):
+            context = schema(**context)
+        out = dict(config or {})
+        out["configurable"] = {**(out.get("configurable") or {}), CONTEXT_KEY: context}
+        return out
+
     # -- pictures ----------------------------------------------------------------
 
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
         """The graph's nodes and edges, drawable as Mermaid, ASCII or PNG."""
         from pausegraph.graph._drawing import drawable
 
-        return drawable(self.spec)
+        return drawable(self.spec, self.interrupt_before_nodes, self.interrupt_after_nodes, xray)
+
+    async def aget_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
+        """Async :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """The graphs added as nodes: ``(node name, graph)``, deeper ones as ``"a|b"``.
+
+        Args:
+            namespace: Only the one under this node name.
+            recurse: Also the subgraphs of subgraphs.
+        """
+        for name, node in self.spec.nodes.items():
+            if node.subgraph is None or (namespace is not None and name != namespace):
+                continue
+            yield name, node.subgraph
+            if recurse:
+                for inner, graph in node.subgraph.get_subgraphs(recurse=True):
+                    yield f"{name}|{inner}", graph
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        """Async :meth:`get_subgraphs`."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
 
     # -- composition -------------------------------------------------------------
 

@@ -8,7 +8,14 @@ from typing import Any, TypeVar
 
 from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
 
-__all__ = ["DEFAULT_RECURSION_LIMIT", "Address", "address_of", "recursion_limit_of"]
+__all__ = [
+    "DEFAULT_RECURSION_LIMIT",
+    "INTERNAL_KEYS",
+    "Address",
+    "address_of",
+    "checkpoint_metadata",
+    "recursion_limit_of",
+]
 
 T = TypeVar("T")
 
@@ -16,6 +23,34 @@ _EMPTY: Mapping[str, Any] = {}  # read only
 
 DEFAULT_RECURSION_LIMIT = int(os.environ.get("PAUSEGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 """Supersteps a run may take before ``GraphRecursionError`` (LangGraph 1.2's default)."""
+
+
+INTERNAL_KEYS = frozenset(
+    {"thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map", "langgraph_step",
+     "langgraph_node", "langgraph_triggers", "langgraph_path", "langgraph_checkpoint_ns"}
+)  # fmt: skip
+"""Keys that say where a run is, never copied into metadata (LangGraph's list)."""
+
+_BASE_KEYS = frozenset({"source", "step", "parents"})
+
+
+def checkpoint_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The user metadata a run's checkpoints keep, as LangGraph's savers do.
+
+    The ``str``, ``int``, ``float`` and ``bool`` values of ``config["metadata"]``,
+    then of ``config["configurable"]`` (``user_id``, ...), except the keys that
+    say where the run is and those starting with ``__``.
+    """
+    out: dict[str, Any] = {}
+    conf = config.get("configurable") or _EMPTY
+    run_id = {"run_id": conf["run_id"]} if "run_id" in conf else None  # LangGraph puts it first
+    for part in (config.get("metadata"), run_id, conf):
+        for key, value in (part or _EMPTY).items():
+            if key in out or key in _BASE_KEYS or key in INTERNAL_KEYS or key.startswith("__"):
+                continue
+            if isinstance(value, str | int | float | bool):
+                out[key] = value
+    return out
 
 
 class Address:

@@ -13,9 +13,10 @@ import string
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _START = "__start__"
 
@@ -29,6 +30,7 @@ _CLASS_DEFS = (
     "\tclassDef first fill-opacity:0",
     "\tclassDef last fill:#bfb6fc",
 )
+_MARKDOWN = frozenset("*_`")  # a name between two of these shows as <p>name</p>
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RENDER_TIMEOUT_S = 120.0
 _INSTALL_HINT = (
@@ -64,10 +66,13 @@ class DrawableGraph:
         nodes: Node names in display order, including ``__start__`` and
             ``__end__`` when they are used.
         edges: The edges, in display order.
+        metadata: Per node, what Mermaid shows under its name (``key = value``
+            lines): the node's metadata, ``defer`` and ``__interrupt``, as LangGraph.
     """
 
     nodes: tuple[str, ...]
     edges: tuple[DrawEdge, ...]
+    metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Normalises sequences to tuples and checks the edges' endpoints.
@@ -117,28 +122,65 @@ class DrawableGraph:
         if with_styles:
             lines += ["---", "config:", "  flowchart:", f"    curve: {curve}", "---"]
         lines.append("graph TD;")
-        if with_styles:
-            first, last = self._first_last()
-            for node in self.nodes:
-                text = f"<p>{node}</p>" if node.startswith("__") and node.endswith("__") else node
-                if node == last:
-                    shape = f"([{text}]):::last"
-                elif node == first:
-                    shape = f"([{text}]):::first"
-                else:
-                    shape = f"({text})"
-                lines.append(f"\t{_mermaid_id(node)}{shape}")
-        self_loops: dict[str, list[str]] = {}  # listed after the other edges, as LangGraph does
+        first, last = self._first_last()
+
+        def node_line(node: str) -> str:
+            name = node.rsplit(":", 1)[-1]  # a subgraph's node (xray) shows its own name
+            text = f"<p>{name}</p>" if name[:1] in _MARKDOWN and name[-1:] in _MARKDOWN else name
+            if notes := _metadata_lines(self.metadata.get(node)):
+                text = f"{text}<hr/><small><em>{notes}</em></small>"
+            if node == last:
+                return f"\t{_mermaid_id(node)}([{text}]):::last"
+            if node == first:
+                return f"\t{_mermaid_id(node)}([{text}]):::first"
+            return f"\t{_mermaid_id(node)}({text})"
+
+        # As LangChain's renderer: a subgraph's nodes (xray ids "sub:node") and the
+        # edges inside it go in a "subgraph" block; edges are grouped by the prefix
+        # their ends share, so self-loops come after the other edges.
+        in_blocks: dict[str, list[str]] = {}
+        for node in self.nodes:
+            if ":" in node:
+                in_blocks.setdefault(node.rsplit(":", 1)[0], []).append(node)
+            elif with_styles:
+                lines.append(node_line(node))
+        groups: dict[str, list[DrawEdge]] = {}
         for edge in self.edges:
-            label = None if edge.label is None else _wrap_words(edge.label, wrap_label_n_words)
-            arrow = _arrow(edge, None if label is None else f"&nbsp;{label}&nbsp;")
-            line = f"\t{_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)};"
-            if edge.source == edge.target:
-                self_loops.setdefault(edge.source, []).append(line)
-            else:
-                lines.append(line)
-        for node, group in self_loops.items():
-            lines += [f"\tsubgraph {node}", *group, "\tend"] if len(group) > 1 else group
+            shared = itertools.takewhile(
+                lambda pair: pair[0] == pair[1],
+                zip(edge.source.split(":"), edge.target.split(":"), strict=False),
+            )
+            groups.setdefault(":".join(a for a, _ in shared), []).append(edge)
+        opened: set[str] = set()
+
+        def block(prefix: str, edges: list[DrawEdge]) -> None:
+            self_loop = len(edges) == 1 and edges[0].source == edges[0].target
+            if prefix and not self_loop:
+                opened.add(prefix.rsplit(":", 1)[-1])
+                lines.append(f"\tsubgraph {prefix.rsplit(':', 1)[-1]}")
+                if with_styles:
+                    lines.extend(node_line(n) for n in in_blocks.get(prefix, ()))
+            for edge in edges:
+                label = None if edge.label is None else _wrap_words(edge.label, wrap_label_n_words)
+                arrow = _arrow(edge, None if label is None else f"&nbsp;{label}&nbsp;")
+                lines.append(f"\t{_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)};")
+            for inner, inner_edges in groups.items():
+                rest = inner[len(prefix) + 1 :]
+                if inner.startswith(prefix + ":") and inner != prefix and ":" not in rest:
+                    block(inner, inner_edges)
+            if prefix and not self_loop:
+                lines.append("\tend")
+
+        block("", groups.get("", []))
+        for prefix, edges in groups.items():
+            if prefix and ":" not in prefix:
+                block(prefix, edges)
+                opened.add(prefix)
+        if with_styles:
+            for prefix, nodes in in_blocks.items():
+                if ":" not in prefix and prefix not in opened:
+                    lines += [f"\tsubgraph {prefix}", *map(node_line, nodes), "\tend"]
+                    opened.add(prefix)
         if with_styles:
             lines += _CLASS_DEFS
         return "\n".join(lines) + "\n"
@@ -245,6 +287,31 @@ class DrawableGraph:
 def _mermaid_id(name: str) -> str:
     """Escapes a node name into a Mermaid-safe id (``\\`` + hex code for other characters)."""
     return "".join(c if c in _SAFE_ID_CHARS else f"\\{ord(c):x}" for c in name)
+
+
+_LABEL_ESCAPES = {
+    "[": "#91;", "]": "#93;", "(": "#40;", ")": "#41;", "{": "#123;", "}": "#125;",
+    '"': "#quot;", "<": "#60;", ">": "#62;", "|": "#124;",
+}  # fmt: skip
+_SCALARS = (str, int, float, bool)
+
+
+def _metadata_lines(metadata: Mapping[str, Any] | None) -> str:
+    """A node's metadata as Mermaid label lines: scalars and lists of scalars, escaped."""
+    lines = []
+    for key, value in (metadata or {}).items():
+        if isinstance(value, _SCALARS):
+            text = str(value)
+        elif isinstance(value, list | tuple | set) and all(isinstance(v, _SCALARS) for v in value):
+            items = [str(v) for v in value]
+            text = ", ".join(sorted(items) if isinstance(value, set) else items)
+        else:
+            continue
+        line = f"{key} = {text}"
+        for char, entity in _LABEL_ESCAPES.items():
+            line = line.replace(char, entity)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _wrap_words(label: str, n_words: int) -> str:

@@ -21,7 +21,7 @@ from pausegraph.runtime._loop import NO_ANSWER, RunLoop
 if TYPE_CHECKING:
     from pausegraph.graph._compiled import CompiledStateGraph
 
-__all__ = ["NestedCall", "Sink", "nested_parent"]
+__all__ = ["NestedCall", "Sink", "nested_parent", "own_memory"]
 
 
 class Sink:
@@ -73,6 +73,31 @@ def _answers_nested(ctx: TaskContext) -> bool:
     return bool(getattr(ctx.task, "answer_nested", False))
 
 
+def own_memory(graph: Any) -> bool:
+    """Whether ``graph`` was compiled with ``checkpointer=True`` (state kept per thread)."""
+    return graph.persistence is True and graph.checkpointer is None
+
+
+_OWN_KEYS = frozenset(
+    {"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map", "idempotency_key"}
+)
+"""Keys of the parent's ``configurable`` that say where the parent runs: not inherited."""
+
+
+def _inherited(parent: Mapping[str, Any], config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The nested run's config: the parent's (as LangGraph: its configurable keys,
+    metadata, tags...), without where the parent runs, under the call's own."""
+    out = {k: v for k, v in parent.items() if k not in ("configurable", "callbacks")}
+    conf = {k: v for k, v in (parent.get("configurable") or {}).items() if k not in _OWN_KEYS}
+    own = dict(config or {})
+    conf.update(own.pop("configurable", None) or {})
+    if "metadata" in own and "metadata" in out:
+        own["metadata"] = {**out["metadata"], **own["metadata"]}
+    out.update(own)
+    out["configurable"] = conf
+    return out
+
+
 class NestedCall:
     """One nested invocation: where it lives and what the parent already knows of it."""
 
@@ -83,7 +108,10 @@ class NestedCall:
         self.index, self.done, self.result = journal_slot(ctx)
         parent = ctx.config.get("configurable") or {}
         parent_ns = parent.get("checkpoint_ns") or ""
-        part = f"{ctx.task.name}:{ctx.task.id}" + (f":{self.index}" if self.index else "")
+        # checkpointer=True: the graph keeps its state across the parent's runs, as in
+        # LangGraph, under the node's name alone; otherwise each task runs it afresh.
+        task_part = ctx.task.name if own_memory(graph) else f"{ctx.task.name}:{ctx.task.id}"
+        part = task_part + (f":{self.index}" if self.index else "")
         ns = f"{parent_ns}|{part}" if parent_ns else part
         self.sink: Sink | None = ctx.sink.child(part) if ctx.sink is not None else None
         self.saver = (
@@ -92,10 +120,13 @@ class NestedCall:
             else (None if graph.persistence is False else ctx.saver)
         )
         thread_id = parent.get("thread_id") if self.saver is not None else None
-        self.config: dict[str, Any] = dict(config or {})
+        self.config = _inherited(ctx.config, config)
         conf = dict(self.config.get("configurable") or {})
+        # The checkpoints of the graphs this run sits in (LangGraph's metadata "parents").
+        self.parents: dict[str, str] = {}
         if thread_id is not None:
-            conf.update(thread_id=thread_id, checkpoint_ns=ns)
+            self.parents = {**(parent.get("checkpoint_map") or {}), parent_ns: ctx.task._cp}
+            conf.update(thread_id=thread_id, checkpoint_ns=ns, checkpoint_map=self.parents)
         self.config["configurable"] = conf
         for key in ("recursion_limit",):
             if key in ctx.config and key not in self.config:

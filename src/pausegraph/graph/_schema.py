@@ -98,7 +98,14 @@ class Schema:
         if self.kind == "dataclass" and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
             return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
         if self.kind == "pydantic" and _is_pydantic(type(obj)):
-            return {k: getattr(obj, k) for k in type(obj).model_fields}
+            # As LangGraph: a field left at None without being set is no update, so
+            # returning a partly filled model does not wipe the other keys.
+            given = obj.model_fields_set
+            return {
+                k: value
+                for k in type(obj).model_fields
+                if (value := getattr(obj, k)) is not None or k in given
+            }
         return None
 
     def validate_input(self, data: Mapping[str, Any]) -> dict[str, Any]:

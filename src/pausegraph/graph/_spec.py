@@ -34,6 +34,7 @@ class NodeSpec:
         ends: Nodes a ``Command(goto=...)`` from this node may name, if declared.
         subgraph: The compiled graph, when the node is one.
         metadata: User metadata.
+        defer: Run only once nothing else is left to run (``add_node(..., defer=True)``).
     """
 
     name: str
@@ -45,6 +46,7 @@ class NodeSpec:
     ends: tuple[str, ...] | None = None
     subgraph: Any = None
     metadata: Mapping[str, Any] | None = None
+    defer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class GraphSpec:
         node_order: Node name to its position (the order tasks are listed in).
         pull_refs: Node name to its (shared, immutable) frontier entry.
         successors: ``edges`` without END: the nodes a plain edge triggers.
+        deferred: Nodes added with ``defer=True``.
     """
 
     name: str
@@ -103,3 +106,4 @@ class GraphSpec:
     node_order: Mapping[str, int] = field(default_factory=dict)
     pull_refs: Mapping[str, TaskRef] = field(default_factory=dict)
     successors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    deferred: frozenset[str] = frozenset()

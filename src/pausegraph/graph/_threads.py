@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
-from pausegraph.graph._config import address_of, require_thread
+from pausegraph.graph._config import address_of, checkpoint_metadata, require_thread
+from pausegraph.graph._nested import own_memory
 from pausegraph.runtime._drivers import run_effects_sync
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._update import update_flow
@@ -91,7 +92,7 @@ class ThreadStateAPI:
             if node is None or node.subgraph is None:
                 tasks.append(task)
                 continue
-            part = f"{task.name}:{task.id}"
+            part = task.name if own_memory(node.subgraph) else f"{task.name}:{task.id}"
             ns = f"{parent_ns}|{part}" if parent_ns else part
             sub_config = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": ns}}
             sub_state: Any = sub_config
@@ -126,11 +127,12 @@ class ThreadStateAPI:
 
     def _history_args(
         self, config: Mapping[str, Any], before: Mapping[str, Any] | None, what: str
-    ) -> tuple[BaseCheckpointSaver, str, str, str | None]:
+    ) -> tuple[BaseCheckpointSaver, str, str, str | None, str | None]:
         address = address_of(config)
         thread_id, saver = require_thread(address, self.checkpointer, what)
         before_id = address_of(before).checkpoint_id if before is not None else None
-        return saver, thread_id, address.ns, before_id or address.checkpoint_id
+        # As LangGraph: a checkpoint_id in the config lists that checkpoint alone.
+        return saver, thread_id, address.ns, before_id, address.checkpoint_id
 
     def get_state_history(
         self,
@@ -146,13 +148,22 @@ class ThreadStateAPI:
             filter: Only checkpoints whose metadata has these pairs, e.g. ``{"source": "loop"}``.
             before: Only checkpoints older than the one this config names.
             limit: At most this many.
+
+        A ``checkpoint_id`` in ``config`` lists only that checkpoint, as in LangGraph.
         """
-        saver, thread_id, ns, before_id = self._history_args(config, before, "get_state_history()")
+        saver, thread_id, ns, before_id, only = self._history_args(
+            config, before, "get_state_history()"
+        )
         spec = self._graph_for(ns).spec
         child = saver.load(thread_id, ns, before_id) if before_id is not None else None
+        if only is not None:
+            before_id, limit = None, None if limit is None or limit > 0 else 0
         for stored in saver.history(thread_id, ns, before=before_id, limit=limit, filter=filter):
             cp = stored.checkpoint
-            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            if only is None or cp.id == only:
+                yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+                if only is not None:
+                    return
             child = stored
 
     async def aget_state_history(
@@ -164,14 +175,21 @@ class ThreadStateAPI:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
-        saver, thread_id, ns, before_id = self._history_args(config, before, "aget_state_history()")
+        saver, thread_id, ns, before_id, only = self._history_args(
+            config, before, "aget_state_history()"
+        )
         spec = self._graph_for(ns).spec
         child = await saver.aload(thread_id, ns, before_id) if before_id is not None else None
+        if only is not None:
+            before_id, limit = None, None if limit is None or limit > 0 else 0
         async for stored in saver.ahistory(
             thread_id, ns, before=before_id, limit=limit, filter=filter
         ):
             cp = stored.checkpoint
-            yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+            if only is None or cp.id == only:
+                yield snapshot(spec, cp, stored.writes, live=False, child=_checkpoint(child))
+                if only is not None:
+                    return
             child = stored
 
     def _update_flow(
@@ -188,7 +206,7 @@ class ThreadStateAPI:
             checkpoint_id=address.checkpoint_id,
             values=values,
             as_node=as_node,
-            metadata=dict(config.get("metadata") or {}),
+            metadata=checkpoint_metadata(config),
             config=dict(config),
         )
 

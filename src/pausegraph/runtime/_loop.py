@@ -36,6 +36,7 @@ from pausegraph.errors import (
     MissingCheckpointerError,
     NothingToResumeError,
 )
+from pausegraph.graph._config import INTERNAL_KEYS
 from pausegraph.runtime import _planner as P
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._resume import prepare_resume
@@ -47,6 +48,8 @@ from pausegraph.runtime._views import (
     interrupt_of,
     live_values,
     output_values,
+    resumed_checkpoint,
+    state_values,
 )
 from pausegraph.types import Command, Interrupt
 
@@ -157,6 +160,9 @@ class RunLoop:
         self.interrupt_records: list[dict[str, Any]] = []
         self._extra: list[tuple[str, Any]] = []
         self._unsaved: set[str] = set()  # under durability="exit": ids not yet stored
+        self._resume_writes: tuple[PendingWrite, ...] = ()
+        self._paused = False  # a task of the running step paused
+        self._cached: list[Task] = []  # finished tasks of the step a resume starts with
         modes = opts.modes
         # Set on the instance even when off: read on every step, and on 3.11 an
         # attribute found on the class is a slow (unspecialized) lookup.
@@ -231,7 +237,10 @@ class RunLoop:
         self.out.append((mode, chunk))
 
     def _emit_checkpoint(self, cp: Checkpoint) -> None:
-        payload = debug_checkpoint(self.spec, cp, P.plan(cp))
+        tasks = P.plan(cp)
+        if len(tasks) > 1:  # in LangGraph's run order, as the step will start them
+            tasks.sort(key=_run_key)
+        payload = debug_checkpoint(self.spec, cp, tasks)
         if "checkpoints" in self.opts.modes:
             self._emit("checkpoints", payload)
         if self._debug_mode:
@@ -268,7 +277,7 @@ class RunLoop:
 
     def _emit_values(self, values: Mapping[str, Any]) -> None:
         if self._values_mode:
-            self._emit("values", output_values(self.spec, values))
+            self._emit("values", state_values(self.spec, values))
 
     # -- the loop ------------------------------------------------------------
 
@@ -346,8 +355,8 @@ class RunLoop:
             extra = []
         self.checkpoint = cp
         self._extra = extra
-        if resuming and self._values_mode:  # not built for runs that do not stream values
-            self._emit_values(live_values(spec, cp, tasks, extra))
+        if resuming:
+            self._resumed(cp, tasks, extra)
         # Here rather than in a generator of its own: each effect of the steps
         # passes through every generator frame between them and the driver.
         try:
@@ -396,15 +405,27 @@ class RunLoop:
                 else [t for t in pending if not t.hold]
             )
             self._parallel = len(runnable) > 1
+            if self._parallel:  # LangGraph starts a step's Sends first, then nodes by name
+                runnable = sorted(runnable, key=_run_key)
+            cached, self._cached = self._cached, []
             if self._tasks_mode:
-                for t in runnable:
+                shown = sorted([*cached, *runnable], key=_run_key) if cached else runnable
+                for t in shown:
                     if t.name != START:  # the input step is not a node users wrote
                         self._emit_task_start(cp, t, step_values)
+            if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
+                for t in sorted(cached, key=_run_key):
+                    update = dict(t.writes) if t.writes else None
+                    self._emit("updates", {t.name: update, "__metadata__": {"cached": True}})
             yield (RUN, runnable, step_values)
             if len(runnable) != len(pending):
                 for t in pending:
                     if t.hold:
                         self.task_done(t)
+            if self._paused and self._values_mode and any(t.writes for t in tasks):
+                # A step that paused ends with the writes of its finished tasks, as in LangGraph.
+                self._emit_values(live_values(spec, cp, tasks, extra))
+            self._paused = False
             # Failed or paused (here or in a graph a node invoked): the run stops here.
             if len(pending) == 1:  # most steps: no generator for any()
                 t = pending[0]
@@ -447,15 +468,42 @@ class RunLoop:
                 or stop_after
                 or bool(opts.interrupt_before and self._stops_before(tasks))
             )
+            if self._values_mode and any(t.writes for t in pending):
+                self._emit_values(cp.values)  # before the checkpoint events, as in LangGraph
             save = self._save(cp, finished, final=final)
             if save is not None:
                 yield save
                 self._last_saved = cp.id
-            if self._values_mode and any(t.writes for t in pending):
-                self._emit_values(cp.values)
             if stop_after:
                 self._breakpoint(cp, tasks, [])
                 return
+
+    def _resumed(self, cp: Checkpoint, tasks: list[Task], extra: list[tuple[str, Any]]) -> None:
+        """Report where a resumed run starts, as LangGraph does.
+
+        The stored values (with the resume's update, without the writes of the
+        step's finished tasks) and the checkpoint with those tasks' results;
+        the finished tasks' updates come again, marked cached, as the step starts.
+        """
+        if self._values_mode:  # not built for runs that do not stream values
+            self._emit_values(live_values(self.spec, cp, [], extra))
+        if self._checkpoints_mode:
+            ordered = sorted(tasks, key=_run_key) if len(tasks) > 1 else tasks
+            payload = resumed_checkpoint(self.spec, cp, ordered, extra)
+            if "checkpoints" in self.opts.modes:
+                self._emit("checkpoints", payload)
+            if self._debug_mode:
+                timestamp = cp.created_at or created_at_of(cp.id)
+                self._emit(
+                    "debug",
+                    {
+                        "step": cp.step,
+                        "timestamp": timestamp,
+                        "type": "checkpoint",
+                        "payload": payload,
+                    },
+                )
+        self._cached = [t for t in tasks if t.done and t.name != START]
 
     def _stops_before(self, tasks: Sequence[Task]) -> bool:
         """Whether an ``interrupt_before`` breakpoint stops the run ahead of ``tasks``."""
@@ -638,8 +686,7 @@ class RunLoop:
                 effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task), False))
                 task.saved = True
         elif task.interrupts:
-            if self._tasks_mode:
-                self._emit_task_result(task)
+            self._paused = True
             for record in task.interrupts:
                 intr = interrupt_of(record)
                 self.interrupts.append(intr)
@@ -647,9 +694,11 @@ class RunLoop:
                 if self._updates_mode:
                     self._emit("updates", {INTERRUPT: (intr,)})
                 if self._values_mode:
-                    values = output_values(self.spec, self._live_now())
+                    values = state_values(self.spec, self._live_now())
                     values[INTERRUPT] = (intr,)
                     self._emit("values", values)
+            if self._tasks_mode:  # after the interrupt, as in LangGraph
+                self._emit_task_result(task)
         elif self._tasks_mode:
             self._emit_task_result(task)
         return effects
@@ -719,7 +768,14 @@ class RunLoop:
     def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
         node = self.spec.nodes.get(t.name)
         inp = t.ref.arg if t.ref.push or node is None else node.input.view(values)
-        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": (f"branch:to:{t.name}",)}
+        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": P.triggers(self.spec, t)}
+        config = self.opts.config
+        if config.get("metadata") or config.get("tags"):  # what the caller tagged the run with
+            meta = {k: v for k, v in config.get("metadata", {}).items() if k not in INTERNAL_KEYS}
+            if tags := [tag for tag in config.get("tags") or () if not tag.startswith("seq:step")]:
+                meta["tags"] = tags
+            if meta:
+                payload["metadata"] = meta
         if "tasks" in self.opts.modes:
             self._emit("tasks", payload)
         if self._debug_mode:
@@ -773,6 +829,10 @@ def _capabilities() -> ModuleType:
 
 _PLAIN = (LastValue, type(None))
 """Channels whose new value the next checkpoint stores verbatim (``None``: a free-form key)."""
+
+
+def _run_key(task: Task) -> tuple[int, int, str]:
+    return (0, task.path[1], "") if task.path[0] == P.PUSH else (1, 0, task.name)
 
 
 def _is_new_input(inp: Any) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.graph._messages import _langchain, add_messages
+from pausegraph.runtime import _planner as P
 
 if TYPE_CHECKING:
     from pausegraph.graph._spec import GraphSpec
@@ -54,24 +55,27 @@ def message_chunks(
             found += [m for m in new if _id_of(m) not in known and _id_of(m) not in seen]
     if not found:
         return
-    metadata = chunk_metadata(task, step, ns, config)
+    metadata = chunk_metadata(task, step, ns, config, spec)
     for message in found:
         _name(message)
         seen.add(_id_of(message))
         yield message, dict(metadata)
 
 
-def chunk_metadata(task: Task, step: int, ns: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def chunk_metadata(
+    task: Task, step: int, ns: str, config: Mapping[str, Any], spec: GraphSpec | None = None
+) -> dict[str, Any]:
     """The metadata of a chunk of ``task`` (run in namespace ``ns``): the run's, and where."""
     part = f"{task.name}:{task.id}"
     metadata: dict[str, Any] = dict(config.get("metadata") or {})
     thread_id = (config.get("configurable") or {}).get("thread_id")
     if thread_id is not None:
         metadata["thread_id"] = thread_id
+    metadata["ls_integration"] = "langgraph"  # a chat model's calls name their own
     metadata.update(
         langgraph_step=step,
         langgraph_node=task.name,
-        langgraph_triggers=(f"branch:to:{task.name}",),
+        langgraph_triggers=P.triggers(spec, task),
         langgraph_path=task.path,
         langgraph_checkpoint_ns=f"{ns}|{part}" if ns else part,
     )

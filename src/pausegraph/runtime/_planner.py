@@ -30,12 +30,16 @@ __all__ = [
     "initial_values",
     "next_frontier",
     "plan",
+    "triggers",
 ]
 
 PULL = "__pregel_pull"
 PUSH = "__pregel_push"
 INPUT_TASK = "00000000-0000-0000-0000-000000000000"
 """Task id under which a resume's ``Command(update=..., goto=...)`` is stored."""
+
+DEFERRED = "defer"
+"""Barrier key of the deferred nodes that were triggered and wait for the end."""
 
 DERIVED = "\x00derived"
 """Stands for a finished task's write that the next checkpoint stores verbatim."""
@@ -228,6 +232,23 @@ def write_order(tasks: Iterable[Task]) -> list[Task]:
     return tasks
 
 
+def triggers(spec: GraphSpec | None, task: Task) -> tuple[str, ...]:
+    """LangGraph's name for what triggered ``task`` (tasks/debug streams, messages metadata).
+
+    Without ``spec`` the joins that lead to the node are left out.
+    """
+    if task.path[0] == PUSH:
+        return (PUSH,)
+    if spec is None or not spec.joins:
+        return (f"branch:to:{task.name}",)
+    joins = sorted(
+        f"join:{'+'.join(sources)}:{target}"
+        for sources, target in spec.joins
+        if target == task.name
+    )
+    return (f"branch:to:{task.name}", *joins)
+
+
 def channel_of(spec: GraphSpec, key: str) -> Channel:
     """The channel of ``key`` (a fresh last-value one for free-form ``dict`` states)."""
     channel = spec.channels.get(key)
@@ -410,9 +431,10 @@ def next_frontier(
             the tasks of nodes other than ``as_node``).
 
     Returns:
-        Edge tasks in node order, then ``Send`` tasks in order; and the barriers.
+        ``Send`` tasks in order, then edge tasks in node order (LangGraph's order
+        for ``get_state``); and the barriers.
     """
-    if not keep and not cp.barriers and not spec.joins:
+    if not keep and not cp.barriers and not spec.joins and not spec.deferred:
         # Fast path (most steps): no joins to track, nothing carried over.
         if len(finished) == 1:
             targets = finished[0][1]
@@ -432,7 +454,7 @@ def next_frontier(
             pulls = [pull_refs[next(iter(names))]]
         else:
             pulls = [pull_refs[n] for n in sorted(names, key=order.__getitem__)]
-        return (*pulls, *refs), {}
+        return (*refs, *pulls), {}
 
     pulled: set[str] = set()
     pushes: list[TaskRef] = []
@@ -456,6 +478,14 @@ def next_frontier(
                 barriers.pop(str(index))
                 if target != END:
                     pulled.add(target)
-    frontier = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
-    frontier.extend(pushes)
-    return tuple(frontier), {k: tuple(sorted(v)) for k, v in barriers.items() if v}
+    if spec.deferred:
+        # Deferred nodes wait (under DEFERRED) until nothing else is left to run.
+        waiting = set(barriers.pop(DEFERRED, ())) | (pulled & spec.deferred)
+        pulled -= spec.deferred
+        if pulled or pushes:
+            if waiting:
+                barriers[DEFERRED] = waiting
+        else:
+            pulled = waiting
+    pulls = [spec.pull_refs[n] for n in sorted(pulled, key=spec.node_order.__getitem__)]
+    return (*pushes, *pulls), {k: tuple(sorted(v)) for k, v in barriers.items() if v}

@@ -22,6 +22,7 @@ from pausegraph.errors import (
 )
 from pausegraph.runtime._context import RunScope, TaskContext
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
+from pausegraph.runtime._public import runtime_for
 from pausegraph.types import Command, Send
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ def kwargs_for(names: frozenset[str], config: dict[str, Any], writer: Any) -> di
         out["config"] = config
     if "writer" in names:
         out["writer"] = writer
+    if "runtime" in names:
+        out["runtime"] = runtime_for(config, writer)
     return out
 
 

@@ -121,10 +121,18 @@ class TokenHandler:
             return
         conf = ctx.config.get("configurable") or {}
         ns = conf.get("checkpoint_ns") or ("|".join(sink.path) if sink is not None else "")
-        meta = dict(metadata or {})
-        meta.update(chunk_metadata(ctx.task, ctx.task.step, ns, ctx.config))
-        # LangGraph's callbacks also carry the namespace of the top-level task.
+        model = dict(metadata or {})
+        # In LangGraph's key order: the run's metadata, the integration (the model's),
+        # where the chunk comes from (and the top-level task's namespace), the model's
+        # other keys, the run's tags.
+        meta = chunk_metadata(ctx.task, ctx.task.step, ns, ctx.config)
+        if "ls_integration" in model:
+            meta["ls_integration"] = model.pop("ls_integration")
         meta.setdefault("checkpoint_ns", meta["langgraph_checkpoint_ns"].split("|", 1)[0])
+        for key, value in model.items():
+            meta.setdefault(key, value)
+        if user_tags := [t for t in ctx.config.get("tags") or () if not t.startswith("seq:step")]:
+            meta["tags"] = user_tags
         self._runs[run_id] = [emit, seen, meta, False]
 
     def _emit(self, mode: str, chunk: Any) -> None:

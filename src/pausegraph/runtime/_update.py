@@ -109,7 +109,11 @@ def update_flow(
         if task.error is not None:
             raise task.error  # type: ignore[misc]
         new_values, changed = P.apply_writes(spec, base.values, [(as_node, task.writes or [])])
-        keep = [] if as_node == START else [r for r in base.frontier if r.node != as_node]
+        # As LangGraph, an update as a node that ran in the last step redoes that
+        # step's routing: the tasks it planned make way for the ones the update routes
+        # to. Otherwise the update skips as_node, and the other pending tasks stay.
+        redo = as_node == START or as_node in base.writers
+        keep = [] if redo else [r for r in base.frontier if r.node != as_node]
         frontier, barriers = P.next_frontier(spec, base, [(as_node, task.next or ())], keep)
     versions = dict(base.versions)
     for key in changed:
@@ -132,7 +136,7 @@ def update_flow(
         versions=versions,
         frontier=frontier,
         barriers=barriers,
-        metadata=dict(metadata),
+        metadata=_with_parents(metadata, prev),
         writers=(as_node,),
         chains=chains,
     )
@@ -140,3 +144,11 @@ def update_flow(
         cp = materialized(cp)
     yield (SAVE, cp, (), True)
     return checkpoint_config(cp)
+
+
+def _with_parents(metadata: Mapping[str, Any], prev: Checkpoint | None) -> dict[str, Any]:
+    """The update's metadata; a nested graph's keeps where it sits (``parents``)."""
+    out = dict(metadata)
+    if prev is not None and prev.ns and "parents" in prev.metadata and "parents" not in out:
+        out["parents"] = prev.metadata["parents"]
+    return out

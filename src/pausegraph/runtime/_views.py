@@ -21,24 +21,33 @@ __all__ = [
 ]
 
 
+_BASE_KEYS = ("source", "step", "parents")
+
+
 def checkpoint_config(cp: Checkpoint) -> dict[str, Any]:
-    """The config that addresses ``cp``."""
-    return {
-        "configurable": {"thread_id": cp.thread_id, "checkpoint_ns": cp.ns, "checkpoint_id": cp.id}
+    """The config that addresses ``cp`` (a nested graph's also maps its parents' checkpoints)."""
+    conf: dict[str, Any] = {
+        "thread_id": cp.thread_id,
+        "checkpoint_ns": cp.ns,
+        "checkpoint_id": cp.id,
     }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["checkpoint_map"] = {**parents, cp.ns: cp.id}
+    return {"configurable": conf}
 
 
 def parent_config(cp: Checkpoint) -> dict[str, Any] | None:
     """The config of ``cp``'s parent, or ``None``."""
     if cp.parent_id is None:
         return None
-    return {
-        "configurable": {
-            "thread_id": cp.thread_id,
-            "checkpoint_ns": cp.ns,
-            "checkpoint_id": cp.parent_id,
-        }
+    conf: dict[str, Any] = {
+        "thread_id": cp.thread_id,
+        "checkpoint_ns": cp.ns,
+        "checkpoint_id": cp.parent_id,
     }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["checkpoint_map"] = {**parents, cp.ns: cp.id}  # as LangGraph: this one's id
+    return {"configurable": conf}
 
 
 def interrupt_of(record: Mapping[str, Any]) -> Interrupt:
@@ -73,10 +82,15 @@ def live_values(
 
 
 def state_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys of the state schema that have a value (all keys for ``dict`` states)."""
+    """Every key that has a value, in schema order (all keys for ``dict`` states).
+
+    As in LangGraph, this includes the keys only an input, output or node
+    schema declares (private state): ``get_state`` and the ``values`` stream
+    show them; only ``invoke``'s result is limited to the output schema.
+    """
     if spec.state.kind == "dict":
         return dict(values)
-    return {k: values[k] for k in spec.state.keys if k in values}
+    return {k: values[k] for k in spec.channels if k in values}
 
 
 def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,6 +159,11 @@ def snapshot(
             ``DERIVED`` are read back from it.
     """
     tasks = plan(cp, writes)
+    if len(tasks) > len(cp.frontier):
+        # As LangGraph, a node a resume's Command(goto=...) added is not shown once it
+        # finished: it belongs to the step only when that step completes.
+        n = len(cp.frontier)
+        tasks = tasks[:n] + [t for t in tasks[n:] if not t.done]
     extra = input_writes(writes)
     if live:
         # Nodes a resume's Command(goto=...) added are not part of the checkpoint's
@@ -196,10 +215,10 @@ def empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
 
 def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> dict[str, Any]:
     """The payload of a ``checkpoint`` debug event."""
-    conf = {
+    conf: dict[str, dict[str, Any]] = {
         "configurable": {"checkpoint_ns": cp.ns, "thread_id": cp.thread_id, "checkpoint_id": cp.id}
     }
-    parent = None
+    parent: dict[str, dict[str, Any]] | None = None
     if cp.parent_id is not None:
         parent = {
             "configurable": {
@@ -208,11 +227,16 @@ def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> 
                 "checkpoint_id": cp.parent_id,
             }
         }
+    if cp.ns and (parents := cp.metadata.get("parents")):
+        conf["configurable"]["checkpoint_map"] = {**parents, cp.ns: cp.id}
+        if parent is not None:
+            parent["configurable"]["checkpoint_map"] = {**parents, cp.ns: cp.id}
     return {
         "config": conf,
         "parent_config": parent,
         "values": state_values(spec, cp.values),
-        "metadata": metadata_of(cp),
+        # As LangGraph: the metadata the run writes, without the config's keys.
+        "metadata": {k: v for k, v in metadata_of(cp).items() if k in _BASE_KEYS},
         "next": [t.name for t in tasks],
         "tasks": [
             {
@@ -224,3 +248,38 @@ def debug_checkpoint(spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task]) -> 
             for t in tasks
         ],
     }
+
+
+def resumed_checkpoint(
+    spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]]
+) -> dict[str, Any]:
+    """The ``checkpoint`` event a resumed run starts with, as LangGraph reports it.
+
+    Its values include the resume's update; its tasks show the results of
+    those that finished and the interrupts of those that paused.
+    """
+    payload = debug_checkpoint(spec, cp, tasks)
+    payload["metadata"] = metadata_of(cp)  # as the saver gives it back: the config's keys too
+    if extra:
+        payload["values"] = state_values(spec, live_values(spec, cp, [], extra))
+    if payload["parent_config"] is not None:  # as the saver gives it back
+        payload["parent_config"] = {
+            "configurable": {
+                "thread_id": cp.thread_id,
+                "checkpoint_ns": cp.ns,
+                "checkpoint_id": cp.parent_id,
+            }
+        }
+    entries = []
+    for t in tasks:
+        entry: dict[str, Any] = {"id": t.id, "name": t.name}
+        if t.done:
+            entry["result"] = dict(t.writes) if t.writes else {}
+        entry["interrupts"] = tuple(
+            {"value": r["value"], "id": r["id"], "response_schema": r.get("schema")}
+            for r in (t.interrupts if not t.done else ())
+        )
+        entry["state"] = None
+        entries.append(entry)
+    payload["tasks"] = entries
+    return payload
