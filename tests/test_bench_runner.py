@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +61,16 @@ def test_a_failed_round_does_not_hide_a_measured_one() -> None:
 def test_rounds_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match="at least 1"):
         cli.main(["--rounds", "0", "--only", "node_step_none"])
+
+
+def test_keep_awake_runs_a_niced_busy_loop_only_while_the_block_runs() -> None:
+    with cli.keep_awake(False) as spinner:
+        assert spinner is None
+    with cli.keep_awake(True) as spinner:
+        assert spinner is not None
+        time.sleep(0.2)  # let it start and lower its priority
+        assert spinner.poll() is None  # still running
+        stat = Path(f"/proc/{spinner.pid}/stat")
+        if stat.exists():  # Linux: field 19 is the nice value
+            assert int(stat.read_text().rsplit(")", 1)[1].split()[16]) == 19
+    assert spinner.returncode is not None  # killed and reaped with the block
