@@ -35,7 +35,7 @@ class Row:
         waiting: ``(node, interrupt id, payload)`` of each question asked at it.
         answered: Whether a later checkpoint follows it (its questions were
             answered, or the thread went on from it another way).
-        lane: Its column in the picture (0 for the first line of the history).
+        lane: Its column in the picture (0 for the line the oldest one is on).
     """
 
     id: str
@@ -65,7 +65,10 @@ class Row:
 
 
 def _waiting(stored: StoredCheckpoint) -> tuple[tuple[str, str, Any], ...]:
-    """The questions this checkpoint's tasks asked and nobody answered yet."""
+    """The questions this checkpoint's tasks asked that its own writes do not answer.
+
+    (A resume answers them in the checkpoint that follows; see ``Row.answered``.)
+    """
     if not stored.writes:
         return ()
     from pausegraph.runtime._planner import plan  # the run loop's own reading of the writes
