@@ -160,7 +160,6 @@ class RunLoop:
         self.interrupt_records: list[dict[str, Any]] = []
         self._extra: list[tuple[str, Any]] = []
         self._unsaved: set[str] = set()  # under durability="exit": ids not yet stored
-        self._resume_writes: tuple[PendingWrite, ...] = ()
         self._paused = False  # a task of the running step paused
         self._cached: list[Task] = []  # finished tasks of the step a resume starts with
         modes = opts.modes
