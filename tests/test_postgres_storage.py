@@ -304,13 +304,12 @@ def test_a_batch_stores_its_checkpoints_as_one_by_one_saves_would(cp: PostgresSa
     assert list(cp.history("t")) == list(memory.history("t"))
 
 
-def test_a_pause_after_held_checkpoints_is_one_statement(
-    cp: PostgresSaver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Checkpoints held back and the pause's writes on the last one travel together."""
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every statement the sync saver runs from now on."""
     from pausegraph.checkpoint.postgres import _saver
 
-    sent: list[str] = []
+    statements: list[str] = []
     real_run = _saver.run
 
     def counting_run(conn: Any, flow: Any) -> Any:
@@ -318,7 +317,7 @@ def test_a_pause_after_held_checkpoints_is_one_statement(
             rows = None
             query = flow.send(None)
             while True:
-                sent.append(query.sql)
+                statements.append(query.sql)
                 rows = yield query
                 try:
                     query = flow.send(rows)
@@ -328,6 +327,32 @@ def test_a_pause_after_held_checkpoints_is_one_statement(
         return real_run(conn, spy())
 
     monkeypatch.setattr(_saver, "run", counting_run)
+    return statements
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small-value", "big-value"])
+@pytest.mark.parametrize("writes", [False, True], ids=["no-writes", "parent-writes"])
+def test_a_save_leaves_out_the_parts_it_has_nothing_for(
+    cp: PostgresSaver, sent: list[str], big: bool, writes: bool
+) -> None:
+    memory = InMemorySaver()
+    first = make_checkpoint({"a": 1})
+    second = make_checkpoint({"b": "x" * 500 if big else "x"}, first)  # > 128 B: a row of its own
+    parent_writes = [PendingWrite("task", "b", "x")] if writes else []
+    memory.save(first)
+    memory.save(second, parent_writes, final=False)
+    cp.save(first)
+    sent.clear()
+    cp.save(second, parent_writes, final=False)
+    assert sent == [_sql.save_statement(blobs=big, writes=writes, flush=False, release=False)]
+    assert ("changed AS" in sent[0], "parent_writes AS" in sent[0]) == (big, writes)
+    assert list(cp.history("t")) == list(memory.history("t"))
+
+
+def test_a_pause_after_held_checkpoints_is_one_statement(
+    cp: PostgresSaver, sent: list[str]
+) -> None:
+    """Checkpoints held back and the pause's writes on the last one travel together."""
     first = make_checkpoint({"a": 1})
     second = make_checkpoint({"a": 2}, first)
     ask = {"id": "i1", "value": "ok?"}
@@ -355,5 +380,6 @@ def test_a_pause_after_held_checkpoints_is_one_statement(
     cp.write_batch(
         [SaveItem(third, []), WritesItem("t", "", second.id, [PendingWrite("x", "b", 1)])]
     )
-    assert sent == [_sql.SAVE_MIDRUN, _sql.SAVE_WRITES]
+    midrun = _sql.save_statement(blobs=False, writes=False, flush=False, release=False)
+    assert sent == [midrun, _sql.SAVE_WRITES]  # a small value, no parent writes: the short save
     assert not cp.list_waiting().items

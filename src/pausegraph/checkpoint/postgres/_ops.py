@@ -115,8 +115,13 @@ def _save_query(
     params = save_params(checkpoint, parent_writes, serde)
     if release is not None:
         params["owner"] = release
-        return Query(_sql.SAVE_RELEASED, params)
-    return Query(_sql.SAVE if final else _sql.SAVE_MIDRUN, params)
+    statement = _sql.save_statement(
+        blobs=bool(params["blob_values"]),
+        writes=bool(params["values"]),
+        flush=final,
+        release=release is not None,
+    )
+    return Query(statement, params)
 
 
 def _run_once(query: Query) -> Flow[None]:
