@@ -62,6 +62,34 @@ def _run_metadata(run_config: Mapping[str, Any], nested: NestedCall | None) -> d
     return metadata
 
 
+def _check_output_keys(spec: GraphSpec, output_keys: str | Sequence[str]) -> None:
+    keys = [output_keys] if isinstance(output_keys, str) else list(output_keys)
+    unknown = [key for key in keys if key not in spec.channels]
+    if unknown:
+        raise InvalidConfigError(
+            f"output_keys names {', '.join(map(repr, unknown))}, which the state does not have; "
+            f"choose among {', '.join(map(repr, spec.channels))}."
+        )
+
+
+def _select_output(result: Any, output_keys: str | Sequence[str] | None) -> Any:
+    """What ``invoke(..., output_keys=...)`` returns, as in LangGraph.
+
+    A str: that key's value (``None`` when it has none); a list: a dict of
+    those keys that have values, ``None`` when none has. A paused run keeps
+    its ``"__interrupt__"`` (alone, for a str).
+    """
+    if output_keys is None or not isinstance(result, dict):
+        return result
+    interrupts = result.get(INTERRUPT)
+    if isinstance(output_keys, str):
+        return {INTERRUPT: interrupts} if interrupts is not None else result.get(output_keys)
+    picked = {key: result[key] for key in output_keys if key in result}
+    if interrupts is not None:
+        picked[INTERRUPT] = interrupts
+    return picked or None
+
+
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
     if value is None:
         return None
@@ -487,11 +515,14 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         Returns:
             The state's values (output schema keys). When the run paused on
             ``interrupt()``, the result also has ``"__interrupt__"``: a list of
-            :class:`~pausegraph.types.Interrupt` to show the person.
+            :class:`~pausegraph.types.Interrupt` to show the person. With
+            ``output_keys``, only those keys (a str: that key's bare value).
 
         Raises:
             See :meth:`stream`.
         """
+        if output_keys is not None:
+            _check_output_keys(self.spec, output_keys)
         if self.bound_config is not None:  # with_config(...)
             config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
@@ -512,7 +543,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             earlier = call.request.recall() if call.request is not None else None
             call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
-            return call.result
+            return _select_output(call.result, output_keys)
         loop = call.loop
         if call.sink is None:
             for _ in drive_sync(loop, call.saver, call.run_config, _discard):
@@ -520,7 +551,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         else:  # the caller streams subgraphs: pass this run's chunks up
             for mode, chunk in drive_sync(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
-        return call.finish()
+        return _select_output(call.finish(), output_keys)
 
     async def ainvoke(
         self,
@@ -535,6 +566,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
+        if output_keys is not None:
+            _check_output_keys(self.spec, output_keys)
         if self.bound_config is not None:  # with_config(...)
             config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
@@ -556,7 +589,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             earlier = await call.request.arecall() if call.request is not None else None
             call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
-            return call.result
+            return _select_output(call.result, output_keys)
         drive_async, run_async = _async_drivers()
         loop = call.loop
         if call.sink is None:  # nothing streams (no live chunks either): a plain coroutine
@@ -564,7 +597,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         else:
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
-        return await call.afinish()
+        return _select_output(await call.afinish(), output_keys)
 
     def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
         """``config`` carrying the run's ``context`` (a dict is made the context schema)."""
