@@ -370,3 +370,59 @@ def test_sync_invoke_of_async_node_points_to_ainvoke() -> None:
 def test_sync_stream_of_async_node_points_to_ainvoke() -> None:
     with pytest.raises(InvalidConfigError, match="ainvoke"):
         list(async_graph().stream({"log": []}, stream_mode="values"))
+
+
+def failing_fan_out() -> Any:
+    """``ok`` and ``bad`` in one step; ``bad`` raises after ``ok`` has finished."""
+    import time
+
+    def bad(state: Log) -> dict[str, Any]:
+        time.sleep(0.05)
+        raise ValueError("boom")
+
+    builder = StateGraph(Log)
+    builder.add_node("ok", lambda s: {"log": ["ok"]})
+    builder.add_node("bad", bad)
+    builder.add_edge(START, "ok")
+    builder.add_edge(START, "bad")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def _until_error(chunks: Any) -> tuple[list[Any], BaseException | None]:
+    seen: list[Any] = []
+    try:
+        for chunk in chunks:
+            seen.append(chunk)
+    except ValueError as exc:
+        return seen, exc
+    return seen, None
+
+
+def test_a_failed_step_reports_its_finished_tasks_before_the_error() -> None:
+    graph = failing_fan_out()
+    config = {"configurable": {"thread_id": "1"}}
+    seen, error = _until_error(graph.stream({"log": []}, config))
+    assert (seen, str(error)) == ([{"ok": {"log": ["ok"]}}], "boom")  # as LangGraph 1.2
+    results, error = _until_error(
+        graph.stream({"log": []}, {"configurable": {"thread_id": "2"}}, stream_mode="tasks")
+    )
+    ends = [(c["name"], c["result"], c["error"]) for c in results if "result" in c]
+    assert ends[0] == ("ok", {"log": ["ok"]}, None)
+    name, result, raised = ends[1]
+    assert (name, result, type(raised), error) == ("bad", {}, ValueError, raised)
+
+
+def test_a_failed_async_step_reports_its_finished_tasks_before_the_error() -> None:
+    graph = failing_fan_out()
+
+    async def run() -> tuple[list[Any], BaseException | None]:
+        seen: list[Any] = []
+        try:
+            async for chunk in graph.astream({"log": []}, {"configurable": {"thread_id": "a"}}):
+                seen.append(chunk)
+        except ValueError as exc:
+            return seen, exc
+        return seen, None
+
+    seen, error = asyncio.run(run())
+    assert (seen, str(error)) == ([{"ok": {"log": ["ok"]}}], "boom")

@@ -139,6 +139,7 @@ def drive_sync(
     gen = loop.run()
     result: Any = None
     failing = True
+    error: Exception | None = None
     try:
         while True:
             try:
@@ -166,13 +167,18 @@ def drive_sync(
             else:
                 result = store.perform(effect)
         failing = False
+    except Exception as exc:  # reported after what the run did before it failed
+        error = exc
     finally:
         gen.close()
         store.close(failing=failing)
+    # What a failed step's finished tasks returned comes before the error, as in LangGraph.
     while live:
         yield live.popleft()
     while out:
         yield out.popleft()
+    if error is not None:
+        raise error
 
 
 def _run_step_sync(

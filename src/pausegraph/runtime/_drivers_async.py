@@ -164,6 +164,7 @@ async def drive_async(
     gen = loop.run()
     result: Any = None
     failing = True
+    error: Exception | None = None
     try:
         while True:
             try:
@@ -197,16 +198,21 @@ async def drive_async(
             else:
                 result = await store.aperform(effect)
         failing = False
+    except Exception as exc:  # reported after what the run did before it failed
+        error = exc
     finally:
         gen.close()
         if blocking:
             store.close(failing=failing)
         else:
             await store.aclose(failing=failing)
+    # What a failed step's finished tasks returned comes before the error, as in LangGraph.
     while live:
         yield live.popleft()
     while out:
         yield out.popleft()
+    if error is not None:
+        raise error
 
 
 async def run_async(

@@ -789,7 +789,7 @@ class RunLoop:
         payload = {
             "id": t.id,
             "name": t.name,
-            "error": _error_text(t.error) if isinstance(t.error, BaseException) else None,
+            "error": t.error if isinstance(t.error, BaseException) else None,  # as LangGraph
             "result": dict(t.writes) if t.writes else {},
             "interrupts": [
                 {"value": r["value"], "id": r["id"], "response_schema": r.get("schema")}
