@@ -394,10 +394,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             InvalidConfigError, EmptyInputError, GraphRecursionError,
             InvalidUpdateError, ResumeError: see :mod:`pausegraph.errors`.
         """
-        if self.bound_config is not None:  # with_config(...)
-            config = merge_configs(self.bound_config, config)
-        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
-            config = self._with_context(config, kwargs["context"])
+        config = self._call_config(config, kwargs)
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -435,10 +432,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
-        if self.bound_config is not None:  # with_config(...)
-            config = merge_configs(self.bound_config, config)
-        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
-            config = self._with_context(config, kwargs["context"])
+        config = self._call_config(config, kwargs)
         modes, single = self._modes(stream_mode)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
@@ -523,10 +517,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         """
         if output_keys is not None:
             _check_output_keys(self.spec, output_keys)
-        if self.bound_config is not None:  # with_config(...)
-            config = merge_configs(self.bound_config, config)
-        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
-            config = self._with_context(config, kwargs["context"])
+        config = self._call_config(config, kwargs)
         if stream_mode != "values":
             return list(
                 self.stream(
@@ -568,10 +559,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         """Async :meth:`invoke`."""
         if output_keys is not None:
             _check_output_keys(self.spec, output_keys)
-        if self.bound_config is not None:  # with_config(...)
-            config = merge_configs(self.bound_config, config)
-        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
-            config = self._with_context(config, kwargs["context"])
+        config = self._call_config(config, kwargs)
         if stream_mode != "values":
             return [
                 chunk
@@ -598,6 +586,16 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
         return _select_output(await call.afinish(), output_keys)
+
+    def _call_config(
+        self, config: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """The config a run method runs with: ``with_config``'s merged in, ``context=`` added."""
+        if self.bound_config is not None:  # with_config(...)
+            config = merge_configs(self.bound_config, config)
+        if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
+            config = self._with_context(config, kwargs["context"])
+        return config
 
     def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
         """``config`` carrying the run's ``context`` (a dict is made the context schema)."""
