@@ -30,7 +30,8 @@ from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
-from pausegraph.runtime._loop import RunLoop, RunOptions
+from pausegraph.runtime._loop import RunLoop
+from pausegraph.runtime._options import RunOptions
 from pausegraph.runtime._public import CONTEXT_KEY
 from pausegraph.runtime._views import output_values, snapshot
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pausegraph.errors import GraphInterrupt
 from pausegraph.runtime._context import TaskContext, current_task, journal_record, journal_slot
-from pausegraph.runtime._loop import NO_ANSWER, RunLoop
+from pausegraph.runtime._loop import RunLoop
+from pausegraph.runtime._options import NO_ANSWER
 
 if TYPE_CHECKING:
     from pausegraph.graph._compiled import CompiledStateGraph

@@ -4,13 +4,14 @@
 it needs as effects (load, save, save writes, run tasks). The sync driver
 performs each effect by calling the saver and the nodes; the async driver
 awaits them. Stream chunks collect in :attr:`RunLoop.out` for the driver to
-hand to the caller.
+hand to the caller (the ``tasks``/``checkpoints``/``debug`` payloads are
+built in ``_events``). What the run was asked to do comes in as
+:class:`~._options.RunOptions`.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
 from types import MappingProxyType, ModuleType
@@ -24,7 +25,6 @@ from pausegraph.checkpoint._records import (
     StoredCheckpoint,
     TaskRef,
     created_at_of,
-    iso_from_micros,
     new_checkpoint_id,
     pending_write,
 )
@@ -36,8 +36,9 @@ from pausegraph.errors import (
     MissingCheckpointerError,
     NothingToResumeError,
 )
-from pausegraph.graph._config import INTERNAL_KEYS
 from pausegraph.runtime import _planner as P
+from pausegraph.runtime._events import debug_event, now_iso, task_result, task_start
+from pausegraph.runtime._options import NO_ANSWER, RunOptions
 from pausegraph.runtime._planner import Task
 from pausegraph.runtime._resume import prepare_resume
 from pausegraph.runtime._tasks import input_writes as input_writes_of
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from pausegraph.runtime._live import LiveChunks
 
 
-__all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop", "RunOptions"]
+__all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 # The effects, as the drivers perform them:
@@ -71,61 +72,7 @@ LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 # in the same round trip. A run may also end without one (a fork, a breakpoint
 # in the first step); the driver then releases the lease on its own.
 
-NO_ANSWER: Any = object()
-"""``RunOptions.nested_answer`` of a nested run whose parent got no resume value."""
-
 Effect = tuple[Any, ...]
-
-
-def now_iso() -> str:
-    """The current UTC time in ISO 8601 with microseconds (``...+00:00``)."""
-    return iso_from_micros(time.time_ns() // 1000)
-
-
-class RunOptions:
-    """Everything a run was asked to do, resolved from arguments and config."""
-
-    __slots__ = (
-        "checkpoint_id",
-        "config",
-        "durability",
-        "interrupt_after",
-        "interrupt_before",
-        "metadata",
-        "modes",
-        "nested_answer",
-        "ns",
-        "recursion_limit",
-        "thread_id",
-    )
-
-    def __init__(  # positional or keyword: see CompiledStateGraph._prepare
-        self,
-        config: dict[str, Any],
-        thread_id: str | None,
-        ns: str,
-        checkpoint_id: str | None,
-        modes: frozenset[str],
-        interrupt_before: frozenset[str] | None,
-        interrupt_after: frozenset[str] | None,
-        durability: str,
-        recursion_limit: int,
-        metadata: Mapping[str, Any],
-        nested_answer: Any = None,
-    ) -> None:
-        self.config = config
-        self.thread_id = thread_id
-        self.ns = ns
-        self.checkpoint_id = checkpoint_id
-        self.modes = modes
-        self.interrupt_before = interrupt_before
-        self.interrupt_after = interrupt_after
-        self.durability = durability
-        self.recursion_limit = recursion_limit
-        self.metadata = metadata
-        # For a graph invoked inside a node: None (not nested), NO_ANSWER, or the
-        # parent's resume value, which goes to this graph's pending interrupt.
-        self.nested_answer = nested_answer
 
 
 class RunLoop:
@@ -218,7 +165,7 @@ class RunLoop:
         versions = {k: (cp.id if v in unsaved else v) for k, v in cp.versions.items()}
         # Chunks appended by checkpoints that were never saved are missing: store
         # chained keys whole.
-        cp = materialized(_replace(cp, versions=versions, parent_id=self._last_saved))
+        cp = materialized(cp._replace(versions=versions, parent_id=self._last_saved))
         self.checkpoint = cp
         yield (SAVE, cp, (), final)
         self._unsaved.clear()
@@ -238,20 +185,20 @@ class RunLoop:
     def _emit_checkpoint(self, cp: Checkpoint) -> None:
         tasks = P.plan(cp)
         if len(tasks) > 1:  # in LangGraph's run order, as the step will start them
-            tasks.sort(key=_run_key)
-        payload = debug_checkpoint(self.spec, cp, tasks)
-        if "checkpoints" in self.opts.modes:
-            self._emit("checkpoints", payload)
+            tasks.sort(key=P.run_key)
+        self._report_checkpoint(cp, debug_checkpoint(self.spec, cp, tasks))
+
+    def _report_checkpoint(self, cp: Checkpoint, payload: dict[str, Any]) -> None:
+        self._report(
+            "checkpoints", "checkpoint", cp.step, cp.created_at or created_at_of(cp.id), payload
+        )
+
+    def _report(self, mode: str, kind: str, step: int, timestamp: str, payload: Any) -> None:
+        """``payload`` in ``mode`` (``tasks``/``checkpoints``) and, dated, in ``debug``."""
+        if mode in self.opts.modes:
+            self._emit(mode, payload)
         if self._debug_mode:
-            self._emit(
-                "debug",
-                {
-                    "step": cp.step,
-                    "timestamp": cp.created_at or created_at_of(cp.id),
-                    "type": "checkpoint",
-                    "payload": payload,
-                },
-            )
+            self._emit("debug", debug_event(step, kind, timestamp, payload))
 
     def seen_messages(self) -> set[str]:
         """Ids of the messages this run streamed (shared with the runs it nests or is nested in)."""
@@ -405,15 +352,15 @@ class RunLoop:
             )
             self._parallel = len(runnable) > 1
             if self._parallel:  # LangGraph starts a step's Sends first, then nodes by name
-                runnable = sorted(runnable, key=_run_key)
+                runnable = sorted(runnable, key=P.run_key)
             cached, self._cached = self._cached, []
             if self._tasks_mode:
-                shown = sorted([*cached, *runnable], key=_run_key) if cached else runnable
+                shown = sorted([*cached, *runnable], key=P.run_key) if cached else runnable
                 for t in shown:
                     if t.name != START:  # the input step is not a node users wrote
                         self._emit_task_start(cp, t, step_values)
             if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
-                for t in sorted(cached, key=_run_key):
+                for t in sorted(cached, key=P.run_key):
                     update = dict(t.writes) if t.writes else None
                     self._emit("updates", {t.name: update, "__metadata__": {"cached": True}})
             yield (RUN, runnable, step_values)
@@ -487,21 +434,8 @@ class RunLoop:
         if self._values_mode:  # not built for runs that do not stream values
             self._emit_values(live_values(self.spec, cp, [], extra))
         if self._checkpoints_mode:
-            ordered = sorted(tasks, key=_run_key) if len(tasks) > 1 else tasks
-            payload = resumed_checkpoint(self.spec, cp, ordered, extra)
-            if "checkpoints" in self.opts.modes:
-                self._emit("checkpoints", payload)
-            if self._debug_mode:
-                timestamp = cp.created_at or created_at_of(cp.id)
-                self._emit(
-                    "debug",
-                    {
-                        "step": cp.step,
-                        "timestamp": timestamp,
-                        "type": "checkpoint",
-                        "payload": payload,
-                    },
-                )
+            ordered = sorted(tasks, key=P.run_key) if len(tasks) > 1 else tasks
+            self._report_checkpoint(cp, resumed_checkpoint(self.spec, cp, ordered, extra))
         self._cached = [t for t in tasks if t.done and t.name != START]
 
     def _stops_before(self, tasks: Sequence[Task]) -> bool:
@@ -637,8 +571,7 @@ class RunLoop:
         old = stored.checkpoint
         new_id = new_checkpoint_id()
         new = materialized(
-            _replace(
-                old,
+            old._replace(
                 id=new_id,
                 parent_id=old.id,
                 step=old.step + 1,
@@ -762,54 +695,16 @@ class RunLoop:
         )
         return pending_write(cap.INBOX_TASK, cap.WAITING, record)
 
-    # -- debug / tasks stream ---------------------------------------------------
+    # -- tasks stream ------------------------------------------------------------
 
     def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
-        node = self.spec.nodes.get(t.name)
-        inp = t.ref.arg if t.ref.push or node is None else node.input.view(values)
-        payload = {"id": t.id, "name": t.name, "input": inp, "triggers": P.triggers(self.spec, t)}
-        config = self.opts.config
-        if config.get("metadata") or config.get("tags"):  # what the caller tagged the run with
-            meta = {k: v for k, v in config.get("metadata", {}).items() if k not in INTERNAL_KEYS}
-            if tags := [tag for tag in config.get("tags") or () if not tag.startswith("seq:step")]:
-                meta["tags"] = tags
-            if meta:
-                payload["metadata"] = meta
-        if "tasks" in self.opts.modes:
-            self._emit("tasks", payload)
-        if self._debug_mode:
-            self._emit(
-                "debug",
-                {"step": cp.step + 1, "timestamp": now_iso(), "type": "task", "payload": payload},
-            )
+        payload = task_start(self.spec, t, values, self.opts.config)
+        self._report("tasks", "task", cp.step + 1, now_iso(), payload)
 
     def _emit_task_result(self, t: Task) -> None:
         cp = self.checkpoint
         assert cp is not None
-        payload = {
-            "id": t.id,
-            "name": t.name,
-            "error": t.error if isinstance(t.error, BaseException) else None,  # as LangGraph
-            "result": dict(t.writes) if t.writes else {},
-            "interrupts": [
-                {"value": r["value"], "id": r["id"], "response_schema": r.get("schema")}
-                for r in t.interrupts
-            ]
-            if not t.done
-            else [],
-        }
-        if "tasks" in self.opts.modes:
-            self._emit("tasks", payload)
-        if self._debug_mode:
-            self._emit(
-                "debug",
-                {
-                    "step": cp.step + 1,
-                    "timestamp": now_iso(),
-                    "type": "task_result",
-                    "payload": payload,
-                },
-            )
+        self._report("tasks", "task_result", cp.step + 1, now_iso(), task_result(t))
 
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
@@ -828,10 +723,6 @@ def _capabilities() -> ModuleType:
 
 _PLAIN = (LastValue, type(None))
 """Channels whose new value the next checkpoint stores verbatim (``None``: a free-form key)."""
-
-
-def _run_key(task: Task) -> tuple[int, int, str]:
-    return (0, task.path[1], "") if task.path[0] == P.PUSH else (1, 0, task.name)
 
 
 def _is_new_input(inp: Any) -> bool:
@@ -863,8 +754,4 @@ def materialized(cp: Checkpoint) -> Checkpoint:
     versions = dict(cp.versions)
     for key in cp.chains:
         versions[key] = cp.id
-    return _replace(cp, versions=versions, chains={}, appended={})
-
-
-def _replace(cp: Checkpoint, **changes: Any) -> Checkpoint:
-    return cp._replace(**changes)
+    return cp._replace(versions=versions, chains={}, appended={})

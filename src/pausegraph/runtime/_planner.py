@@ -30,6 +30,7 @@ __all__ = [
     "initial_values",
     "next_frontier",
     "plan",
+    "run_key",
     "triggers",
 ]
 
@@ -230,6 +231,11 @@ def write_order(tasks: Iterable[Task]) -> list[Task]:
             tasks, key=lambda t: (1, t.path[1], "") if t.path[0] == PUSH else (0, 0, t.name)
         )
     return tasks
+
+
+def run_key(task: Task) -> tuple[int, int, str]:
+    """Sort key of LangGraph's start order within a step: Sends first (in order), then nodes by name."""
+    return (0, task.path[1], "") if task.path[0] == PUSH else (1, 0, task.name)
 
 
 def triggers(spec: GraphSpec | None, task: Task) -> tuple[str, ...]:
