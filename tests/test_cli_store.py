@@ -156,6 +156,7 @@ def test_bad_stores_and_threads_say_what_is_wrong(tmp_path: Path, capsys: Any) -
     db.touch()
     status, _, err = run(capsys, "history", str(db), "nobody")
     assert status == 1 and "Thread 'nobody' has no checkpoints in this store." in err
+    assert f"`pausegraph threads {db}` lists the threads it has" in err
 
 
 def test_a_down_redis_names_its_url_without_the_password(capsys: Any) -> None:

@@ -158,10 +158,8 @@ def _json(data: Any) -> str:
 
 def _inbox(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from pausegraph._timeline import short
-    from pausegraph.checkpoint.capabilities import WaitingIndex, encode_waiting
+    from pausegraph.checkpoint.capabilities import encode_waiting
 
-    if not isinstance(saver, WaitingIndex):
-        raise _Refused(f"{type(saver).__name__} keeps no index of waiting threads.")
     page = saver.list_waiting(graph=args.graph, limit=args.limit, after=args.after)
     if args.json:
         out(_json({"items": [encode_waiting(t) for t in page.items], "next": page.next_cursor}))
@@ -179,10 +177,6 @@ def _inbox(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> 
 
 
 def _threads(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from pausegraph.checkpoint.capabilities import ThreadMaintenance
-
-    if not isinstance(saver, ThreadMaintenance):
-        raise _Refused(f"{type(saver).__name__} cannot list its threads.")
     threads = saver.list_threads()
     out(_json(threads) if args.json else "\n".join(threads) if threads else "No threads.")
     return 0
@@ -193,7 +187,10 @@ def _history(saver: Any, args: argparse.Namespace, out: Callable[[str], None]) -
 
     rows = _timeline.lay_out(saver.history(args.thread, limit=args.limit))
     if not rows:
-        raise _Refused(f"Thread {args.thread!r} has no checkpoints in this store.")
+        raise _Refused(
+            f"Thread {args.thread!r} has no checkpoints in this store. "
+            f"`pausegraph threads {args.store}` lists the threads it has."
+        )
     if args.svg is not None:
         Path(args.svg).write_text(_timeline.svg(rows, f"thread {args.thread}"), encoding="utf-8")
         out(f"wrote {args.svg} ({len(rows)} checkpoints)")
