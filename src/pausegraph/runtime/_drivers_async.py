@@ -101,8 +101,8 @@ async def _run_task_async(
                 current_task.reset(token)
         else:
             output = await _in_thread(call)
-            # type() first: isawaitable() asks the Awaitable ABC (Python code) about a dict.
-            if type(output) is not dict and inspect.isawaitable(output):
+            # None and dict first: isawaitable() asks the Awaitable ABC (Python code).
+            if output is not None and type(output) is not dict and inspect.isawaitable(output):
                 output = await output
     except (Exception, GraphInterrupt, ParentCommand) as exc:
         finish_call(spec, task, call, None, exc)
