@@ -33,7 +33,7 @@ from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import RunLoop
 from pausegraph.runtime._options import RunOptions
 from pausegraph.runtime._public import CONTEXT_KEY
-from pausegraph.runtime._views import output_values, snapshot
+from pausegraph.runtime._views import output_values, select_output, snapshot
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.base import BaseCheckpointSaver
@@ -73,22 +73,14 @@ def _check_output_keys(spec: GraphSpec, output_keys: str | Sequence[str]) -> Non
         )
 
 
-def _select_output(result: Any, output_keys: str | Sequence[str] | None) -> Any:
-    """What ``invoke(..., output_keys=...)`` returns, as in LangGraph.
-
-    A str: that key's value (``None`` when it has none); a list: a dict of
-    those keys that have values, ``None`` when none has. A paused run keeps
-    its ``"__interrupt__"`` (alone, for a str).
-    """
-    if output_keys is None or not isinstance(result, dict):
-        return result
-    interrupts = result.get(INTERRUPT)
-    if isinstance(output_keys, str):
-        return {INTERRUPT: interrupts} if interrupts is not None else result.get(output_keys)
-    picked = {key: result[key] for key in output_keys if key in result}
-    if interrupts is not None:
-        picked[INTERRUPT] = interrupts
-    return picked or None
+def _output_keys(
+    spec: GraphSpec, output_keys: str | Sequence[str] | None
+) -> str | tuple[str, ...] | None:
+    """A stream's ``output_keys``, checked against the state (a str stays a str)."""
+    if output_keys is None:
+        return None
+    _check_output_keys(spec, output_keys)
+    return output_keys if isinstance(output_keys, str) else tuple(output_keys)
 
 
 def _node_set(value: Any, label: str, nodes: Mapping[str, Any]) -> frozenset[str] | None:
@@ -387,6 +379,9 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             stream_mode: ``"values"``, ``"updates"`` (default), ``"debug"``,
                 ``"custom"``, ``"tasks"``, ``"checkpoints"``, or a list of them
                 (then chunks come as ``(mode, chunk)`` pairs).
+            output_keys: Only these state keys in ``values`` and ``updates``
+                chunks (a str: that key's bare value); a step that wrote none
+                of them sends no ``values`` chunk.
             interrupt_before / interrupt_after: Breakpoints for this run only.
             durability: ``"sync"`` (default: each checkpoint is written before
                 the next step starts), ``"async"`` or ``"exit"`` (only when the run stops).
@@ -397,16 +392,18 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         """
         config = self._call_config(config, kwargs)
         modes, single = self._modes(stream_mode)
+        keys = _output_keys(self.spec, output_keys)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
         request = Request.of(self.checkpointer, config) if nested is None else None
         earlier = request.recall() if request is not None else None
         if earlier is not None:
-            yield from self._replay(earlier, modes, single, subgraphs)
+            yield from self._replay(earlier, modes, single, subgraphs, keys)
             return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
+        loop.output_keys = keys
         if subgraphs:
             loop.sink = Sink(loop.live_chunks(), modes)
         if "messages" in modes and nested is None:
@@ -435,17 +432,19 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         """Async :meth:`stream`: async nodes are awaited, sync nodes run in threads."""
         config = self._call_config(config, kwargs)
         modes, single = self._modes(stream_mode)
+        keys = _output_keys(self.spec, output_keys)
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
         request = Request.of(self.checkpointer, config) if nested is None else None
         earlier = await request.arecall() if request is not None else None
         if earlier is not None:
-            for shaped in self._replay(earlier, modes, single, subgraphs):
+            for shaped in self._replay(earlier, modes, single, subgraphs, keys):
                 yield shaped
             return
         loop, run_config, saver = self._prepare(
             input, config, modes, interrupt_before, interrupt_after, durability, nested
         )
+        loop.output_keys = keys
         drive_async = _async_drivers()[0]
 
         if subgraphs:
@@ -470,7 +469,12 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         return result
 
     def _replay(
-        self, stored: Any, modes: frozenset[str], single: bool, subgraphs: bool
+        self,
+        stored: Any,
+        modes: frozenset[str],
+        single: bool,
+        subgraphs: bool,
+        keys: str | tuple[str, ...] | None = None,
     ) -> list[Any]:
         """What a stream whose idempotency key was seen yields instead of running.
 
@@ -482,7 +486,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         state = snapshot(self.spec, stored.checkpoint, stored.writes, live=True)
         chunks: list[tuple[str, Any]] = []
         if "values" in modes:
-            chunks.append(("values", output_values(self.spec, state.values)))
+            chunks.append(("values", select_output(output_values(self.spec, state.values), keys)))
         if "updates" in modes and state.interrupts:
             chunks.append(("updates", {INTERRUPT: tuple(state.interrupts)}))
         return [_shape(mode, chunk, single, subgraphs) for mode, chunk in chunks]
@@ -525,6 +529,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
                     input,
                     config,
                     stream_mode=stream_mode,
+                    output_keys=output_keys,
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     durability=durability,
@@ -535,7 +540,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             earlier = call.request.recall() if call.request is not None else None
             call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
-            return _select_output(call.result, output_keys)
+            return select_output(call.result, output_keys)
         loop = call.loop
         if call.sink is None:
             for _ in drive_sync(loop, call.saver, call.run_config, _discard):
@@ -543,7 +548,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         else:  # the caller streams subgraphs: pass this run's chunks up
             for mode, chunk in drive_sync(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
-        return _select_output(call.finish(), output_keys)
+        return select_output(call.finish(), output_keys)
 
     async def ainvoke(
         self,
@@ -568,6 +573,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
                     input,
                     config,
                     stream_mode=stream_mode,
+                    output_keys=output_keys,
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     durability=durability,
@@ -578,7 +584,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             earlier = await call.request.arecall() if call.request is not None else None
             call.start(earlier, input, config, interrupt_before, interrupt_after, durability)
         if call.answered:
-            return _select_output(call.result, output_keys)
+            return select_output(call.result, output_keys)
         drive_async, run_async = _async_drivers()
         loop = call.loop
         if call.sink is None:  # nothing streams (no live chunks either): a plain coroutine
@@ -586,7 +592,7 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         else:
             async for mode, chunk in drive_async(loop, call.saver, call.run_config, call.writer):
                 call.sink.emit(mode, chunk)
-        return _select_output(await call.afinish(), output_keys)
+        return select_output(await call.afinish(), output_keys)
 
     def _call_config(
         self, config: Mapping[str, Any] | None, kwargs: Mapping[str, Any]

@@ -50,6 +50,8 @@ from pausegraph.runtime._views import (
     live_values,
     output_values,
     resumed_checkpoint,
+    select_output,
+    select_update,
     state_values,
 )
 from pausegraph.types import Command, Interrupt
@@ -87,6 +89,8 @@ class RunLoop:
     stopped_at_breakpoint = False
     checkpoint: Checkpoint | None = None
     sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
+    # Set by stream(output_keys=...): the keys its values and updates chunks show.
+    output_keys: str | tuple[str, ...] | None = None
     # Chunks reported as they happen (see _live), made by the first who needs it.
     live: LiveChunks | None = None
     _counter = 0
@@ -221,9 +225,28 @@ class RunLoop:
         for chunk in message_chunks(self.spec, task, task.step, ns, opts.config, before, seen):
             self._emit("messages", chunk)
 
-    def _emit_values(self, values: Mapping[str, Any]) -> None:
-        if self._values_mode:
+    def _emit_values(self, values: Mapping[str, Any], step: Sequence[Task] | None = None) -> None:
+        """A ``values`` chunk; after ``step``, only if it wrote one of the output keys."""
+        if not self._values_mode:
+            return
+        keys = self.output_keys
+        if keys is None:
             self._emit("values", state_values(self.spec, values))
+        elif step is None or _writes_any(step, keys):
+            self._emit("values", select_output(state_values(self.spec, values), keys))
+
+    def _emit_update(self, task: Task, *, cached: bool = False) -> None:
+        """A task's ``updates`` chunk: what it wrote (to the output keys, if given).
+
+        ``cached`` marks a finished task's update that a resumed step reports again.
+        """
+        update = dict(task.writes) if task.writes else None
+        if self.output_keys is not None:
+            update = select_update(update, self.output_keys)
+        if cached:
+            self._emit("updates", {task.name: update, "__metadata__": {"cached": True}})
+        else:
+            self._emit("updates", {task.name: update})
 
     # -- the loop ------------------------------------------------------------
 
@@ -361,8 +384,7 @@ class RunLoop:
                         self._emit_task_start(cp, t, step_values)
             if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
                 for t in sorted(cached, key=P.run_key):
-                    update = dict(t.writes) if t.writes else None
-                    self._emit("updates", {t.name: update, "__metadata__": {"cached": True}})
+                    self._emit_update(t, cached=True)
             yield (RUN, runnable, step_values)
             if len(runnable) != len(pending):
                 for t in pending:
@@ -370,7 +392,7 @@ class RunLoop:
                         self.task_done(t)
             if self._paused and self._values_mode and any(t.writes for t in tasks):
                 # A step that paused ends with the writes of its finished tasks, as in LangGraph.
-                self._emit_values(live_values(spec, cp, tasks, extra))
+                self._emit_values(live_values(spec, cp, tasks, extra), tasks)
             self._paused = False
             # Failed or paused (here or in a graph a node invoked): the run stops here.
             if len(pending) == 1:  # most steps: no generator for any()
@@ -415,7 +437,9 @@ class RunLoop:
                 or bool(opts.interrupt_before and self._stops_before(tasks))
             )
             if self._values_mode and any(t.writes for t in pending):
-                self._emit_values(cp.values)  # before the checkpoint events, as in LangGraph
+                self._emit_values(
+                    cp.values, pending
+                )  # before the checkpoint events, as in LangGraph
             save = self._save(cp, finished, final=final)
             if save is not None:
                 yield save
@@ -611,7 +635,7 @@ class RunLoop:
             if self._messages_mode and visible:
                 self._emit_messages(task)
             if self._updates_mode and visible:
-                self._emit("updates", {task.name: dict(task.writes) if task.writes else None})
+                self._emit_update(task)
             if self._tasks_mode and visible:
                 self._emit_task_result(task)
             if self._parallel and self.saver is not None and self.opts.durability != "exit":
@@ -628,7 +652,7 @@ class RunLoop:
                 if self._values_mode:
                     values = state_values(self.spec, self._live_now())
                     values[INTERRUPT] = (intr,)
-                    self._emit("values", values)
+                    self._emit("values", select_output(values, self.output_keys))
             if self._tasks_mode:  # after the interrupt, as in LangGraph
                 self._emit_task_result(task)
         elif self._tasks_mode:
@@ -709,6 +733,12 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+def _writes_any(tasks: Sequence[Task], keys: str | tuple[str, ...]) -> bool:
+    """Whether ``tasks`` wrote any of ``keys`` (a str: that one key)."""
+    wanted = (keys,) if isinstance(keys, str) else keys
+    return any(channel in wanted for t in tasks if t.writes for channel, _ in t.writes)
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pausegraph.checkpoint._records import Checkpoint, PendingWrite, created_at_of, metadata_of
+from pausegraph.constants import INTERRUPT
 from pausegraph.runtime._planner import DERIVED, INPUT_TASK, Task, apply_writes, plan, write_order
 from pausegraph.types import Interrupt, PregelTask, StateSnapshot
 
@@ -102,6 +103,37 @@ def output_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
         if k in values:
             out[k] = values[k]
     return out
+
+
+def select_output(values: dict[str, Any], keys: str | Sequence[str] | None) -> Any:
+    """What a run returns or streams as its values with ``output_keys=keys``, as in LangGraph.
+
+    A str: that key's value (``None`` when it has none); a sequence: a dict of
+    those keys that have values, ``None`` when none has. Values that carry
+    ``"__interrupt__"`` (a paused run) keep it (alone, for a str).
+    """
+    if keys is None:
+        return values
+    interrupts = values.get(INTERRUPT)
+    if isinstance(keys, str):
+        return {INTERRUPT: interrupts} if interrupts is not None else values.get(keys)
+    picked = {key: values[key] for key in keys if key in values}
+    if interrupts is not None:
+        picked[INTERRUPT] = interrupts
+    return picked or None
+
+
+def select_update(update: dict[str, Any] | None, keys: str | Sequence[str]) -> Any:
+    """A node's ``updates`` chunk with ``output_keys=keys``: the keys it wrote among them.
+
+    A str: the value it wrote to that key, else ``None``; a sequence: a dict
+    of those it wrote, ``None`` when it wrote none of them.
+    """
+    if not update:
+        return None
+    if isinstance(keys, str):
+        return update.get(keys)
+    return {key: update[key] for key in keys if key in update} or None
 
 
 def _changes(cp: Checkpoint, child: Checkpoint) -> dict[str, Any]:
