@@ -25,6 +25,7 @@ PUBLIC = {
         "RetryPolicy",
         "Send",
         "StateSnapshot",
+        "StateUpdate",
         "StreamMode",
         "StreamWriter",
         "get_stream_writer",

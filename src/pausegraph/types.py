@@ -23,6 +23,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "StreamMode",
     "StreamWriter",
     "get_stream_writer",
@@ -218,6 +219,21 @@ class PregelTask(NamedTuple):
     interrupts: tuple[Interrupt, ...] = ()
     state: Any = None
     result: Any = None
+
+
+class StateUpdate(NamedTuple):
+    """One update of :meth:`~pausegraph.graph.CompiledStateGraph.bulk_update_state`.
+
+    Attributes:
+        values: What ``as_node`` returns, as with ``update_state``.
+        as_node: The node the values come from (inferred when it is the only
+            update of its superstep and left out).
+        task_id: Accepted for LangGraph compatibility; updates apply as the node.
+    """
+
+    values: dict[str, Any] | Any | None
+    as_node: str | None = None
+    task_id: str | None = None
 
 
 class StateSnapshot(NamedTuple):

@@ -317,26 +317,7 @@ class EntrypointGraph(CompiledStateGraph):
             yield public_snapshot(state, self.name)
 
     def _update_args(self, values: Any, as_node: str | None) -> tuple[Any, str | None]:
+        """``update_state`` sets the last returned value (and so the next run's ``previous``)."""
         if values is None or as_node not in (None, self.name):
             return values, as_node
         return {END_KEY: values, PREVIOUS_KEY: values}, self.name
-
-    def update_state(
-        self,
-        config: Mapping[str, Any],
-        values: dict[str, Any] | Any | None,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Set the last returned value (and so the next run's ``previous``) to ``values``."""
-        return super().update_state(config, *self._update_args(values, as_node), task_id)
-
-    async def aupdate_state(
-        self,
-        config: Mapping[str, Any],
-        values: dict[str, Any] | Any | None,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Async :meth:`update_state`."""
-        return await super().aupdate_state(config, *self._update_args(values, as_node), task_id)

@@ -8,17 +8,17 @@ answered by that subgraph, on this graph's checkpointer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pausegraph.errors import InvalidConfigError, MissingCheckpointerError
+from pausegraph.errors import InvalidConfigError, InvalidUpdateError, MissingCheckpointerError
 from pausegraph.graph._config import address_of, checkpoint_metadata, require_thread
 from pausegraph.graph._nested import own_memory
 from pausegraph.runtime._drivers import run_effects_sync
 from pausegraph.runtime._lease import lease_for
 from pausegraph.runtime._update import update_flow
 from pausegraph.runtime._views import empty_snapshot, snapshot
-from pausegraph.types import StateSnapshot
+from pausegraph.types import StateSnapshot, StateUpdate
 
 if TYPE_CHECKING:
     from pausegraph.checkpoint.base import BaseCheckpointSaver
@@ -192,22 +192,27 @@ class ThreadStateAPI:
                     return
             child = stored
 
+    def _update_args(self, values: Any, as_node: str | None) -> tuple[Any, str | None]:
+        """What an update applies: ``(values, as_node)`` as given (the functional API maps it)."""
+        return values, as_node
+
     def _update_flow(
-        self, config: Mapping[str, Any], values: Any, as_node: str | None, what: str
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]], what: str
     ) -> tuple[Any, Any]:
-        """The update's effect program, and the lease it must run under."""
+        """The updates' effect program, and the lease it must run under."""
         address = address_of(config)
         thread_id, _ = require_thread(address, self.checkpointer, what)
+        steps = [[self._update_args(*u) for u in updates] for updates in _supersteps(supersteps)]
         lease = lease_for(self.checkpointer, thread_id, nested=False)
         return lease, update_flow(
             self._graph_for(address.ns).spec,
             thread_id=thread_id,
             ns=address.ns,
             checkpoint_id=address.checkpoint_id,
-            values=values,
-            as_node=as_node,
+            supersteps=steps,
             metadata=checkpoint_metadata(config),
             config=dict(config),
+            what=what,
         )
 
     def update_state(
@@ -221,7 +226,8 @@ class ThreadStateAPI:
 
         The next nodes follow from ``as_node``'s edges. Without ``as_node`` the
         node that last wrote is used. ``as_node=END`` with ``values=None``
-        drops the pending tasks; pending interrupts are discarded.
+        drops the pending tasks; ``as_node="__copy__"`` with ``values=None``
+        copies the checkpoint as it is (a fork). Pending interrupts are discarded.
 
         Returns:
             The config of the new checkpoint.
@@ -230,7 +236,38 @@ class ThreadStateAPI:
             InvalidUpdateError: ``as_node`` names no node, or the values do not fit.
             InvalidConfigError: No checkpointer or no thread_id.
         """
-        lease, flow = self._update_flow(config, values, as_node, "update_state()")
+        return self._apply(config, [[(values, as_node)]], "update_state()")
+
+    def bulk_update_state(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]]
+    ) -> dict[str, Any]:
+        """Apply several updates at once: one new checkpoint per superstep.
+
+        Args:
+            config: The thread (and optionally the checkpoint) to start from.
+            supersteps: A list of supersteps, each a list of
+                :class:`~pausegraph.types.StateUpdate` (or ``(values, as_node)``
+                tuples). A superstep's updates apply together, as if those
+                nodes had run in one step: keys with a reducer fold them all,
+                a key without one takes one value.
+
+        Every checkpoint is worked out before the first is stored: an update
+        that does not fit raises and leaves the thread unchanged.
+
+        Returns:
+            The config of the last new checkpoint.
+
+        Raises:
+            InvalidUpdateError: No supersteps, an empty one, an unknown node, a
+                missing ``as_node`` among several updates, or values that do not fit.
+            InvalidConfigError: No checkpointer or no thread_id.
+        """
+        return self._apply(config, supersteps, "bulk_update_state()")
+
+    def _apply(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]], what: str
+    ) -> dict[str, Any]:
+        lease, flow = self._update_flow(config, supersteps, what)
         if lease is not None:
             lease.acquire()
         try:
@@ -248,9 +285,20 @@ class ThreadStateAPI:
         task_id: str | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
+        return await self._aapply(config, [[(values, as_node)]], "aupdate_state()")
+
+    async def abulk_update_state(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]]
+    ) -> dict[str, Any]:
+        """Async :meth:`bulk_update_state`."""
+        return await self._aapply(config, supersteps, "abulk_update_state()")
+
+    async def _aapply(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]], what: str
+    ) -> dict[str, Any]:
         from pausegraph.runtime._drivers_async import run_effects_async
 
-        lease, flow = self._update_flow(config, values, as_node, "aupdate_state()")
+        lease, flow = self._update_flow(config, supersteps, what)
         if lease is not None:
             await lease.aacquire()
         try:
@@ -316,3 +364,31 @@ class ThreadStateAPI:
         return await self._waiting_index().alist_waiting(  # type: ignore[no-any-return]
             graph=None if all_graphs else self.name, metadata=metadata, limit=limit, after=after
         )
+
+
+def _supersteps(supersteps: Any) -> list[list[tuple[Any, str | None]]]:
+    """``bulk_update_state``'s argument as lists of ``(values, as_node)``, or a clear error."""
+    if isinstance(supersteps, str | bytes | Mapping) or not isinstance(supersteps, Sequence):
+        raise InvalidUpdateError(
+            f"supersteps must be a list of supersteps, each a list of StateUpdate(values, "
+            f"as_node); got {type(supersteps).__name__}."
+        )
+    out = []
+    for i, updates in enumerate(supersteps, 1):
+        if isinstance(updates, StateUpdate) or not isinstance(updates, list | tuple):
+            raise InvalidUpdateError(
+                f"Superstep {i} is a {type(updates).__name__}, not a list of updates: pass "
+                "[[StateUpdate(values, as_node), ...], ...] (one inner list per superstep)."
+            )
+        step = []
+        for j, update in enumerate(updates, 1):
+            if not isinstance(update, tuple | list) or not 1 <= len(update) <= 3:
+                raise InvalidUpdateError(
+                    f"Update {j} of superstep {i} must be StateUpdate(values, as_node) or a "
+                    f"(values, as_node) tuple; got {type(update).__name__}."
+                )
+            values = update[0]
+            as_node = update[1] if len(update) > 1 else None
+            step.append((values, as_node))
+        out.append(step)
+    return out
