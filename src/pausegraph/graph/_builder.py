@@ -56,12 +56,8 @@ class StateGraph:
                 "`class State(TypedDict): ...`."
             )
         self.schema = Schema(state_schema)
-        self.input_schema = (
-            Schema(input_schema or input) if (input_schema or input) else self.schema
-        )
-        self.output_schema = (
-            Schema(output_schema or output) if (output_schema or output) else self.schema
-        )
+        self._input = Schema(input_schema or input) if (input_schema or input) else self.schema
+        self._output = Schema(output_schema or output) if (output_schema or output) else self.schema
         self.context_schema = context_schema
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: list[tuple[str, str]] = []
@@ -69,6 +65,21 @@ class StateGraph:
         self.branches: dict[str, list[Branch]] = {}
         self._extra_schemas: list[Schema] = []
         self.compiled = False
+
+    @property
+    def state_schema(self) -> Any:
+        """The state's class, as given."""
+        return self.schema.cls
+
+    @property
+    def input_schema(self) -> Any:
+        """The class whose keys a run's input may set (the state's unless given)."""
+        return self._input.cls
+
+    @property
+    def output_schema(self) -> Any:
+        """The class whose keys a run returns (the state's unless given)."""
+        return self._output.cls
 
     # -- nodes ---------------------------------------------------------------
 
@@ -179,7 +190,7 @@ class StateGraph:
         return self
 
     def _known_keys(self) -> frozenset[str]:
-        keys = set(self.schema.keys) | set(self.input_schema.keys) | set(self.output_schema.keys)
+        keys = set(self.schema.keys) | set(self._input.keys) | set(self._output.keys)
         for schema in self._extra_schemas:
             keys.update(schema.keys)
         return frozenset(keys)
@@ -342,7 +353,7 @@ class StateGraph:
         self._check_return_keys()
 
         channels: dict[str, Any] = {}
-        for schema in (self.schema, self.input_schema, self.output_schema, *self._extra_schemas):
+        for schema in (self.schema, self._input, self._output, *self._extra_schemas):
             for key, channel in schema.channels.items():
                 channels.setdefault(key, channel)
         edges: dict[str, list[str]] = {}
@@ -357,8 +368,8 @@ class StateGraph:
         return GraphSpec(
             name="LangGraph",
             state=self.schema,
-            input=self.input_schema,
-            output=self.output_schema,
+            input=self._input,
+            output=self._output,
             channels=channels,
             nodes=dict(self.nodes),
             edges={k: tuple(v) for k, v in edges.items()},
@@ -465,7 +476,7 @@ class StateGraph:
 
     def _check_return_keys(self) -> None:
         known = set(self.schema.keys)
-        for schema in (self.input_schema, self.output_schema, *self._extra_schemas):
+        for schema in (self._input, self._output, *self._extra_schemas):
             known.update(schema.keys)
         if self.schema.kind == "dict":
             return

@@ -615,6 +615,21 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
 
     # -- pictures ----------------------------------------------------------------
 
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """The graph's name (``compile(name=...)``), with ``suffix`` joined as LangChain does."""
+        base = name or self.name
+        if not suffix:
+            return base
+        return base + suffix.title() if base[:1].isupper() else f"{base}_{suffix.lower()}"
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The JSON Schema of a run's input: the input schema's keys (the state's by default)."""
+        return self.spec.input.json_schema()
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The JSON Schema of what a run returns: the output schema's keys."""
+        return self.spec.output.json_schema()
+
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> DrawableGraph:
         """The graph's nodes and edges, drawable as Mermaid, ASCII or PNG."""
         from pausegraph.graph._drawing import drawable

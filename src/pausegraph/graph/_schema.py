@@ -74,6 +74,42 @@ class Schema:
     def __repr__(self) -> str:
         return f"Schema({getattr(self.cls, '__name__', self.cls)!s})"
 
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of these values, shaped as pydantic (and so LangGraph) writes it.
+
+        Reducers are left out (``Annotated[list[str], add]`` is an array of
+        strings); ``required`` lists the keys a value must have.
+        """
+        if self.kind == "pydantic":
+            return dict(self.cls.model_json_schema())
+        from pausegraph.runtime._validate import annotation_schema
+
+        out: dict[str, Any] = {"title": getattr(self.cls, "__name__", "State"), "type": "object"}
+        if self.kind == "dict":
+            return out
+        out["properties"] = {
+            key: {"title": key.title().replace("_", " "), **annotation_schema(hint)}
+            for key, hint in self.annotations.items()
+        }
+        if self.kind == "typeddict":
+            needed = getattr(self.cls, "__required_keys__", frozenset(self.keys))
+        else:  # a dataclass: the fields without a default; the others show it
+            needed = set()
+            for f in dataclasses.fields(self.cls):
+                if f.default is not dataclasses.MISSING:
+                    default = f.default
+                elif f.default_factory is not dataclasses.MISSING:
+                    default = f.default_factory()
+                else:
+                    needed.add(f.name)
+                    continue
+                if f.name in out["properties"] and _is_json(default):
+                    out["properties"][f.name]["default"] = default
+        required = [key for key in self.keys if key in needed]
+        if required:
+            out["required"] = required
+        return out
+
     def view(self, values: Mapping[str, Any]) -> Any:
         """What a node declared with this schema receives, built from the state ``values``."""
         if self.kind == "typeddict":  # every node call: a loop costs less than a comprehension
@@ -142,3 +178,14 @@ def _hints(cls: Any) -> dict[str, Any]:
             f"Cannot resolve the type hints of {cls.__name__}: {exc}. "
             "Define every type the schema names before building the graph."
         ) from exc
+
+
+def _is_json(value: Any) -> bool:
+    """Whether ``value`` is plain JSON data (what a schema's ``default`` may show)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False

@@ -15,7 +15,7 @@ from typing import Any
 
 from pausegraph._typeddict import is_typeddict
 
-__all__ = ["coerce_answer", "schema_to_json", "validate_answer"]
+__all__ = ["annotation_schema", "coerce_answer", "schema_to_json", "validate_answer"]
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -40,7 +40,7 @@ def schema_to_json(schema: Any) -> dict[str, Any]:
         result: dict[str, Any] = schema.model_json_schema()
         return result
     if isinstance(schema, type) and is_typeddict(schema):
-        return _annotation_schema(schema)
+        return annotation_schema(schema)
     raise TypeError(
         f"response_schema must be a pydantic model, a TypedDict or a JSON Schema dict, "
         f"not {schema!r}."
@@ -57,7 +57,7 @@ _SCALARS: dict[Any, str] = {
 }
 
 
-def _annotation_schema(hint: Any) -> dict[str, Any]:
+def annotation_schema(hint: Any) -> dict[str, Any]:
     """JSON Schema for a type annotation (TypedDicts, containers, ``Literal``, unions)."""
     if hint in _SCALARS:
         return {"type": _SCALARS[hint]}
@@ -66,7 +66,7 @@ def _annotation_schema(hint: Any) -> dict[str, Any]:
         required = sorted(getattr(hint, "__required_keys__", hints))
         return {
             "type": "object",
-            "properties": {k: _annotation_schema(v) for k, v in hints.items()},
+            "properties": {k: annotation_schema(v) for k, v in hints.items()},
             "required": required,
         }
     origin = typing.get_origin(hint)
@@ -74,14 +74,14 @@ def _annotation_schema(hint: Any) -> dict[str, Any]:
     if origin is typing.Literal:
         return {"enum": list(args)}
     if origin is typing.Union or type(hint).__name__ == "UnionType":
-        return {"anyOf": [_annotation_schema(a) for a in args]}
+        return {"anyOf": [annotation_schema(a) for a in args]}
     if origin in (list, tuple, set, frozenset) or hint in (list, tuple, set, frozenset):
         item = args[0] if args else Any
-        return {"type": "array", "items": _annotation_schema(item)}
+        return {"type": "array", "items": annotation_schema(item)}
     if origin is dict or hint is dict:
         return {"type": "object"}
     if typing.get_origin(hint) is typing.Annotated:
-        return _annotation_schema(args[0])
+        return annotation_schema(args[0])
     return {}
 
 
