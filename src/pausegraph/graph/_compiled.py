@@ -30,7 +30,7 @@ from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
-from pausegraph.runtime._loop import RunLoop
+from pausegraph.runtime._loop import LIFECYCLE, RunLoop
 from pausegraph.runtime._options import RunOptions
 from pausegraph.runtime._public import CONTEXT_KEY
 from pausegraph.runtime._views import output_values, select_output, snapshot
@@ -433,6 +433,35 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         config = self._call_config(config, kwargs)
         modes, single = self._modes(stream_mode)
         keys = _output_keys(self.spec, output_keys)
+        run = self._astream(
+            input,
+            config,
+            modes,
+            single,
+            keys,
+            interrupt_before,
+            interrupt_after,
+            durability,
+            subgraphs,
+        )
+        async with aclosing(run):
+            async for shaped in run:
+                yield shaped
+
+    async def _astream(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None,
+        modes: frozenset[str],
+        single: bool,
+        keys: str | tuple[str, ...] | None,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        durability: Literal["sync", "async", "exit"] | None,
+        subgraphs: bool,
+        on_loop: Callable[[RunLoop], None] | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """:meth:`astream` with its arguments checked; ``on_loop`` gets the run before it starts."""
         parent = nested_parent(config)
         nested = NestedCall(self, parent, config) if parent is not None else None
         request = Request.of(self.checkpointer, config) if nested is None else None
@@ -451,6 +480,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             loop.sink = Sink(loop.live_chunks(), modes)
         if "messages" in modes and nested is None:
             _stream_tokens(loop)
+        if on_loop is not None:
+            on_loop(loop)
         # Closed with this stream: a caller that stops reading ends the run now.
         async with aclosing(drive_async(loop, saver, run_config, self._writer(loop, modes))) as run:
             async for mode, chunk in run:
@@ -459,6 +490,63 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             nested.finish(loop, None)
         if request is not None and loop.checkpoint is not None:
             await request.aremember(loop.checkpoint.id)
+
+    async def astream_events(
+        self,
+        input: Any,
+        config: Mapping[str, Any] | None = None,
+        *,
+        version: str = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: Literal["sync", "async", "exit"] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Run the graph and yield LangChain's v2 stream events, as LangGraph does.
+
+        ``on_chain_start`` / ``_stream`` / ``_end`` for the graph and each node
+        that runs (nodes of subgraphs included), and, with ``langchain-core``,
+        ``on_chat_model_start`` / ``_stream`` / ``_end`` for the chat models
+        nodes call (one ``_stream`` event per token). ``include_*`` /
+        ``exclude_*`` keep or drop events by name, type (``chain``,
+        ``chat_model``) or tag. See :mod:`pausegraph.graph._events`.
+
+        Raises:
+            InvalidConfigError: ``version`` is not ``"v2"``; and what
+                :meth:`stream` raises.
+        """
+        from pausegraph.graph._events import EventFilter, stream_events
+
+        config = self._call_config(config, kwargs)
+        modes = frozenset({"updates", "values", LIFECYCLE})
+
+        def chunks(on_loop: Callable[[RunLoop], None]) -> AsyncGenerator[Any, None]:
+            return self._astream(
+                input,
+                config,
+                modes,
+                False,  # single
+                None,  # output keys
+                interrupt_before,
+                interrupt_after,
+                durability,
+                True,  # subgraphs
+                on_loop,
+            )
+
+        keep = EventFilter(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        events = stream_events(self, input, config, chunks, version=version, keep=keep)
+        async with aclosing(events):
+            async for event in events:
+                yield event
 
     def _replayed(self, stored: Any) -> dict[str, Any]:
         """The result a request with an already-seen idempotency key got: its end state."""

@@ -61,9 +61,13 @@ if TYPE_CHECKING:
     from pausegraph.runtime._live import LiveChunks
 
 
-__all__ = ["LOAD", "RUN", "SAVE", "WRITES", "RunLoop"]
+__all__ = ["LIFECYCLE", "LOAD", "RUN", "SAVE", "WRITES", "RunLoop"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
+
+LIFECYCLE = "__lifecycle__"
+"""An internal stream mode (``astream_events``): ``(kind, step, task, payload)`` per
+task start (``"task"``) and end (``"task_result"``), the payloads those of ``tasks``."""
 # The effects, as the drivers perform them:
 #   (LOAD, thread_id, ns, checkpoint_id)                 -> the StoredCheckpoint or None
 #   (SAVE, checkpoint, parent_writes, final)             saver.save(...)
@@ -121,7 +125,9 @@ class RunLoop:
             self._updates_mode = "updates" in modes
             self._messages_mode = "messages" in modes
             self._debug_mode = "debug" in modes
-            self._tasks_mode = "tasks" in modes or self._debug_mode
+            # LIFECYCLE: astream_events' own mode, the tasks stream with the task objects.
+            self._lifecycle_mode = LIFECYCLE in modes
+            self._tasks_mode = "tasks" in modes or self._debug_mode or self._lifecycle_mode
             # Checkpoint events describe saved checkpoints: none without a saver.
             self._checkpoints_mode = self.saver is not None and (
                 "checkpoints" in modes or self._debug_mode
@@ -129,6 +135,7 @@ class RunLoop:
         else:  # ainvoke and invoke stream nothing
             self._values_mode = self._updates_mode = self._messages_mode = False
             self._debug_mode = self._tasks_mode = self._checkpoints_mode = False
+            self._lifecycle_mode = False
         # Checkpoint ids are time-ordered when stored (or reported), else a counter.
         self._real_ids = self.saver is not None or self._checkpoints_mode
 
@@ -724,11 +731,16 @@ class RunLoop:
     def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
         payload = task_start(self.spec, t, values, self.opts.config)
         self._report("tasks", "task", cp.step + 1, now_iso(), payload)
+        if self._lifecycle_mode:
+            self._emit(LIFECYCLE, ("task", cp.step + 1, t, payload))
 
     def _emit_task_result(self, t: Task) -> None:
         cp = self.checkpoint
         assert cp is not None
-        self._report("tasks", "task_result", cp.step + 1, now_iso(), task_result(t))
+        payload = task_result(t)
+        self._report("tasks", "task_result", cp.step + 1, now_iso(), payload)
+        if self._lifecycle_mode:
+            self._emit(LIFECYCLE, ("task_result", cp.step + 1, t, payload))
 
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pausegraph.runtime._live import LiveChunks
     from pausegraph.runtime._loop import RunLoop
 
-__all__ = ["NOSTREAM", "attach"]
+__all__ = ["NOSTREAM", "attach", "attach_handler", "handler_base"]
 
 NOSTREAM = ("nostream", "langsmith:nostream")
 """Tags that keep a model's tokens out of the stream (LangGraph's)."""
@@ -38,13 +38,25 @@ NOSTREAM = ("nostream", "langsmith:nostream")
 
 def attach(loop: RunLoop) -> None:
     """Stream the tokens of chat models that ``loop``'s nodes call (no-op without langchain-core)."""
+    attach_handler(
+        loop, lambda: _handler_class()(loop.live_chunks(), loop.seen_messages(), loop.opts.config)
+    )
+
+
+def attach_handler(loop: RunLoop, make: Callable[[], Any]) -> None:
+    """Give the chat models ``loop``'s nodes call the callback handler ``make()`` returns.
+
+    Nodes that pass their config on get it through that config; the others
+    through LangChain's child-config context variable, set in each step's own
+    thread or task (``live.enter``). A no-op without langchain-core.
+    """
     try:
         from langchain_core.callbacks import BaseCallbackManager
         from langchain_core.runnables.config import var_child_runnable_config
     except ImportError:
         return
     live = loop.live_chunks()  # chunks are reported while the step runs
-    handler = _handler_class()(live, loop.seen_messages(), loop.opts.config)
+    handler = make()
     inherited = loop.opts.config.get("callbacks")
     if isinstance(inherited, BaseCallbackManager):
         callbacks: Any = inherited.copy()
@@ -62,6 +74,13 @@ def attach(loop: RunLoop) -> None:
     live.enter = enter
 
 
+def handler_base() -> tuple[type, ...]:
+    """The LangChain class a callback handler mixes in (langchain-core must be installed)."""
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    return (BaseCallbackHandler,)
+
+
 _HANDLER: type | None = None
 
 
@@ -69,9 +88,7 @@ def _handler_class() -> type:
     """:class:`TokenHandler`'s class, a LangChain callback handler, made on first use."""
     global _HANDLER
     if _HANDLER is None:
-        from langchain_core.callbacks import BaseCallbackHandler
-
-        _HANDLER = type("TokenHandler", (TokenHandler, BaseCallbackHandler), {})
+        _HANDLER = type("TokenHandler", (TokenHandler, *handler_base()), {})
     return _HANDLER
 
 
