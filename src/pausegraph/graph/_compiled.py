@@ -515,13 +515,13 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         ``on_chat_model_start`` / ``_stream`` / ``_end`` for the chat models
         nodes call (one ``_stream`` event per token). ``include_*`` /
         ``exclude_*`` keep or drop events by name, type (``chain``,
-        ``chat_model``) or tag. See :mod:`pausegraph.graph._events`.
+        ``chat_model``) or tag. See :mod:`pausegraph.graph._stream_events`.
 
         Raises:
             InvalidConfigError: ``version`` is not ``"v2"``; and what
                 :meth:`stream` raises.
         """
-        from pausegraph.graph._events import EventFilter, stream_events
+        from pausegraph.graph._stream_events import EventFilter, stream_events
 
         config = self._call_config(config, kwargs)
         modes = frozenset({"updates", "values", LIFECYCLE})
