@@ -61,11 +61,13 @@ def describe(x: str) -> dict[str, Any]:
                 "ToolInvocationError",
                 "ToolNode",
                 "ToolNodeError",
+                "create_react_agent",
                 "tools_condition",
                 "with_human_review",
             },
         ),
         ("pausegraph.prebuilt.tool_node", {"ToolInvocationError", "ToolNode", "tools_condition"}),
+        ("pausegraph.prebuilt.chat_agent_executor", {"AgentState", "create_react_agent"}),
         (
             "pausegraph.prebuilt.interrupt",
             {"ActionRequest", "HumanInterrupt", "HumanInterruptConfig", "HumanResponse"},
