@@ -238,3 +238,20 @@ def test_a_state_without_messages_and_a_model_without_bind_tools() -> None:
     with pytest.raises(GraphBuildError, match=r"has no bind_tools"):
         create_react_agent(Plain(), [add])
     assert AgentState.__annotations__.keys() >= {"messages"}
+
+
+def test_ainvoke_runs_the_same_loop() -> None:
+    import asyncio
+
+    script = [
+        AIMessage("", id="a1", tool_calls=[call("add", {"a": 2, "b": 3}, "c1")]),
+        AIMessage("It is 5", id="a2"),
+    ]
+    agent = create_react_agent(ToolModel(messages=iter(script)), [add])
+    out = asyncio.run(agent.ainvoke({"messages": [HumanMessage("what is 2+3", id="h")]}))
+    assert [(m.type, m.content) for m in out["messages"]] == [
+        ("human", "what is 2+3"),
+        ("ai", ""),
+        ("tool", "5"),
+        ("ai", "It is 5"),
+    ]

@@ -194,10 +194,10 @@ class _Translator:
         return event
 
     def _node_end(self, started: dict[str, Any], output: Any) -> list[dict[str, Any]]:
-        common = {k: started[k] for k in ("name", "tags", "run_id", "metadata", "parent_ids")}
+        end = {"output": output, **started["data"]}
         return [
-            {"event": "on_chain_stream", "data": {"chunk": output}, **common},
-            {"event": "on_chain_end", "data": {"output": output, **started["data"]}, **common},
+            {"event": "on_chain_stream", "data": {"chunk": output}, **_about(started)},
+            {"event": "on_chain_end", "data": end, **_about(started)},
         ]
 
     # -- chat models ---------------------------------------------------------
@@ -208,6 +208,17 @@ class _Translator:
 
         live = loop.live_chunks()
         attach_handler(loop, lambda: _handler_class()(self, live.append, loop.opts.config))
+
+
+def _about(start: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's later events repeat of its start event, as copies no two events share."""
+    return {
+        "name": start["name"],
+        "tags": list(start["tags"]),
+        "run_id": start["run_id"],
+        "metadata": dict(start["metadata"]),
+        "parent_ids": list(start["parent_ids"]),
+    }
 
 
 def _run_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,11 +295,7 @@ class ModelEvents:
         self.emit(("events", start))
 
     def _event(self, start: Mapping[str, Any], kind: str, data: dict[str, Any]) -> Any:
-        common = {k: start[k] for k in ("name", "tags", "run_id", "parent_ids")}
-        return (
-            "events",
-            {"event": kind, "data": data, "metadata": dict(start["metadata"]), **common},
-        )
+        return ("events", {"event": kind, "data": data, **_about(start)})
 
     def on_llm_new_token(
         self, token: str, *, chunk: Any = None, run_id: UUID, **kwargs: Any

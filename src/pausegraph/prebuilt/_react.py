@@ -18,6 +18,7 @@ from typing_extensions import NotRequired
 from pausegraph.constants import END, START
 from pausegraph.errors import GraphBuildError
 from pausegraph.graph import StateGraph, add_messages
+from pausegraph.graph._config import DEFAULT_RECURSION_LIMIT, recursion_limit_of
 from pausegraph.prebuilt._condition import tools_condition
 from pausegraph.prebuilt._tool_node import ToolNode
 from pausegraph.runtime._context import current_task
@@ -221,9 +222,8 @@ def _steps_left() -> int:
     """Steps the run may still take (LangGraph's ``remaining_steps``)."""
     ctx = current_task.get()
     if ctx is None:
-        return 1 << 30
-    limit = ctx.config.get("recursion_limit", 25)
-    return int(limit) - int(ctx.task.step)
+        return DEFAULT_RECURSION_LIMIT
+    return recursion_limit_of(ctx.config) - int(ctx.task.step)
 
 
 def _messages_of(state: Any) -> list[Any]:
