@@ -29,6 +29,7 @@ from pausegraph.errors import InvalidConfigError
 from pausegraph.runtime._context import current_task
 from pausegraph.runtime._loop import LIFECYCLE
 from pausegraph.runtime._message_chunks import chunk_metadata
+from pausegraph.runtime._tokens import StreamingHandler, attach_handler, langchain_handler
 
 if TYPE_CHECKING:
     from pausegraph.graph._compiled import CompiledStateGraph
@@ -204,10 +205,8 @@ class _Translator:
 
     def attach(self, loop: RunLoop) -> None:
         """Report the chat models ``loop``'s nodes call (no-op without langchain-core)."""
-        from pausegraph.runtime._tokens import attach_handler
-
         live = loop.live_chunks()
-        attach_handler(loop, lambda: _handler_class()(self, live.append, loop.opts.config))
+        attach_handler(loop, lambda: langchain_handler(ModelEvents)(self, live.append))
 
 
 def _about(start: Mapping[str, Any]) -> dict[str, Any]:
@@ -231,35 +230,16 @@ def _run_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-_HANDLER: type | None = None
-
-
-def _handler_class() -> type:
-    """:class:`ModelEvents`' class, a LangChain streaming callback handler, made on first use."""
-    global _HANDLER
-    if _HANDLER is None:
-        from pausegraph.runtime._tokens import handler_base
-
-        _HANDLER = type("ModelEvents", (ModelEvents, *handler_base()), {})
-    return _HANDLER
-
-
-class ModelEvents:
+class ModelEvents(StreamingHandler):
     """Reports the chat models nodes call as ``on_chat_model_*`` events (mixed into LangChain's handler).
 
-    Its ``tap_output_*`` methods make it a streaming handler to LangChain, so
-    ``model.invoke()`` streams token by token when it is attached.
+    Being a streaming handler, it makes ``model.invoke()`` stream token by token.
     """
 
-    run_inline = True  # called in the node's thread, in order, with its context
-
-    def __init__(
-        self, run: _Translator, emit: Callable[[Any], None], config: Mapping[str, Any]
-    ) -> None:
+    def __init__(self, run: _Translator, emit: Callable[[Any], None]) -> None:
         super().__init__()
         self.run = run
         self.emit = emit
-        self.config = config
         self._runs: dict[UUID, dict[str, Any]] = {}  # model run id -> its start event
 
     def on_chat_model_start(
@@ -316,9 +296,3 @@ class ModelEvents:
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._runs.pop(run_id, None)
-
-    def tap_output_iter(self, run_id: UUID, output: Any) -> Any:
-        return output
-
-    def tap_output_aiter(self, run_id: UUID, output: Any) -> Any:
-        return output

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pausegraph.runtime._live import LiveChunks
     from pausegraph.runtime._loop import RunLoop
 
-__all__ = ["NOSTREAM", "attach", "attach_handler", "handler_base"]
+__all__ = ["NOSTREAM", "StreamingHandler", "attach", "attach_handler", "langchain_handler"]
 
 NOSTREAM = ("nostream", "langsmith:nostream")
 """Tags that keep a model's tokens out of the stream (LangGraph's)."""
@@ -39,7 +39,10 @@ NOSTREAM = ("nostream", "langsmith:nostream")
 def attach(loop: RunLoop) -> None:
     """Stream the tokens of chat models that ``loop``'s nodes call (no-op without langchain-core)."""
     attach_handler(
-        loop, lambda: _handler_class()(loop.live_chunks(), loop.seen_messages(), loop.opts.config)
+        loop,
+        lambda: langchain_handler(TokenHandler)(
+            loop.live_chunks(), loop.seen_messages(), loop.opts.config
+        ),
     )
 
 
@@ -74,29 +77,36 @@ def attach_handler(loop: RunLoop, make: Callable[[], Any]) -> None:
     live.enter = enter
 
 
-def handler_base() -> tuple[type, ...]:
-    """The LangChain class a callback handler mixes in (langchain-core must be installed)."""
-    from langchain_core.callbacks import BaseCallbackHandler
-
-    return (BaseCallbackHandler,)
+_CLASSES: dict[type, type] = {}
 
 
-_HANDLER: type | None = None
+def langchain_handler(mixin: type) -> type:
+    """``mixin`` made a LangChain callback handler class (made on first use; needs langchain-core)."""
+    made = _CLASSES.get(mixin)
+    if made is None:
+        from langchain_core.callbacks import BaseCallbackHandler
+
+        made = _CLASSES[mixin] = type(mixin.__name__, (mixin, BaseCallbackHandler), {})
+    return made
 
 
-def _handler_class() -> type:
-    """:class:`TokenHandler`'s class, a LangChain callback handler, made on first use."""
-    global _HANDLER
-    if _HANDLER is None:
-        _HANDLER = type("TokenHandler", (TokenHandler, *handler_base()), {})
-    return _HANDLER
+class StreamingHandler:
+    """What makes a callback handler a streaming one to LangChain: ``model.invoke()`` then streams.
+
+    Its callbacks run in the node's thread, in order, with its context (``run_inline``).
+    """
+
+    run_inline = True
+
+    def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
+        return output
+
+    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        return output
 
 
-class TokenHandler:
+class TokenHandler(StreamingHandler):
     """Reports the tokens of chat models called inside nodes (mixed into LangChain's handler).
-
-    Its ``tap_output_*`` methods make it a streaming handler to LangChain, so
-    ``model.invoke()`` streams when it is attached.
 
     Args:
         live: The top-level run's live chunks.
@@ -104,8 +114,6 @@ class TokenHandler:
             streaming into a sink uses the sink's set, which it shares).
         config: The top-level run's config, which its tasks' contexts hold.
     """
-
-    run_inline = True  # called in the node's thread, in order, with its context
 
     def __init__(self, live: LiveChunks, seen: set[str], config: Mapping[str, Any]) -> None:
         super().__init__()
@@ -186,9 +194,3 @@ class TokenHandler:
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._runs.pop(run_id, None)
-
-    def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
-        return output
-
-    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        return output
