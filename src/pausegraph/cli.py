@@ -4,7 +4,8 @@
 embedded SQLite store; ``pausegraph draw`` pictures a graph. ``inbox``,
 ``threads`` and ``history`` read a store (SQLite file, Postgres or Redis
 URL): who waits for a person, which threads exist, and one thread's
-timeline, as text, JSON or an SVG picture.
+timeline, as text, JSON or an SVG picture. ``pausegraph serve`` serves a
+graph's inbox page, where a person answers, and its JSON API.
 """
 
 from __future__ import annotations
@@ -126,15 +127,41 @@ def run_demo(
             pending = None
 
 
-def _draw(target: str, output: str | None, fmt: str) -> int:
+def _load_graph(command: str, target: str) -> Any:
+    """The graph ``module:attribute`` names, or ``None`` after saying what is wrong."""
     module_name, _, attr = target.partition(":")
     if not attr:
         print(
-            "pausegraph draw: give the graph as module:attribute, e.g. myapp.graphs:graph",
+            f"pausegraph {command}: give the graph as module:attribute, e.g. myapp.graphs:graph",
             file=sys.stderr,
         )
+        return None
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _serve(target: str, host: str, port: int) -> int:
+    graph = _load_graph("serve", target)
+    if graph is None:
         return 2
-    graph = getattr(importlib.import_module(module_name), attr)
+    try:
+        import uvicorn
+
+        from pausegraph.server import create_app
+    except ImportError:
+        print(
+            "pausegraph serve: needs Starlette and uvicorn: pip install 'pausegraph[server]'",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"pausegraph inbox for {graph.name} on http://{host}:{port}/")
+    uvicorn.run(create_app(graph), host=host, port=port, log_level="warning")
+    return 0
+
+
+def _draw(target: str, output: str | None, fmt: str) -> int:
+    graph = _load_graph("draw", target)
+    if graph is None:
+        return 2
     drawable = graph.get_graph()
     if fmt == "png":
         data = drawable.draw_mermaid_png(output_file_path=output)
@@ -257,11 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     history.add_argument("thread", help="the thread id")
     history.add_argument("--limit", type=int, help="only the newest N checkpoints")
     history.add_argument("--svg", metavar="FILE", help="draw the timeline as an SVG picture")
+    serve = commands.add_parser("serve", help="serve a graph's inbox page and JSON API")
+    serve.add_argument("graph", help="where the compiled graph is, e.g. myapp.graphs:graph")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(Path(args.db), args.thread, reset=args.reset, scripted=args.answer)
     if args.command == "draw":
         return _draw(args.graph, args.output, args.format)
+    if args.command == "serve":
+        return _serve(args.graph, args.host, args.port)
     return _with_store(
         {"inbox": _inbox, "threads": _threads, "history": _history}[args.command], args
     )
