@@ -22,8 +22,10 @@ border-radius:6px;padding:12px 16px;margin:14px 0}
 .meta{color:#5b6475;font-size:13px}
 .ask{border-top:1px solid #eef0f3;margin-top:10px;padding-top:10px}
 pre{background:#f3f4f7;padding:8px;border-radius:4px;overflow:auto;font-size:13px}
-form{display:inline-block;margin:4px 8px 4px 0;vertical-align:top}
-textarea{width:420px;height:70px;font:13px monospace;display:block;margin-bottom:4px}
+form{margin:8px 0}
+form.inline{display:inline-block;margin-right:8px}
+label{display:block;font-size:13px;color:#5b6475;margin-bottom:2px}
+textarea{width:100%;max-width:560px;height:70px;font:13px monospace;display:block;margin-bottom:4px}
 button{font:inherit;padding:4px 12px;border-radius:4px;border:1px solid #9aa3b2;
 background:#fff;cursor:pointer}
 button.primary{background:#2d6be8;border-color:#2d6be8;color:#fff}
@@ -89,7 +91,7 @@ def _question(url: str, ask: Any) -> str:
                 "value",
                 "Answer",
                 textarea="",
-                hint="JSON (or plain text)",
+                hint="Your answer (JSON, or plain text):",
                 primary=True,
             )
         )
@@ -115,6 +117,8 @@ def _review(url: str, interrupt_id: str, value: Mapping[str, Any]) -> str:
         out.append(f"<p>{escape(str(value['description']))}</p>")
     if config.get("allow_accept"):
         out.append(_form(url, interrupt_id, "accept", "Accept", action=action, primary=True))
+    if config.get("allow_ignore"):
+        out.append(_form(url, interrupt_id, "ignore", "Ignore", action=action))
     if config.get("allow_edit"):
         out.append(
             _form(
@@ -124,14 +128,21 @@ def _review(url: str, interrupt_id: str, value: Mapping[str, Any]) -> str:
                 "Run with these arguments",
                 textarea=_pretty(args),
                 action=action,
+                hint="Edit the arguments (JSON), then run it:",
             )
         )
     if config.get("allow_respond"):
         out.append(
-            _form(url, interrupt_id, "response", "Respond instead", textarea="", action=action)
+            _form(
+                url,
+                interrupt_id,
+                "response",
+                "Respond instead",
+                textarea="",
+                action=action,
+                hint="Or do not run it, and tell the model why:",
+            )
         )
-    if config.get("allow_ignore"):
-        out.append(_form(url, interrupt_id, "ignore", "Ignore", action=action))
     return "".join(out)
 
 
@@ -152,10 +163,13 @@ def _form(
         f'<input type=hidden name=kind value="{kind}">',
         f'<input type=hidden name=action value="{escape(action)}">',
     ]
-    if textarea is not None:
+    if textarea is None:
+        fields[0] = fields[0].replace("<form ", "<form class=inline ", 1)
+    else:
+        if hint:
+            fields.append(f"<label>{escape(hint)}</label>")
         fields.append(
-            f'<textarea name=text aria-label="{escape(label)}" placeholder="{escape(hint)}">'
-            f"{escape(textarea)}</textarea>"
+            f'<textarea name=text aria-label="{escape(label)}">{escape(textarea)}</textarea>'
         )
     css = " class=primary" if primary else ""
     fields.append(f"<button type=submit{css}>{escape(label)}</button></form>")
