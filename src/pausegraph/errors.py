@@ -68,6 +68,7 @@ __all__ = [
     "ThreadBusyError",
     "UnknownInterruptError",
     "UnreachableNodeWarning",
+    "UnsupportedOptionWarning",
 ]
 
 
@@ -192,6 +193,25 @@ class CorruptCheckpointError(StorageError, ValueError):
 
 class MissingDependencyError(PauseGraphError, ImportError):
     """An optional extra is not installed; the message names the ``pip install`` to run."""
+
+
+class UnsupportedOptionWarning(UserWarning):
+    """An option LangGraph takes that pausegraph accepts but does not act on.
+
+    Node caching (``cache_policy``, ``compile(cache=...)``) and the long-term
+    store (``compile(store=...)``): the graph runs without them, so this says
+    so instead of ignoring them silently.
+    """
+
+
+def warn_unsupported(message: str, *, stacklevel: int = 3) -> None:
+    """Warn (:class:`UnsupportedOptionWarning`) that a LangGraph option has no effect here.
+
+    ``stacklevel`` 3 points at the caller of the function that calls this.
+    """
+    import warnings
+
+    warnings.warn(message, UnsupportedOptionWarning, stacklevel=stacklevel)
 
 
 class UnreachableNodeWarning(UserWarning):

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pausegraph.constants import END, START
-from pausegraph.errors import GraphBuildError
+from pausegraph.errors import GraphBuildError, warn_unsupported
 from pausegraph.func._node import (
     Final,
     StreamWriter,
@@ -51,8 +51,9 @@ class entrypoint:
     Args:
         checkpointer: A saver; needed for ``interrupt()``, ``previous`` and state reads.
         retry_policy: Retry the whole function when it raises.
-        store, cache, context_schema, cache_policy, timeout: Accepted for
-            compatibility; unused.
+        store, cache, cache_policy: Accepted for compatibility; each warns
+            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): no caching, no store.
+        context_schema, timeout: Accepted for compatibility; unused.
 
     Example:
         >>> @entrypoint(checkpointer=InMemorySaver())
@@ -80,6 +81,13 @@ class entrypoint:
             )
         self.checkpointer = checkpointer
         self.retry_policy = retry_policy
+        for option, value, what in (
+            ("cache", cache, "does not cache results"),
+            ("cache_policy", cache_policy, "does not cache results"),
+            ("store", store, "has no long-term store"),
+        ):
+            if value is not None:
+                warn_unsupported(f"@entrypoint({option}=...): pausegraph {what}.")
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         """Build the workflow graph around ``func``.

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from pausegraph.errors import InvalidConfigError, OutsideNodeError
+from pausegraph.errors import InvalidConfigError, OutsideNodeError, warn_unsupported
 from pausegraph.func._calls import calls_for, emit, loop_running
 from pausegraph.func._slot import CallSpec, ChildTask, Slot, call_flow
 from pausegraph.runtime._context import TaskContext, current_task
@@ -240,12 +240,15 @@ def task(
         func: The function (sync or async); its result must be storable by the saver.
         name: The task's name in stream updates (default: the function's name).
         retry_policy: Retry the call when it raises (one policy or several, tried in order).
-        cache_policy: Accepted for compatibility; unused.
+        cache_policy: Accepted for compatibility; warns (no caching here).
         timeout: Accepted for compatibility; unused.
 
     Returns:
         A :class:`TaskFunction` (or, without ``func``, a decorator making one).
     """
+
+    if cache_policy is not None:
+        warn_unsupported("@task(cache_policy=...): pausegraph does not cache task results.")
 
     def make(fn: Callable[..., Any]) -> TaskFunction[Any, Any]:
         return TaskFunction(fn, name=name, retry_policy=retry_policy)

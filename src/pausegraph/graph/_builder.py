@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 from pausegraph._typeddict import is_typeddict
 from pausegraph.checkpoint._records import TaskRef
 from pausegraph.constants import END, RESERVED_NAMES, START
-from pausegraph.errors import GraphBuildError
+from pausegraph.errors import GraphBuildError, warn_unsupported
 from pausegraph.graph._schema import Schema
 from pausegraph.graph._spec import Branch, GraphSpec, NodeSpec
 
@@ -117,6 +117,12 @@ class StateGraph:
         Raises:
             GraphBuildError: The name is taken or reserved, or ``action`` is not callable.
         """
+        if cache_policy is not None:
+            warn_unsupported(
+                f"add_node({node if isinstance(node, str) else _name_of(node)!r}, "
+                "cache_policy=...): pausegraph does not cache node results; the node runs "
+                "every time."
+            )
         if not isinstance(node, str):
             action, node = node, _name_of(node)
         if action is None:
@@ -407,6 +413,13 @@ class StateGraph:
         """
         from pausegraph.graph._compiled import CompiledStateGraph
 
+        if cache is not None:
+            warn_unsupported("compile(cache=...): pausegraph does not cache node results.")
+        if store is not None:
+            warn_unsupported(
+                "compile(store=...): pausegraph has no long-term store; nodes see "
+                "runtime.store as None. Keep what must last in the state, or in your own database."
+            )
         spec = self.validate()
         if name is not None:
             spec = _renamed(spec, name)
