@@ -1,4 +1,4 @@
-"""LangGraph options pausegraph does not act on say so, pointing at the caller's line."""
+"""Node caching, which pausegraph does not offer, says so, pointing at the caller's line."""
 
 from __future__ import annotations
 
@@ -22,26 +22,23 @@ def builder() -> Any:
     return b
 
 
-def test_node_caching_and_the_store_warn_and_the_graph_still_runs() -> None:
+def test_node_caching_warns_and_the_graph_still_runs() -> None:
     b = StateGraph(S)
     with pytest.warns(UnsupportedOptionWarning, match=r"add_node\('n', cache_policy=...\)") as w:
         b.add_node("n", lambda s: {"a": s["a"] + 1}, cache_policy=object())
     assert w[0].filename == __file__  # the warning points at this line, not pausegraph's
     b.add_edge(START, "n")
     with pytest.warns(UnsupportedOptionWarning) as caught:
-        graph = b.compile(cache=object(), store=object())
-    assert [str(x.message).split(":")[0] for x in caught] == [
-        "compile(cache=...)",
-        "compile(store=...)",
-    ]
+        graph = b.compile(cache=object())
+    assert [str(x.message).split(":")[0] for x in caught] == ["compile(cache=...)"]
     assert graph.invoke({"a": 1}) == {"a": 2}
 
 
 def test_the_functional_api_warns_too() -> None:
     with pytest.warns(UnsupportedOptionWarning, match=r"@task\(cache_policy=...\)"):
         task(cache_policy=object())
-    with pytest.warns(UnsupportedOptionWarning, match=r"@entrypoint\(store=...\)"):
-        entrypoint(store=object())
+    with pytest.warns(UnsupportedOptionWarning, match=r"@entrypoint\(cache_policy=...\)"):
+        entrypoint(cache_policy=object())
 
 
 def test_nothing_is_said_without_them(recwarn: pytest.WarningsRecorder) -> None:

@@ -198,9 +198,8 @@ class MissingDependencyError(PauseGraphError, ImportError):
 class UnsupportedOptionWarning(UserWarning):
     """An option LangGraph takes that pausegraph accepts but does not act on.
 
-    Node caching (``cache_policy``, ``compile(cache=...)``) and the long-term
-    store (``compile(store=...)``): the graph runs without them, so this says
-    so instead of ignoring them silently.
+    Node caching (``cache_policy``, ``compile(cache=...)``): the graph runs
+    without it, so this says so instead of ignoring it silently.
     """
 
 

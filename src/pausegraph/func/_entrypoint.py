@@ -51,8 +51,10 @@ class entrypoint:
     Args:
         checkpointer: A saver; needed for ``interrupt()``, ``previous`` and state reads.
         retry_policy: Retry the whole function when it raises.
-        store, cache, cache_policy: Accepted for compatibility; each warns
-            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): no caching, no store.
+        store: A long-term store (:mod:`pausegraph.store`) the function gets
+            as its ``store`` parameter (or ``get_store()``).
+        cache, cache_policy: Accepted for compatibility; each warns
+            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): no caching.
         context_schema, timeout: Accepted for compatibility; unused.
 
     Example:
@@ -81,13 +83,10 @@ class entrypoint:
             )
         self.checkpointer = checkpointer
         self.retry_policy = retry_policy
-        for option, value, what in (
-            ("cache", cache, "does not cache results"),
-            ("cache_policy", cache_policy, "does not cache results"),
-            ("store", store, "has no long-term store"),
-        ):
+        self.store = store
+        for option, value in (("cache", cache), ("cache_policy", cache_policy)):
             if value is not None:
-                warn_unsupported(f"@entrypoint({option}=...): pausegraph {what}.")
+                warn_unsupported(f"@entrypoint({option}=...): pausegraph does not cache results.")
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         """Build the workflow graph around ``func``.
@@ -95,7 +94,7 @@ class entrypoint:
         Raises:
             GraphBuildError: ``func`` takes no argument for the input.
         """
-        return EntrypointGraph.build(func, self.checkpointer, self.retry_policy)
+        return EntrypointGraph.build(func, self.checkpointer, self.retry_policy, self.store)
 
 
 class EntrypointGraph(CompiledStateGraph):
@@ -115,6 +114,7 @@ class EntrypointGraph(CompiledStateGraph):
         func: Callable[..., Any],
         checkpointer: Any,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        store: Any = None,
     ) -> EntrypointGraph:
         """The graph running ``func`` (see :class:`entrypoint`)."""
         name = getattr(func, "__name__", None) or type(func).__name__
@@ -135,6 +135,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_before=None,
             interrupt_after=None,
             builder=builder,
+            store=store,
         )
         graph.func = func
         if graph.checkpointer is not None:

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from pausegraph.func._calls import calls_for
 from pausegraph.func._shapes import END_KEY, PREVIOUS_KEY, START_KEY
 from pausegraph.runtime._context import TaskContext, current_task
+from pausegraph.runtime._public import store_of
 from pausegraph.types import Command
 
 __all__ = ["Final", "StreamWriter", "entry_node", "graph_input", "is_new_input", "register_types"]
@@ -23,7 +24,7 @@ __all__ = ["Final", "StreamWriter", "entry_node", "graph_input", "is_new_input",
 R = TypeVar("R")
 S = TypeVar("S")
 
-_INJECTABLE = ("previous", "config", "writer")
+_INJECTABLE = ("previous", "config", "writer", "store")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +47,12 @@ def entry_node(func: Callable[..., Any], name: str) -> Callable[..., Any]:
     wants = tuple(n for n in _INJECTABLE if n in params)
 
     def arguments(state: Mapping[str, Any], config: Any, writer: Any) -> dict[str, Any]:
-        given = {"previous": state.get(PREVIOUS_KEY), "config": config, "writer": writer}
+        given = {
+            "previous": state.get(PREVIOUS_KEY),
+            "config": config,
+            "writer": writer,
+            "store": store_of(config) if "store" in wants else None,
+        }
         return {n: given[n] for n in wants}
 
     def node(state: dict[str, Any], *, config: Any, writer: Any) -> dict[str, Any]:

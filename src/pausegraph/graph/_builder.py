@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StateGraph"]
 
-_INJECTABLE = frozenset({"config", "writer", "runtime"})
+_INJECTABLE = frozenset({"config", "writer", "runtime", "store"})
 
 
 class StateGraph:
@@ -415,11 +415,6 @@ class StateGraph:
 
         if cache is not None:
             warn_unsupported("compile(cache=...): pausegraph does not cache node results.")
-        if store is not None:
-            warn_unsupported(
-                "compile(store=...): pausegraph has no long-term store; nodes see "
-                "runtime.store as None. Keep what must last in the state, or in your own database."
-            )
         spec = self.validate()
         if name is not None:
             spec = _renamed(spec, name)
@@ -441,6 +436,7 @@ class StateGraph:
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             builder=self,
+            store=store,
         )
 
     # -- checks --------------------------------------------------------------

@@ -32,7 +32,7 @@ from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import LIFECYCLE, RunLoop
 from pausegraph.runtime._options import RunOptions
-from pausegraph.runtime._public import CONTEXT_KEY
+from pausegraph.runtime._public import CONTEXT_KEY, STORE_KEY
 from pausegraph.runtime._views import output_values, select_output, snapshot
 
 if TYPE_CHECKING:
@@ -222,9 +222,13 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
         builder: StateGraph,
+        store: Any = None,
     ) -> None:
         self.spec = spec
         self.builder = builder
+        # The long-term store its nodes (and the graphs they run) get; None: a
+        # graph run inside a node uses its caller's.
+        self.store = store
         self.name = spec.name
         self.checkpointer: BaseCheckpointSaver | None = (
             checkpointer if checkpointer not in (None, False, True) else None
@@ -685,12 +689,23 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
     def _call_config(
         self, config: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        """The config a run method runs with: ``with_config``'s merged in, ``context=`` added."""
+        """The config a run method runs with: ``with_config``'s merged in, ``context=`` and the store added."""
         if self.bound_config is not None:  # with_config(...)
             config = merge_configs(self.bound_config, config)
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
+        if self.store is not None:
+            config = self._with_store(config)
         return config
+
+    def _with_store(self, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """``config`` carrying this graph's store, unless it carries one already (its caller's)."""
+        conf = (config or {}).get("configurable") or {}
+        if STORE_KEY in conf:
+            return config or {}
+        out = dict(config or {})
+        out["configurable"] = {**conf, STORE_KEY: self.store}
+        return out
 
     def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
         """``config`` carrying the run's ``context`` (a dict is made the context schema)."""

@@ -1,8 +1,9 @@
 """``Runtime`` and ``get_runtime()``: what a run gives its nodes, as LangGraph 1.x's.
 
 A node that takes a ``runtime`` argument gets the run's ``context`` (from
-``invoke(..., context=...)``) and its stream writer; ``get_runtime()`` returns
-the same from anywhere in a running node.
+``invoke(..., context=...)``), its long-term store (``compile(store=...)``)
+and its stream writer; ``get_runtime()`` returns the same from anywhere in a
+running node.
 """
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["CONTEXT_KEY", "Runtime", "context_of", "get_runtime", "runtime_for"]
+__all__ = [
+    "CONTEXT_KEY",
+    "STORE_KEY",
+    "Runtime",
+    "context_of",
+    "get_runtime",
+    "get_store",
+    "runtime_for",
+    "store_of",
+]
 
 ContextT = TypeVar("ContextT")
 
 CONTEXT_KEY = "__pregel_runtime_context"
 """Where a run's context travels in ``config["configurable"]`` (so subgraphs get it too)."""
+
+STORE_KEY = "__pregel_store"
+"""Where a run's long-term store travels in ``config["configurable"]`` (LangGraph's key)."""
 
 
 def _no_writer(chunk: Any) -> None:
@@ -33,7 +46,7 @@ class Runtime(Generic[ContextT]):
 
     Attributes:
         context: The ``context`` the run was invoked with (``None`` if none).
-        store: Always ``None``: pausegraph has no long-term store.
+        store: The graph's long-term store (``compile(store=...)``), or ``None``.
         stream_writer: Sends a ``custom`` stream chunk.
         heartbeat: Accepted for compatibility; does nothing.
         previous: Always ``None`` in graph nodes (entrypoints use ``previous=``).
@@ -51,9 +64,16 @@ def context_of(config: Mapping[str, Any] | None) -> Any:
     return ((config or {}).get("configurable") or {}).get(CONTEXT_KEY)
 
 
+def store_of(config: Mapping[str, Any] | None) -> Any:
+    """The long-term store carried in ``config`` (``None`` if none)."""
+    return ((config or {}).get("configurable") or {}).get(STORE_KEY)
+
+
 def runtime_for(config: Mapping[str, Any], writer: Callable[[Any], None] | None) -> Runtime[Any]:
     """The :class:`Runtime` of a node running with ``config`` and ``writer``."""
-    return Runtime(context=context_of(config), stream_writer=writer or _no_writer)
+    return Runtime(
+        context=context_of(config), store=store_of(config), stream_writer=writer or _no_writer
+    )
 
 
 def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[ContextT]:
@@ -65,3 +85,14 @@ def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[Context
     from pausegraph.runtime._context import get_config, get_stream_writer
 
     return runtime_for(get_config(), get_stream_writer())
+
+
+def get_store() -> Any:
+    """The long-term store of the running node's graph (``compile(store=...)``), or ``None``.
+
+    Raises:
+        OutsideNodeError: Called outside a running graph node.
+    """
+    from pausegraph.runtime._context import get_config
+
+    return store_of(get_config())

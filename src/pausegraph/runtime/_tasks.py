@@ -22,7 +22,7 @@ from pausegraph.errors import (
 )
 from pausegraph.runtime._context import RunScope, TaskContext
 from pausegraph.runtime._planner import Task, apply_writes, check_keys, resolve_targets
-from pausegraph.runtime._public import runtime_for
+from pausegraph.runtime._public import runtime_for, store_of
 from pausegraph.types import Command, Send
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ def kwargs_for(names: frozenset[str], config: dict[str, Any], writer: Any) -> di
         out["writer"] = writer
     if "runtime" in names:
         out["runtime"] = runtime_for(config, writer)
+    if "store" in names:
+        out["store"] = store_of(config)
     return out
 
 
