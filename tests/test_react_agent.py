@@ -213,7 +213,7 @@ def test_dict_messages_without_langchain_types() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"pre_model_hook": lambda s: s}, r"does not offer pre_model_hook"),
+        ({"state_modifier": "x"}, r"has no option 'state_modifier'"),
         ({"version": "v3"}, r"version must be 'v1' or 'v2'"),
     ],
 )
@@ -255,3 +255,79 @@ def test_ainvoke_runs_the_same_loop() -> None:
         ("tool", "5"),
         ("ai", "It is 5"),
     ]
+
+
+def test_hooks_around_the_model() -> None:
+    """pre_model_hook's llm_input_messages feed the model only; post_model_hook edits its answer."""
+
+    def pre(state: dict[str, Any]) -> dict[str, Any]:
+        return {"llm_input_messages": state["messages"][-1:]}
+
+    def post(state: dict[str, Any]) -> dict[str, Any]:
+        last = state["messages"][-1]
+        checked = AIMessage(last.content + " (checked)", id=last.id, tool_calls=last.tool_calls)
+        return {"messages": [checked]}
+
+    script = [
+        AIMessage("", id="a1", tool_calls=[call("add", {"a": 1, "b": 2}, "c1")]),
+        AIMessage("3", id="a2"),
+    ]
+    SEEN.clear()
+    agent = create_react_agent(
+        ToolModel(messages=iter(script)), [add], pre_model_hook=pre, post_model_hook=post
+    )
+    assert sorted(agent.get_graph().nodes) == [
+        "__end__",
+        "__start__",
+        "agent",
+        "post_model_hook",
+        "pre_model_hook",
+        "tools",
+    ]
+    out = agent.invoke({"messages": [HumanMessage("one", id="h0"), HumanMessage("1+2?", id="h1")]})
+    assert [[(m.type, m.content) for m in call] for call in SEEN] == [
+        [("human", "1+2?")],
+        [("tool", "3")],
+    ]
+    assert [(m.type, m.content) for m in out["messages"]] == [
+        ("human", "one"),
+        ("human", "1+2?"),
+        ("ai", " (checked)"),
+        ("tool", "3"),
+        ("ai", "3 (checked)"),
+    ]
+    assert sorted(out) == ["messages"]  # llm_input_messages stays private, as in LangGraph
+
+
+def test_a_person_reviews_the_model_answer_in_post_model_hook() -> None:
+    from pausegraph.types import interrupt
+
+    def review(state: dict[str, Any]) -> dict[str, Any]:
+        verdict = interrupt({"answer": state["messages"][-1].content})
+        last = state["messages"][-1]
+        return {"messages": [AIMessage(verdict, id=last.id)]}
+
+    agent = create_react_agent(
+        ToolModel(messages=iter([AIMessage("draft", id="a1")])),
+        [add],
+        post_model_hook=review,
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "t"}}
+    asked = agent.invoke({"messages": [HumanMessage("hi", id="h")]}, config)["__interrupt__"]
+    assert asked[0].value == {"answer": "draft"}
+    out = agent.invoke(Command(resume="final"), config)
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "hi"), ("ai", "final")]
+
+
+def test_pre_model_hook_needs_a_typeddict_state() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class DataState:
+        messages: list[Any]
+
+    with pytest.raises(GraphBuildError, match=r"pre_model_hook needs a TypedDict state"):
+        create_react_agent(
+            ToolModel(messages=iter([])), [add], state_schema=DataState, pre_model_hook=lambda s: {}
+        )

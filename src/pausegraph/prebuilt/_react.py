@@ -10,11 +10,13 @@ can review calls on the way.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
 from typing_extensions import NotRequired
 
+from pausegraph._typeddict import is_typeddict
 from pausegraph.constants import END, START
 from pausegraph.errors import GraphBuildError
 from pausegraph.graph import StateGraph, add_messages
@@ -42,9 +44,12 @@ def create_react_agent(
     *,
     prompt: Any = None,
     response_format: Any = None,
+    pre_model_hook: Any = None,
+    post_model_hook: Any = None,
     state_schema: Any = None,
     context_schema: Any = None,
     checkpointer: Any = None,
+    store: Any = None,
     interrupt_before: list[str] | None = None,
     interrupt_after: list[str] | None = None,
     debug: bool = False,
@@ -64,21 +69,27 @@ def create_react_agent(
         response_format: A schema (pydantic model, TypedDict, JSON Schema, or
             ``(prompt, schema)``): once done, the model's answer in that shape
             goes to ``structured_response``.
+        pre_model_hook: A node run before each model call (``pre_model_hook``):
+            it may update ``messages``, or return ``llm_input_messages``, which
+            the model gets instead without them being stored in ``messages``
+            (to trim or summarise a long chat).
+        post_model_hook: A node run after each model call (``post_model_hook``),
+            before its tool calls run: a guardrail, or a person's review.
         state_schema: The state (default :class:`AgentState`); it needs ``messages``.
-        checkpointer / interrupt_before / interrupt_after / name: As for ``compile``.
+        checkpointer / store / interrupt_before / interrupt_after / name: As for ``compile``.
         version: ``"v1"`` or ``"v2"`` (the same graph here: the tool node
             always runs each call as a task of its own).
 
     Raises:
-        GraphBuildError: An option this agent does not offer (``pre_model_hook``,
-            ``post_model_hook``, ``store``), an unknown ``version``, or a
-            state without ``messages``.
+        GraphBuildError: An option this agent does not know, an unknown
+            ``version``, a state without ``messages``, or a ``pre_model_hook``
+            with a state that is not a TypedDict.
     """
     if unsupported:
         raise GraphBuildError(
-            f"create_react_agent does not offer {', '.join(sorted(unsupported))} in pausegraph; "
-            "build the loop yourself with StateGraph, ToolNode and tools_condition (README, "
-            "'Tools reviewed by a person') to add steps around the model."
+            f"create_react_agent has no option {', '.join(map(repr, sorted(unsupported)))}; "
+            "for more control, build the loop with StateGraph, ToolNode and tools_condition "
+            "(README, 'Tools reviewed by a person')."
         )
     if version not in ("v1", "v2"):
         raise GraphBuildError(f"version must be 'v1' or 'v2', got {version!r}.")
@@ -98,7 +109,7 @@ def create_react_agent(
     make_input = _input_maker(prompt)
 
     def agent(state: Any) -> dict[str, Any]:
-        messages = _messages_of(state)
+        messages = _messages_of(state, MODEL_INPUT if pre_model_hook is not None else "messages")
         response = choose(state).invoke(make_input(state, messages))
         if _has_tool_calls(response) and _steps_left() < 2:
             return {"messages": [_assistant(OUT_OF_STEPS, _id_of(response))]}
@@ -106,8 +117,20 @@ def create_react_agent(
             _set_name(response, name)
         return {"messages": [response]}
 
-    builder.add_node("agent", agent)
-    builder.add_edge(START, "agent")
+    model_step = "agent"
+    if pre_model_hook is None:
+        builder.add_node("agent", agent)
+    else:  # the agent reads llm_input_messages, a key only its own schema declares
+        builder.add_node("agent", agent, input_schema=_with_model_input(schema))
+        builder.add_node("pre_model_hook", pre_model_hook)
+        builder.add_edge("pre_model_hook", "agent")
+        model_step = "pre_model_hook"
+    builder.add_edge(START, model_step)
+    decides = "agent"  # the node whose output says whether tools run next
+    if post_model_hook is not None:
+        builder.add_node("post_model_hook", post_model_hook)
+        builder.add_edge("agent", "post_model_hook")
+        decides = "post_model_hook"
     after_agent = END
     if response_format is not None:
         builder.add_node(
@@ -116,25 +139,26 @@ def create_react_agent(
         builder.add_edge("generate_structured_response", END)
         after_agent = "generate_structured_response"
     if tool_node is None:
-        builder.add_edge("agent", after_agent)
+        builder.add_edge(decides, after_agent)
     else:
         builder.add_node("tools", tool_node)
 
         def route(state: Any) -> str:
             return "tools" if tools_condition(state) == "tools" else after_agent
 
-        builder.add_conditional_edges("agent", route, ["tools", after_agent])
+        builder.add_conditional_edges(decides, route, ["tools", after_agent])
         if returns_directly:
 
             def after_tools(state: Any) -> str:
                 done = _direct_results(_messages_of(state), returns_directly)
-                return END if done else "agent"
+                return END if done else model_step
 
-            builder.add_conditional_edges("tools", after_tools, ["agent", END])
+            builder.add_conditional_edges("tools", after_tools, [model_step, END])
         else:
-            builder.add_edge("tools", "agent")
+            builder.add_edge("tools", model_step)
     return builder.compile(
         checkpointer=checkpointer,
+        store=store,
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
         debug=debug,
@@ -226,9 +250,31 @@ def _steps_left() -> int:
     return recursion_limit_of(ctx.config) - int(ctx.task.step)
 
 
-def _messages_of(state: Any) -> list[Any]:
-    messages = state.get("messages") if isinstance(state, Mapping) else state.messages
-    return list(messages or ())
+MODEL_INPUT = "llm_input_messages"
+"""What a ``pre_model_hook`` returns to give the model other messages than the stored ones."""
+
+
+def _messages_of(state: Any, key: str = "messages") -> list[Any]:
+    """The chat in ``state`` (``key`` first, then ``messages``)."""
+
+    def get(name: str) -> Any:
+        return state.get(name) if isinstance(state, Mapping) else getattr(state, name, None)
+
+    messages = get(key) if key != "messages" else None
+    return list(messages or get("messages") or ())
+
+
+def _with_model_input(schema: Any) -> Any:
+    """``schema`` plus the ``llm_input_messages`` key (a private key of the agent node)."""
+    if not is_typeddict(schema):
+        raise GraphBuildError(
+            f"pre_model_hook needs a TypedDict state to add {MODEL_INPUT!r} to; "
+            f"{getattr(schema, '__name__', schema)!r} is not one."
+        )
+    hints = typing.get_type_hints(schema, include_extras=True)
+    return TypedDict(  # type: ignore[operator]
+        f"{schema.__name__}WithModelInput", {**hints, MODEL_INPUT: list}, total=False
+    )
 
 
 def _has_tool_calls(message: Any) -> bool:
