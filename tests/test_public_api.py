@@ -17,6 +17,7 @@ PUBLIC = {
     },
     "pausegraph.types": {
         "All",
+        "CachePolicy",
         "Checkpointer",
         "Command",
         "Durability",
@@ -36,6 +37,8 @@ PUBLIC = {
     "pausegraph.config": {"get_config", "get_store", "get_stream_writer"},
     "pausegraph.store": {"BaseStore", "InvalidNamespaceError", "Item", "SearchItem"},
     "pausegraph.store.memory": {"InMemoryStore"},
+    "pausegraph.cache": {"BaseCache"},
+    "pausegraph.cache.memory": {"InMemoryCache"},
     "pausegraph.runtime": {"Runtime", "get_runtime"},
     "pausegraph.checkpoint.memory": {"InMemorySaver", "MemorySaver"},
     "pausegraph.checkpoint.sqlite": {"SqliteSaver"},

@@ -198,8 +198,10 @@ class MissingDependencyError(PauseGraphError, ImportError):
 class UnsupportedOptionWarning(UserWarning):
     """An option LangGraph takes that pausegraph accepts but does not act on.
 
-    Node caching (``cache_policy``, ``compile(cache=...)``): the graph runs
-    without it, so this says so instead of ignoring it silently.
+    Caching in the functional API (``@task(cache_policy=...)``,
+    ``@entrypoint(cache=...)``): the workflow runs without it, so this says so
+    instead of ignoring it silently. (Graph nodes do cache: ``add_node(...,
+    cache_policy=...)`` with ``compile(cache=...)``.)
     """
 
 

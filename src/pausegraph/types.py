@@ -15,6 +15,7 @@ from pausegraph.runtime._context import get_stream_writer, interrupt, once
 
 __all__ = [
     "All",
+    "CachePolicy",
     "Checkpointer",
     "Command",
     "Durability",
@@ -196,6 +197,34 @@ class RetryPolicy(NamedTuple):
             self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
         )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+def default_cache_key(value: Any) -> str:
+    """The cache key of a node input: a digest of its pickled bytes (its repr if it cannot be pickled)."""
+    import hashlib
+    import pickle
+
+    try:
+        data = pickle.dumps(value, protocol=5)
+    except Exception:  # lambdas, locks...: their repr tells inputs apart well enough
+        data = repr(value).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CachePolicy:
+    """How a node's results are cached (``add_node(..., cache_policy=CachePolicy())``).
+
+    The graph must be compiled with a cache (``compile(cache=InMemoryCache())``).
+
+    Attributes:
+        key_func: Makes the cache key from the node's input (default: a digest
+            of the pickled input): equal keys reuse the saved result.
+        ttl: Seconds a result stays usable (``None``: until the cache is cleared).
+    """
+
+    key_func: Callable[[Any], str] = default_cache_key
+    ttl: float | None = None
 
 
 class PregelTask(NamedTuple):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 from pausegraph._typeddict import is_typeddict
 from pausegraph.checkpoint._records import TaskRef
 from pausegraph.constants import END, RESERVED_NAMES, START
-from pausegraph.errors import GraphBuildError, warn_unsupported
+from pausegraph.errors import GraphBuildError
 from pausegraph.graph._schema import Schema
 from pausegraph.graph._spec import Branch, GraphSpec, NodeSpec
 
@@ -117,11 +117,9 @@ class StateGraph:
         Raises:
             GraphBuildError: The name is taken or reserved, or ``action`` is not callable.
         """
-        if cache_policy is not None:
-            warn_unsupported(
-                f"add_node({node if isinstance(node, str) else _name_of(node)!r}, "
-                "cache_policy=...): pausegraph does not cache node results; the node runs "
-                "every time."
+        if cache_policy is not None and not callable(getattr(cache_policy, "key_func", None)):
+            raise GraphBuildError(
+                f"cache_policy must be a CachePolicy (pausegraph.types), got {cache_policy!r}."
             )
         if not isinstance(node, str):
             action, node = node, _name_of(node)
@@ -173,6 +171,7 @@ class StateGraph:
             subgraph=subgraph,
             metadata=metadata,
             defer=defer,
+            cache=cache_policy,
         )
         return self
 
@@ -413,8 +412,6 @@ class StateGraph:
         """
         from pausegraph.graph._compiled import CompiledStateGraph
 
-        if cache is not None:
-            warn_unsupported("compile(cache=...): pausegraph does not cache node results.")
         spec = self.validate()
         if name is not None:
             spec = _renamed(spec, name)
@@ -437,6 +434,7 @@ class StateGraph:
             interrupt_after=interrupt_after,
             builder=self,
             store=store,
+            cache=cache,
         )
 
     # -- checks --------------------------------------------------------------

@@ -223,9 +223,11 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         interrupt_after: Sequence[str] | str | None,
         builder: StateGraph,
         store: Any = None,
+        cache: Any = None,
     ) -> None:
         self.spec = spec
         self.builder = builder
+        self.cache = cache  # where nodes with a cache_policy keep their results
         # The long-term store its nodes (and the graphs they run) get; None: a
         # graph run inside a node uses its caller's.
         self.store = store
@@ -335,7 +337,10 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
             _run_metadata(run_config, nested),  # metadata
             nested.answer if nested is not None else None,  # nested_answer
         )
-        return RunLoop(self.spec, saver, inp, opts), run_config, saver
+        loop = RunLoop(self.spec, saver, inp, opts)
+        if self.cache is not None:
+            loop.cache = self.cache
+        return loop, run_config, saver
 
     @staticmethod
     def _modes(stream_mode: Any) -> tuple[frozenset[str], bool]:
@@ -717,6 +722,37 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         return out
 
     # -- pictures ----------------------------------------------------------------
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of ``nodes`` (of every node when ``None``).
+
+        Raises:
+            InvalidConfigError: The graph was compiled without ``cache=...``.
+        """
+        self._cache_or_raise().clear(self._cache_namespaces(nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async :meth:`clear_cache`."""
+        await self._cache_or_raise().aclear(self._cache_namespaces(nodes))
+
+    def _cache_or_raise(self) -> Any:
+        if self.cache is None:
+            raise InvalidConfigError(
+                "This graph has no cache to clear: compile it with cache=InMemoryCache() "
+                "(pausegraph.cache.memory) for nodes with a cache_policy to use one."
+            )
+        return self.cache
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+        """Where the results of ``nodes`` are kept (the run loop's keys: graph, node)."""
+        names = list(nodes) if nodes is not None else list(self.spec.nodes)
+        unknown = [n for n in names if n not in self.spec.nodes]
+        if unknown:
+            raise InvalidConfigError(
+                f"clear_cache names {', '.join(map(repr, unknown))}, which are not nodes; "
+                f"known nodes: {', '.join(map(repr, self.spec.nodes))}."
+            )
+        return [(self.spec.name, n) for n in names]
 
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
         """The graph's name (``compile(name=...)``), with ``suffix`` joined as LangChain does."""

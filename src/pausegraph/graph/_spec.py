@@ -35,6 +35,7 @@ class NodeSpec:
         subgraph: The compiled graph, when the node is one.
         metadata: User metadata.
         defer: Run only once nothing else is left to run (``add_node(..., defer=True)``).
+        cache: How its results are cached (``add_node(..., cache_policy=...)``), if they are.
     """
 
     name: str
@@ -47,6 +48,7 @@ class NodeSpec:
     subgraph: Any = None
     metadata: Mapping[str, Any] | None = None
     defer: bool = False
+    cache: Any = None
 
 
 @dataclass(frozen=True, slots=True)

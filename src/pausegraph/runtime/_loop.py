@@ -95,6 +95,8 @@ class RunLoop:
     sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
     # Set by stream(output_keys=...): the keys its values and updates chunks show.
     output_keys: str | tuple[str, ...] | None = None
+    cache: Any = None  # the graph's node-result cache (compile(cache=...)), if any
+    _cache_misses: list[tuple[Task, Any, float | None]] | None = None
     # Chunks reported as they happen (see _live), made by the first who needs it.
     live: LiveChunks | None = None
     _counter = 0
@@ -392,7 +394,11 @@ class RunLoop:
             if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
                 for t in sorted(cached, key=P.run_key):
                     self._emit_update(t, cached=True)
+            if self.cache is not None:
+                runnable = yield from self._from_cache(runnable, step_values)
             yield (RUN, runnable, step_values)
+            if self._cache_misses:
+                self._to_cache()
             if len(runnable) != len(pending):
                 for t in pending:
                     if t.hold:
@@ -632,8 +638,12 @@ class RunLoop:
 
     # -- per-task callbacks (called by the drivers) ---------------------------
 
-    def task_done(self, task: Task) -> list[Effect]:
-        """Record a finished, paused or failed task; returns effects to perform now."""
+    def task_done(self, task: Task, *, cached: bool = False) -> list[Effect]:
+        """Record a finished, paused or failed task; returns effects to perform now.
+
+        ``cached``: its writes come from the node-result cache (reported as
+        LangGraph does: a cached update, no task result).
+        """
         effects: list[Effect] = []
         cp = self.checkpoint
         assert cp is not None
@@ -642,8 +652,8 @@ class RunLoop:
             if self._messages_mode and visible:
                 self._emit_messages(task)
             if self._updates_mode and visible:
-                self._emit_update(task)
-            if self._tasks_mode and visible:
+                self._emit_update(task, cached=cached)
+            if self._tasks_mode and visible and not cached:
                 self._emit_task_result(task)
             if self._parallel and self.saver is not None and self.opts.durability != "exit":
                 effects.append((WRITES, cp.thread_id, cp.ns, cp.id, _task_writes(task), False))
@@ -725,6 +735,50 @@ class RunLoop:
             self.opts.metadata,
         )
         return pending_write(cap.INBOX_TASK, cap.WAITING, record)
+
+    # -- node-result cache ---------------------------------------------------------
+
+    def _from_cache(
+        self, runnable: list[Task], values: Mapping[str, Any]
+    ) -> Generator[Effect, Any, list[Task]]:
+        """Finish the tasks whose node's cache holds a result for their input; returns the rest.
+
+        The others with a cache policy are noted, so their results are saved
+        once they have run (see :meth:`_to_cache`).
+        """
+        spec, keyed = self.spec, []
+        for t in runnable:
+            node = spec.nodes.get(t.name)
+            policy = node.cache if node is not None else None
+            if policy is not None:
+                arg = t.ref.arg if t.ref.push else node.input.view(values)  # type: ignore[union-attr]
+                keyed.append((t, ((spec.name, t.name), str(policy.key_func(arg))), policy.ttl))
+        if not keyed:
+            return runnable
+        found = self.cache.get([key for _, key, _ in keyed])
+        hits: set[int] = set()
+        misses = []
+        for t, key, ttl in keyed:
+            saved = found.get(key)
+            if saved is None:
+                misses.append((t, key, ttl))
+                continue
+            t.writes, t.next = list(saved[0]), list(saved[1])
+            hits.add(id(t))
+            yield from self.task_done(t, cached=True)  # effects whose results are None
+        self._cache_misses = misses or None
+        return [t for t in runnable if id(t) not in hits] if hits else runnable
+
+    def _to_cache(self) -> None:
+        """Save the results of the tasks :meth:`_from_cache` found no result for."""
+        misses, self._cache_misses = self._cache_misses or [], None
+        done = {
+            key: ((list(t.writes), list(t.next or ())), ttl)
+            for t, key, ttl in misses
+            if t.writes is not None and t.error is None and not t.interrupts
+        }
+        if done:
+            self.cache.set(done)
 
     # -- tasks stream ------------------------------------------------------------
 
