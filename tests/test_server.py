@@ -194,3 +194,13 @@ def test_the_serve_command_runs_the_app_with_uvicorn(monkeypatch: pytest.MonkeyP
     client = TestClient(served["app"])
     assert "mailer: waiting for a person" in client.get("/").text
     assert main(["serve", "tests.test_server"]) == 2  # no :attribute
+
+
+def test_without_starlette_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pausegraph.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "starlette.applications", None)  # import fails
+    with pytest.raises(MissingDependencyError, match=r"pip install 'pausegraph\[server\]'"):
+        create_app(SERVED)

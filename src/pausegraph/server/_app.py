@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from pausegraph.errors import (
     InvalidUpdateError,
+    MissingDependencyError,
     NothingToResumeError,
     PauseGraphError,
     ResumeError,
@@ -37,7 +38,7 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
         title: The inbox page's heading (default: the graph's name).
 
     Raises:
-        ImportError: Starlette is not installed (the message says how to install it).
+        MissingDependencyError: Starlette is not installed (the message says how to install it).
         MissingCheckpointerError: The graph has no checkpointer.
     """
     try:
@@ -45,7 +46,7 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
         from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
         from starlette.routing import Route
     except ImportError as exc:
-        raise ImportError(INSTALL_HINT) from exc
+        raise MissingDependencyError(INSTALL_HINT) from exc
     from starlette.concurrency import run_in_threadpool
 
     graph.list_waiting(limit=1)  # fails now, not on the first request, without a checkpointer
