@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from pausegraph.errors import (
     InvalidUpdateError,
+    MissingCheckpointerError,
     MissingDependencyError,
     NothingToResumeError,
     PauseGraphError,
@@ -47,9 +48,12 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
         from starlette.routing import Route
     except ImportError as exc:
         raise MissingDependencyError(INSTALL_HINT) from exc
-    from starlette.concurrency import run_in_threadpool
 
-    graph.list_waiting(limit=1)  # fails now, not on the first request, without a checkpointer
+    if graph.checkpointer is None:  # fail now, not on the first request
+        raise MissingCheckpointerError(
+            f"The inbox lists threads that wait in a store: compile {graph.name!r} with a "
+            "checkpointer (SqliteSaver, PostgresSaver, ...) to serve it."
+        )
     heading = title or graph.name
 
     def error(status: int, kind: str, message: str) -> Response:
@@ -62,7 +66,7 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
         return {"configurable": conf}
 
     async def page(request: Request) -> Response:
-        waiting = await run_in_threadpool(graph.list_waiting, limit=200)
+        waiting = await graph.alist_waiting(limit=200)
         notice = request.query_params.get("notice")
         return HTMLResponse(inbox_page(heading, waiting.items, notice=notice))
 
@@ -73,12 +77,12 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
         interrupt_id = str(form.get("interrupt_id") or "")
         try:
             value = _answer_of(form)
-            await _check_waiting(graph, run_in_threadpool, config_of(thread_id), interrupt_id)
+            await _check_waiting(graph, config_of(thread_id), interrupt_id)
             result = await graph.ainvoke(
                 Command(resume={interrupt_id: value}), config_of(thread_id)
             )
         except (PauseGraphError, ValueError) as exc:
-            waiting = await run_in_threadpool(graph.list_waiting, limit=200)
+            waiting = await graph.alist_waiting(limit=200)
             status = _status(exc)
             message = f"Thread {thread_id} was not changed: {exc}"
             html = inbox_page(heading, waiting.items, error=message)
@@ -90,13 +94,13 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
     async def api_waiting(request: Request) -> Response:
         limit = int(request.query_params.get("limit", "100"))
         after = request.query_params.get("after")
-        found = await run_in_threadpool(graph.list_waiting, limit=limit, after=after)
+        found = await graph.alist_waiting(limit=limit, after=after)
         items = [_waiting_json(entry) for entry in found.items]
         return JSONResponse({"items": items, "next_cursor": found.next_cursor})
 
     async def api_thread(request: Request) -> Response:
         thread_id = request.path_params["thread_id"]
-        state = await run_in_threadpool(graph.get_state, config_of(thread_id))
+        state = await graph.aget_state(config_of(thread_id))
         if not state.config.get("configurable", {}).get("checkpoint_id"):
             return error(404, "NotFound", f"Thread {thread_id!r} has no state.")
         return JSONResponse(
@@ -151,7 +155,7 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
     )
 
 
-async def _check_waiting(graph: Any, in_thread: Any, config: Any, interrupt_id: str) -> None:
+async def _check_waiting(graph: Any, config: Any, interrupt_id: str) -> None:
     """Refuse an answer to an interrupt the thread no longer waits on (the page was stale).
 
     Without this, a thread that waits on a single interrupt would take
@@ -160,7 +164,7 @@ async def _check_waiting(graph: Any, in_thread: Any, config: Any, interrupt_id: 
     Raises:
         UnknownInterruptError: The thread does not wait on ``interrupt_id``.
     """
-    state = await in_thread(graph.get_state, config)
+    state = await graph.aget_state(config)
     if interrupt_id not in {i.id for i in state.interrupts}:
         raise UnknownInterruptError(
             f"it does not wait on interrupt {interrupt_id!r} (any more); reload the inbox."
