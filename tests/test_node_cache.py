@@ -127,3 +127,56 @@ def test_bad_policies_and_nodes_are_refused() -> None:
     graph, _ = counting()
     with pytest.raises(InvalidConfigError, match=r"clear_cache names 'nope'"):
         graph.clear_cache(["nope"])
+
+
+def test_tasks_of_an_entrypoint_cache_their_results() -> None:
+    """Checked against LangGraph: results, the cached update, and clear_cache keeping tasks'."""
+    from pausegraph.func import entrypoint, task
+
+    calls: list[int] = []
+
+    @task(cache_policy=CachePolicy())
+    def double(x: int) -> int:
+        calls.append(x)
+        return 2 * x
+
+    @entrypoint(cache=InMemoryCache())
+    def workflow(xs: list[int]) -> list[int]:
+        return [double(x).result() for x in xs]
+
+    assert workflow.invoke([1, 2, 1]) == [2, 4, 2] and calls == [1, 2]
+    assert workflow.invoke([1, 3]) == [2, 6] and calls == [1, 2, 3]
+    assert list(workflow.stream([1], stream_mode="updates")) == [
+        {"double": 2, "__metadata__": {"cached": True}},
+        {"workflow": [2]},
+    ]
+    workflow.clear_cache()  # the entrypoint's node; its tasks' results stay, as in LangGraph
+    assert workflow.invoke([1]) == [2] and calls == [1, 2, 3]
+
+    @task(cache_policy=CachePolicy())
+    async def adouble(x: int) -> int:
+        calls.append(-x)
+        return 2 * x
+
+    @entrypoint(cache=InMemoryCache())
+    async def aworkflow(xs: list[int]) -> list[int]:
+        return [await adouble(x) for x in xs]
+
+    assert asyncio.run(aworkflow.ainvoke([4, 4])) == [8, 8] and calls[-1:] == [-4]
+
+
+def test_a_task_without_an_entrypoint_cache_runs_every_time() -> None:
+    from pausegraph.func import entrypoint, task
+
+    calls: list[int] = []
+
+    @task(cache_policy=CachePolicy())
+    def once(x: int) -> int:
+        calls.append(x)
+        return x
+
+    @entrypoint()
+    def workflow(x: int) -> int:
+        return once(x).result() + once(x).result()
+
+    assert workflow.invoke(3) == 6 and calls == [3, 3]

@@ -1,4 +1,4 @@
-"""Caching in the functional API, which pausegraph does not offer, says so."""
+"""Caching a whole workflow, which pausegraph does not offer, says so (its tasks do cache)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,17 @@ def builder() -> Any:
     return b
 
 
-def test_the_functional_api_warns_too() -> None:
-    with pytest.warns(UnsupportedOptionWarning, match=r"@task\(cache_policy=...\)"):
-        task(cache_policy=object())
-    with pytest.warns(UnsupportedOptionWarning, match=r"@entrypoint\(cache_policy=...\)"):
+def test_an_entrypoint_cache_policy_warns_pointing_at_the_caller() -> None:
+    with pytest.warns(UnsupportedOptionWarning, match=r"@entrypoint\(cache_policy=...\)") as w:
         entrypoint(cache_policy=object())
+    assert w[0].filename == __file__
 
 
-def test_nothing_is_said_without_them(recwarn: pytest.WarningsRecorder) -> None:
-    builder().compile()
-    task(lambda: 1)
+def test_caching_options_that_work_say_nothing(recwarn: pytest.WarningsRecorder) -> None:
+    from pausegraph.cache.memory import InMemoryCache
+    from pausegraph.types import CachePolicy
+
+    builder().compile(cache=InMemoryCache())
+    task(cache_policy=CachePolicy())(lambda: 1)
+    entrypoint(cache=InMemoryCache())
     assert not [w for w in recwarn if issubclass(w.category, UnsupportedOptionWarning)]

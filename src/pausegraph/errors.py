@@ -198,10 +198,9 @@ class MissingDependencyError(PauseGraphError, ImportError):
 class UnsupportedOptionWarning(UserWarning):
     """An option LangGraph takes that pausegraph accepts but does not act on.
 
-    Caching in the functional API (``@task(cache_policy=...)``,
-    ``@entrypoint(cache=...)``): the workflow runs without it, so this says so
-    instead of ignoring it silently. (Graph nodes do cache: ``add_node(...,
-    cache_policy=...)`` with ``compile(cache=...)``.)
+    ``@entrypoint(cache_policy=...)``: a whole workflow's result is not
+    cached (its tasks' are, with ``@task(cache_policy=...)`` and
+    ``@entrypoint(cache=...)``), so this says so instead of ignoring it silently.
     """
 
 

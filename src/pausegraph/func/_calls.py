@@ -87,7 +87,7 @@ class Calls:
 
         self.slots.append(slot)
         emit(ctx, "tasks", _start_payload(slot, spec))
-        flow = call_flow(spec, context, lambda c, v, e: self._settle(slot, c, v, e))
+        flow = call_flow(spec, context, lambda c, v, e: self._settle(slot, c, v, e, spec.cached))
         slot.start(flow, "async" if self.is_async else "pool")
         return slot
 
@@ -96,7 +96,12 @@ class Calls:
         self._write(slot, persist=True)
 
     def _settle(
-        self, slot: Slot, child: TaskContext, value: Any, error: BaseException | None
+        self,
+        slot: Slot,
+        child: TaskContext,
+        value: Any,
+        error: BaseException | None,
+        cached: bool = False,
     ) -> None:
         if error is None:
             slot.entry = {"task": slot.name, "result": value}
@@ -114,6 +119,8 @@ class Calls:
                 entry["journal"] = list(child.journal)
             slot.entry = entry
             self._write(slot, persist=False)
+        elif cached:  # as LangGraph reports a result its cache gave
+            emit(self.ctx, "updates", {slot.name: value, "__metadata__": {"cached": True}})
         else:
             emit(self.ctx, "updates", {slot.name: value})
         if not isinstance(error, GraphInterrupt):  # as LangGraph: a paused call reports no result

@@ -53,8 +53,11 @@ class entrypoint:
         retry_policy: Retry the whole function when it raises.
         store: A long-term store (:mod:`pausegraph.store`) the function gets
             as its ``store`` parameter (or ``get_store()``).
-        cache, cache_policy: Accepted for compatibility; each warns
-            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): no caching.
+        cache: Where tasks with a ``cache_policy`` keep their results
+            (``InMemoryCache()``, :mod:`pausegraph.cache.memory`).
+        cache_policy: Accepted for compatibility; warns
+            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): the whole
+            workflow is not cached, its tasks are.
         context_schema, timeout: Accepted for compatibility; unused.
 
     Example:
@@ -84,9 +87,12 @@ class entrypoint:
         self.checkpointer = checkpointer
         self.retry_policy = retry_policy
         self.store = store
-        for option, value in (("cache", cache), ("cache_policy", cache_policy)):
-            if value is not None:
-                warn_unsupported(f"@entrypoint({option}=...): pausegraph does not cache results.")
+        self.cache = cache
+        if cache_policy is not None:
+            warn_unsupported(
+                "@entrypoint(cache_policy=...): pausegraph does not cache a whole workflow's "
+                "result; give its tasks a cache_policy and the entrypoint a cache instead."
+            )
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         """Build the workflow graph around ``func``.
@@ -94,7 +100,9 @@ class entrypoint:
         Raises:
             GraphBuildError: ``func`` takes no argument for the input.
         """
-        return EntrypointGraph.build(func, self.checkpointer, self.retry_policy, self.store)
+        return EntrypointGraph.build(
+            func, self.checkpointer, self.retry_policy, self.store, self.cache
+        )
 
 
 class EntrypointGraph(CompiledStateGraph):
@@ -115,6 +123,7 @@ class EntrypointGraph(CompiledStateGraph):
         checkpointer: Any,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         store: Any = None,
+        cache: Any = None,
     ) -> EntrypointGraph:
         """The graph running ``func`` (see :class:`entrypoint`)."""
         name = getattr(func, "__name__", None) or type(func).__name__
@@ -136,6 +145,7 @@ class EntrypointGraph(CompiledStateGraph):
             interrupt_after=None,
             builder=builder,
             store=store,
+            cache=cache,
         )
         graph.func = func
         if graph.checkpointer is not None:

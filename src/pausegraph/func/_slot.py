@@ -29,7 +29,7 @@ TaskFlow = Generator["Call | Sleep", Any, None]
 class CallSpec:
     """What to call: a task's function, its arguments and how to retry it."""
 
-    __slots__ = ("args", "fn", "is_async", "kwargs", "name", "retry")
+    __slots__ = ("args", "cached", "fn", "is_async", "kwargs", "name", "retry")
 
     def __init__(
         self,
@@ -46,6 +46,7 @@ class CallSpec:
         self.kwargs = kwargs
         self.is_async = is_async
         self.retry = retry
+        self.cached = False  # the result came from the task's cache (set by the call)
 
 
 class ChildTask:

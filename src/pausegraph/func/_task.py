@@ -7,10 +7,11 @@ import inspect
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from pausegraph.errors import InvalidConfigError, OutsideNodeError, warn_unsupported
+from pausegraph.errors import InvalidConfigError, OutsideNodeError
 from pausegraph.func._calls import calls_for, emit, loop_running
 from pausegraph.func._slot import CallSpec, ChildTask, Slot, call_flow
 from pausegraph.runtime._context import TaskContext, current_task
+from pausegraph.runtime._public import CACHE_KEY
 
 if TYPE_CHECKING:
     from pausegraph.types import RetryPolicy
@@ -113,10 +114,12 @@ class TaskFunction(Generic[P, T]):
         *,
         name: str | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: Any = None,
     ) -> None:
         self.func = func
         self.name: str = name or str(getattr(func, "__name__", type(func).__name__))
         self.retry_policy = retry_policy
+        self.cache_policy = cache_policy
         self._retry = _policies(retry_policy)
         self._is_async = inspect.iscoroutinefunction(func)
         self._result_type: Any = _UNSET
@@ -135,6 +138,10 @@ class TaskFunction(Generic[P, T]):
                 f"function, call {self.name}.func(...)."
             )
         spec = CallSpec(self.name, self.func, args, kwargs, self._is_async, self._retry)
+        if self.cache_policy is not None:
+            cache = ((ctx.config or {}).get("configurable") or {}).get(CACHE_KEY)
+            if cache is not None:
+                spec.fn = _cached(spec, self.cache_policy, cache)
         if ctx.saver is not None:
             self._register_result_type(ctx.saver)
         if isinstance(ctx.task, ChildTask):
@@ -240,17 +247,46 @@ def task(
         func: The function (sync or async); its result must be storable by the saver.
         name: The task's name in stream updates (default: the function's name).
         retry_policy: Retry the call when it raises (one policy or several, tried in order).
-        cache_policy: Accepted for compatibility; warns (no caching here).
+        cache_policy: Reuse the result of an earlier call with the same arguments
+            (``CachePolicy``; the entrypoint needs ``cache=InMemoryCache()``).
         timeout: Accepted for compatibility; unused.
 
     Returns:
         A :class:`TaskFunction` (or, without ``func``, a decorator making one).
     """
 
-    if cache_policy is not None:
-        warn_unsupported("@task(cache_policy=...): pausegraph does not cache task results.")
-
     def make(fn: Callable[..., Any]) -> TaskFunction[Any, Any]:
-        return TaskFunction(fn, name=name, retry_policy=retry_policy)
+        return TaskFunction(fn, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
 
     return make(func) if func is not None else make
+
+
+def _cached(spec: CallSpec, policy: Any, cache: Any) -> Callable[..., Any]:
+    """``spec``'s function answering from ``cache`` when it holds a result for these arguments.
+
+    Keyed by the task's name and ``policy.key_func`` of ``(args, kwargs)``;
+    only returned values are saved (a call that raises or pauses runs again).
+    A hit marks ``spec.cached``, so the update says so.
+    """
+    fn = spec.fn
+    key = (("tasks", spec.name), str(policy.key_func((spec.args, spec.kwargs))))
+
+    def sync(*a: Any, **k: Any) -> Any:
+        found = cache.get([key])
+        if key in found:
+            spec.cached = True
+            return found[key]
+        value = fn(*a, **k)
+        cache.set({key: (value, policy.ttl)})
+        return value
+
+    async def asynchronous(*a: Any, **k: Any) -> Any:
+        found = await cache.aget([key])
+        if key in found:
+            spec.cached = True
+            return found[key]
+        value = await fn(*a, **k)
+        await cache.aset({key: (value, policy.ttl)})
+        return value
+
+    return asynchronous if spec.is_async else sync

@@ -32,7 +32,7 @@ from pausegraph.graph._threads import ThreadStateAPI
 from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import LIFECYCLE, RunLoop
 from pausegraph.runtime._options import RunOptions
-from pausegraph.runtime._public import CONTEXT_KEY, STORE_KEY
+from pausegraph.runtime._public import CACHE_KEY, CONTEXT_KEY, STORE_KEY
 from pausegraph.runtime._views import output_values, select_output, snapshot
 
 if TYPE_CHECKING:
@@ -700,16 +700,19 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         if "context" in kwargs:  # LangGraph 1.x: nodes read it from their Runtime
             config = self._with_context(config, kwargs["context"])
         if self.store is not None:
-            config = self._with_store(config)
+            config = self._carrying(config, STORE_KEY, self.store)
+        if self.cache is not None:  # for the @task calls of an entrypoint
+            config = self._carrying(config, CACHE_KEY, self.cache)
         return config
 
-    def _with_store(self, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-        """``config`` carrying this graph's store, unless it carries one already (its caller's)."""
+    @staticmethod
+    def _carrying(config: Mapping[str, Any] | None, key: str, value: Any) -> Mapping[str, Any]:
+        """``config`` carrying ``value`` under ``key``, unless it carries one already (its caller's)."""
         conf = (config or {}).get("configurable") or {}
-        if STORE_KEY in conf:
+        if key in conf:
             return config or {}
         out = dict(config or {})
-        out["configurable"] = {**conf, STORE_KEY: self.store}
+        out["configurable"] = {**conf, key: value}
         return out
 
     def _with_context(self, config: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
@@ -744,7 +747,10 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
         return self.cache
 
     def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
-        """Where the results of ``nodes`` are kept (the run loop's keys: graph, node)."""
+        """Where the results of ``nodes`` are kept (the run loop's keys: graph, node).
+
+        As in LangGraph, an entrypoint's tasks' results stay (``cache.clear()`` drops them).
+        """
         names = list(nodes) if nodes is not None else list(self.spec.nodes)
         unknown = [n for n in names if n not in self.spec.nodes]
         if unknown:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "CACHE_KEY",
     "CONTEXT_KEY",
     "STORE_KEY",
     "Runtime",
@@ -30,6 +31,9 @@ CONTEXT_KEY = "__pregel_runtime_context"
 
 STORE_KEY = "__pregel_store"
 """Where a run's long-term store travels in ``config["configurable"]`` (LangGraph's key)."""
+
+CACHE_KEY = "__pregel_cache"
+"""Where an entrypoint's cache travels in ``config["configurable"]``, for its tasks."""
 
 
 def _no_writer(chunk: Any) -> None:
