@@ -180,3 +180,18 @@ def test_a_task_without_an_entrypoint_cache_runs_every_time() -> None:
         return once(x).result() + once(x).result()
 
     assert workflow.invoke(3) == 6 and calls == [3, 3]
+
+
+def test_an_entrypoint_with_a_cache_policy_reuses_its_result() -> None:
+    """Checked against LangGraph: the second call with the same input does not run."""
+    from pausegraph.func import entrypoint
+
+    calls: list[int] = []
+
+    @entrypoint(cache_policy=CachePolicy(), cache=InMemoryCache())
+    def workflow(x: int) -> int:
+        calls.append(x)
+        return x * 2
+
+    assert (workflow.invoke(1), workflow.invoke(1), workflow.invoke(2)) == (2, 2, 4)
+    assert calls == [1, 2]

@@ -68,7 +68,6 @@ __all__ = [
     "ThreadBusyError",
     "UnknownInterruptError",
     "UnreachableNodeWarning",
-    "UnsupportedOptionWarning",
 ]
 
 
@@ -193,25 +192,6 @@ class CorruptCheckpointError(StorageError, ValueError):
 
 class MissingDependencyError(PauseGraphError, ImportError):
     """An optional extra is not installed; the message names the ``pip install`` to run."""
-
-
-class UnsupportedOptionWarning(UserWarning):
-    """An option LangGraph takes that pausegraph accepts but does not act on.
-
-    ``@entrypoint(cache_policy=...)``: a whole workflow's result is not
-    cached (its tasks' are, with ``@task(cache_policy=...)`` and
-    ``@entrypoint(cache=...)``), so this says so instead of ignoring it silently.
-    """
-
-
-def warn_unsupported(message: str, *, stacklevel: int = 3) -> None:
-    """Warn (:class:`UnsupportedOptionWarning`) that a LangGraph option has no effect here.
-
-    ``stacklevel`` 3 points at the caller of the function that calls this.
-    """
-    import warnings
-
-    warnings.warn(message, UnsupportedOptionWarning, stacklevel=stacklevel)
 
 
 class UnreachableNodeWarning(UserWarning):

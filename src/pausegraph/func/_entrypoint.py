@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pausegraph.constants import END, START
-from pausegraph.errors import GraphBuildError, warn_unsupported
+from pausegraph.errors import GraphBuildError
 from pausegraph.func._node import (
     Final,
     StreamWriter,
@@ -53,11 +53,11 @@ class entrypoint:
         retry_policy: Retry the whole function when it raises.
         store: A long-term store (:mod:`pausegraph.store`) the function gets
             as its ``store`` parameter (or ``get_store()``).
-        cache: Where tasks with a ``cache_policy`` keep their results
-            (``InMemoryCache()``, :mod:`pausegraph.cache.memory`).
-        cache_policy: Accepted for compatibility; warns
-            (:class:`~pausegraph.errors.UnsupportedOptionWarning`): the whole
-            workflow is not cached, its tasks are.
+        cache: Where results are cached (``InMemoryCache()``,
+            :mod:`pausegraph.cache.memory`): the workflow's, with ``cache_policy``,
+            and its tasks' that have one.
+        cache_policy: Reuse the workflow's result for an input it has seen
+            (``CachePolicy``; needs ``cache``).
         context_schema, timeout: Accepted for compatibility; unused.
 
     Example:
@@ -88,11 +88,7 @@ class entrypoint:
         self.retry_policy = retry_policy
         self.store = store
         self.cache = cache
-        if cache_policy is not None:
-            warn_unsupported(
-                "@entrypoint(cache_policy=...): pausegraph does not cache a whole workflow's "
-                "result; give its tasks a cache_policy and the entrypoint a cache instead."
-            )
+        self.cache_policy = cache_policy
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         """Build the workflow graph around ``func``.
@@ -101,7 +97,7 @@ class entrypoint:
             GraphBuildError: ``func`` takes no argument for the input.
         """
         return EntrypointGraph.build(
-            func, self.checkpointer, self.retry_policy, self.store, self.cache
+            func, self.checkpointer, self.retry_policy, self.store, self.cache, self.cache_policy
         )
 
 
@@ -124,6 +120,7 @@ class EntrypointGraph(CompiledStateGraph):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         store: Any = None,
         cache: Any = None,
+        cache_policy: Any = None,
     ) -> EntrypointGraph:
         """The graph running ``func`` (see :class:`entrypoint`)."""
         name = getattr(func, "__name__", None) or type(func).__name__
@@ -133,7 +130,9 @@ class EntrypointGraph(CompiledStateGraph):
                 "of each run, e.g. `def workflow(inputs): ...`."
             )
         builder = StateGraph(dict)
-        builder.add_node(name, entry_node(func, name), retry_policy=retry_policy)
+        builder.add_node(
+            name, entry_node(func, name), retry_policy=retry_policy, cache_policy=cache_policy
+        )
         builder.add_edge(START, name)
         builder.add_edge(name, END)
         spec = dataclasses.replace(builder.validate(), name=name)
