@@ -37,6 +37,7 @@ PUBLIC = {
     "pausegraph.config": {"get_config", "get_store", "get_stream_writer"},
     "pausegraph.store": {"BaseStore", "InvalidNamespaceError", "Item", "SearchItem"},
     "pausegraph.store.memory": {"InMemoryStore"},
+    "pausegraph.store.sqlite": {"SqliteStore"},
     "pausegraph.cache": {"BaseCache"},
     "pausegraph.cache.memory": {"InMemoryCache"},
     "pausegraph.runtime": {"Runtime", "get_runtime"},

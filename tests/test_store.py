@@ -1,4 +1,4 @@
-"""The long-term store: ``InMemoryStore`` as LangGraph 1.2.22's behaves, and how nodes reach it.
+"""The long-term store: ``InMemoryStore`` and ``SqliteStore`` as LangGraph 1.2.22's behave, and how nodes reach it.
 
 Search order, filters, ``list_namespaces`` and the namespace rules were checked
 against LangGraph's ``InMemoryStore`` with the same calls.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
@@ -19,10 +21,21 @@ from pausegraph.graph import START, StateGraph
 from pausegraph.runtime import Runtime
 from pausegraph.store.base import BaseStore, InvalidNamespaceError
 from pausegraph.store.memory import InMemoryStore
+from pausegraph.store.sqlite import SqliteStore
 
 
-def filled() -> InMemoryStore:
-    store = InMemoryStore()
+@pytest.fixture(params=["memory", "sqlite"])
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
+    """A fresh store of each kind (the SQLite one in a file)."""
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    with SqliteStore.from_conn_string(str(tmp_path / "store.db")) as store:
+        store.setup()
+        yield store
+
+
+def filled(store: BaseStore) -> BaseStore:
     store.put(("users", "u1"), "prefs", {"color": "blue", "n": 3})
     store.put(("users", "u2"), "prefs", {"color": "red", "n": 5})
     store.put(("users", "u1"), "other", {"color": "red", "n": 1})
@@ -33,8 +46,8 @@ def keys(items: list[Any]) -> list[tuple[tuple[str, ...], str]]:
     return [(i.namespace, i.key) for i in items]
 
 
-def test_put_get_and_the_item() -> None:
-    store = filled()
+def test_put_get_and_the_item(empty: BaseStore) -> None:
+    store = filled(empty)
     item = store.get(("users", "u1"), "prefs")
     assert item is not None
     assert (item.namespace, item.key, item.value) == (
@@ -52,8 +65,8 @@ def test_put_get_and_the_item() -> None:
     assert store.get(("users", "u1"), "missing") is None
 
 
-def test_values_are_copied_in_and_out() -> None:
-    store = InMemoryStore()
+def test_values_are_copied_in_and_out(empty: BaseStore) -> None:
+    store = empty
     value = {"tags": ["a"]}
     store.put(("ns",), "k", value)
     value["tags"].append("b")
@@ -63,8 +76,8 @@ def test_values_are_copied_in_and_out() -> None:
     assert store.get(("ns",), "k").value == {"tags": ["a"]}  # type: ignore[union-attr]
 
 
-def test_search_filters_and_pages_in_write_order() -> None:
-    store = filled()
+def test_search_filters_and_pages_in_write_order(empty: BaseStore) -> None:
+    store = filled(empty)
     assert keys(store.search(("users",))) == [
         (("users", "u1"), "prefs"),
         (("users", "u1"), "other"),
@@ -86,8 +99,8 @@ def test_search_filters_and_pages_in_write_order() -> None:
         store.search(("users",), filter={"n": {"$in": [1]}})
 
 
-def test_list_namespaces_and_deleting() -> None:
-    store = filled()
+def test_list_namespaces_and_deleting(empty: BaseStore) -> None:
+    store = filled(empty)
     assert store.list_namespaces() == [("users", "u1"), ("users", "u2")]
     assert store.list_namespaces(prefix=("users",), max_depth=1) == [("users",)]
     assert store.list_namespaces(suffix=("u2",)) == [("users", "u2")]
@@ -106,20 +119,38 @@ def test_list_namespaces_and_deleting() -> None:
         (("langgraph", "x"), r'root label "langgraph" is reserved'),
     ],
 )
-def test_bad_namespaces_are_refused(namespace: tuple[str, ...], message: str) -> None:
+def test_bad_namespaces_are_refused(
+    empty: BaseStore, namespace: tuple[str, ...], message: str
+) -> None:
     with pytest.raises(InvalidNamespaceError, match=message):
-        InMemoryStore().put(namespace, "k", {"a": 1})
+        empty.put(namespace, "k", {"a": 1})
 
 
-def test_what_it_does_not_offer_is_refused() -> None:
-    store = InMemoryStore()
+def test_what_it_does_not_offer_is_refused(empty: BaseStore) -> None:
+    store = empty
     with pytest.raises(NotImplementedError, match=r"does not expire values"):
         store.put(("ns",), "k", {"a": 1}, ttl=5)
     with pytest.raises(NotImplementedError, match=r"semantic search"):
         InMemoryStore(index={"dims": 3})
+    with pytest.raises(NotImplementedError, match=r"semantic search"):
+        SqliteStore(None, index={"dims": 3})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"A store value is a dict"):
         store.put(("ns",), "k", "text")  # type: ignore[arg-type]
     assert store.list_namespaces() == []
+
+
+def test_a_sqlite_store_outlives_its_connection(tmp_path: Path) -> None:
+    path = str(tmp_path / "memory.db")
+    with SqliteStore.from_conn_string(path) as store:
+        store.setup()
+        store.put(("users", "u1"), "prefs", {"tone": "short", "tags": ["a"]})
+        with pytest.raises(TypeError, match=r"SqliteStore keeps JSON"):
+            store.put(("users", "u1"), "bad", {"when": object()})
+    with SqliteStore.from_conn_string(path) as again:
+        again.setup()  # safe to call again
+        item = again.get(("users", "u1"), "prefs")
+        assert item is not None and item.value == {"tone": "short", "tags": ["a"]}
+        assert again.get(("users", "u1"), "bad") is None
 
 
 class S(TypedDict, total=False):
