@@ -38,6 +38,7 @@ PUBLIC = {
     "pausegraph.store": {"BaseStore", "InvalidNamespaceError", "Item", "SearchItem"},
     "pausegraph.store.memory": {"InMemoryStore"},
     "pausegraph.store.sqlite": {"SqliteStore"},
+    "pausegraph.store.postgres": {"PostgresStore"},
     "pausegraph.cache": {"BaseCache"},
     "pausegraph.cache.memory": {"InMemoryCache"},
     "pausegraph.runtime": {"Runtime", "get_runtime"},

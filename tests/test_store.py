@@ -1,4 +1,4 @@
-"""The long-term store: ``InMemoryStore`` and ``SqliteStore`` as LangGraph 1.2.22's behave, and how nodes reach it.
+"""The long-term stores (memory, SQLite, Postgres) as LangGraph 1.2.22's behave, and how nodes reach them.
 
 Search order, filters, ``list_namespaces`` and the namespace rules were checked
 against LangGraph's ``InMemoryStore`` with the same calls.
@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 import pytest
 
+from _savers import postgres_schema
 from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.config import get_store
 from pausegraph.func import entrypoint
@@ -24,15 +25,23 @@ from pausegraph.store.memory import InMemoryStore
 from pausegraph.store.sqlite import SqliteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
-    """A fresh store of each kind (the SQLite one in a file)."""
+    """A fresh store of each kind (SQLite in a file, Postgres in a schema of its own)."""
     if request.param == "memory":
         yield InMemoryStore()
         return
-    with SqliteStore.from_conn_string(str(tmp_path / "store.db")) as store:
-        store.setup()
-        yield store
+    if request.param == "sqlite":
+        with SqliteStore.from_conn_string(str(tmp_path / "store.db")) as store:
+            store.setup()
+            yield store
+        return
+    with postgres_schema() as url:
+        from pausegraph.store.postgres import PostgresStore
+
+        with PostgresStore.from_conn_string(url) as pg:
+            pg.setup()
+            yield pg
 
 
 def filled(store: BaseStore) -> BaseStore:
