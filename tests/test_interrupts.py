@@ -334,6 +334,36 @@ def test_resume_with_an_update_applies_it_before_the_node_reruns(saver):
     assert seen == [{"log": [], "x": 0}, {"log": [], "x": 1}]
 
 
+class PlainState(TypedDict, total=False):
+    x: str
+    log: str
+
+
+def test_resumed_node_may_write_the_key_the_resume_updated(saver):
+    """The update lands before the step, so the node's write to the same plain key wins.
+
+    Checked against LangGraph 1.2.22: the result is {'x': 'U|R', 'log': 'b'}
+    and no InvalidUpdateError is raised (the key has no reducer).
+    """
+
+    def ask(state: PlainState) -> dict[str, str]:
+        return {"x": f"{state['x']}|{interrupt('q')}"}
+
+    builder = StateGraph(PlainState)
+    builder.add_node("ask", ask)
+    builder.add_node("b", lambda state: {"log": "b"})
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "b")
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"x": "0"}, CFG)
+
+    result = graph.invoke(Command(resume="R", update={"x": "U"}), CFG)
+
+    assert result == {"x": "U|R", "log": "b"}
+    history = list(graph.get_state_history(CFG))
+    assert [h.values for h in history[:2]] == [{"x": "U|R", "log": "b"}, {"x": "U|R"}]
+
+
 class ApprovalState(TypedDict):
     action_details: str
     status: str

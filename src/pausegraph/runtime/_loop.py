@@ -539,8 +539,13 @@ class RunLoop:
             routes = [(t.name, t.next or ()) for t in ordered]
             writers = tuple(dict.fromkeys(t.name for t in ordered))
         if extra:
-            batches.insert(0, ("__input__", extra))
-        values, changed = P.apply_writes(spec, cp.values, batches)
+            # A resume's update lands before the step, as LangGraph applies it:
+            # the resumed node may then write the same plain key without a clash.
+            base, first = P.apply_writes(spec, cp.values, [("__input__", extra)])
+            values, changed = P.apply_writes(spec, base, batches)
+            changed = list(dict.fromkeys([*first, *changed]))
+        else:
+            values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, routes)

@@ -73,13 +73,13 @@ def live_values(
     spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]] = ()
 ) -> dict[str, Any]:
     """``cp``'s values plus the writes of its tasks that already finished."""
-    batches: list[tuple[str, Sequence[tuple[str, Any]]]] = []
-    if extra:
-        batches.append(("__input__", extra))
-    batches.extend((t.name, t.writes) for t in write_order(tasks) if t.writes)
+    values: Mapping[str, Any] = cp.values
+    if extra:  # applied before the tasks' writes, as in _next_checkpoint
+        values = apply_writes(spec, values, [("__input__", extra)])[0]
+    batches = [(t.name, t.writes) for t in write_order(tasks) if t.writes]
     if not batches:
-        return dict(cp.values)
-    return apply_writes(spec, cp.values, batches)[0]
+        return dict(values)
+    return apply_writes(spec, values, batches)[0]
 
 
 def state_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
