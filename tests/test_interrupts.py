@@ -253,6 +253,24 @@ def test_parallel_interrupts_answered_together(saver):
     assert counts == {"a": 2, "b": 2, "c": 1}
 
 
+def test_history_keeps_the_answered_interrupts_of_a_parallel_step(saver):
+    """History records the interrupts a step raised, answered ones too; get_state only what waits.
+
+    Checked against LangGraph 1.2.22: after both answers, the step-0 snapshot in
+    get_state_history lists both interrupts on its tasks and in .interrupts.
+    """
+    graph, _, ia, ib = paused_pair(saver)
+    graph.invoke(Command(resume={ia.id: "A"}), CFG)
+    assert graph.get_state(CFG).interrupts == (ib,)  # live: only what still waits
+
+    graph.invoke(Command(resume={ib.id: "B"}), CFG)
+
+    step0 = next(h for h in graph.get_state_history(CFG) if h.metadata["step"] == 0)
+    assert [(t.name, t.interrupts) for t in step0.tasks] == [("a", (ia,)), ("b", (ib,))]
+    assert step0.interrupts == (ia, ib)
+    assert [t.result for t in step0.tasks] == [{"log": ["a=A"]}, {"log": ["b=B"]}]
+
+
 def test_streams_of_a_step_where_one_parallel_node_pauses_match_langgraph(saver):
     # As LangGraph 1.2: a step that paused ends with the values holding the
     # finished node's write; the resume starts from the stored values (with its

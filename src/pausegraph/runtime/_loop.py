@@ -102,6 +102,9 @@ class RunLoop:
     _parallel = False
     _step_values: Mapping[str, Any] = MappingProxyType({})
     _resume_writes: tuple[PendingWrite, ...] = ()
+    # What the resumed step's tasks had asked (task id -> interrupt records): a task
+    # that finishes clears its own, but history keeps them, as LangGraph's does.
+    _asked: dict[str, list[dict[str, Any]]] = {}  # noqa: RUF012 (never mutated)
     _seen_messages: set[str] | None = None  # streamed (when no sink shares one)
 
     def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
@@ -301,6 +304,7 @@ class RunLoop:
             # Kept only if the run pauses again; a completed step folds them into
             # its checkpoint, and a refused or failed resume leaves no trace.
             self._resume_writes = writes
+            self._asked = {t.id: t.interrupts for t in tasks if t.interrupts}
         elif inp is None:
             if stored is None:
                 raise EmptyInputError(
@@ -705,6 +709,9 @@ class RunLoop:
             if t.writes is not None:  # done
                 if not t.saved:
                     writes.extend(_task_writes(t))
+                asked = self._asked.get(t.id)
+                if asked:  # answered: history still shows what the step asked
+                    writes.append(pending_write(t.id, P.INTERRUPTS, asked))
                 if t.error is not None:
                     writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
             else:

@@ -213,7 +213,9 @@ def snapshot(
             t.name,
             t.path,
             _error_text(t.error) if not t.done or live is False else None,  # error
-            tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),  # interrupts
+            # Live: what still waits. History: every interrupt the step raised,
+            # answered ones too, as LangGraph records the step.
+            tuple(interrupt_of(r) for r in t.interrupts) if not t.done or not live else (),
             None,  # state: filled in for subgraph nodes by get_state
             _task_result(spec, t, cp, child, alone),  # result
         )
@@ -227,7 +229,7 @@ def snapshot(
         cp.created_at or created_at_of(cp.id),
         parent_config(cp),
         pregel_tasks,
-        interrupts_of(tasks),
+        interrupts_of(tasks) if live else tuple(i for t in pregel_tasks for i in t.interrupts),
     )
 
 
