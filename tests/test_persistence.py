@@ -70,6 +70,30 @@ def test_checkpoint_metadata_keeps_the_configs_plain_values_as_langgraph(make_se
     }  # fmt: skip
 
 
+def test_a_resume_records_its_own_configs_metadata_not_the_first_runs(make_seed):
+    """Metadata belongs to the run that wrote the checkpoint, not to the thread.
+
+    Checked against LangGraph 1.2.22: a thread started with metadata and a
+    configurable key, then resumed with a bare config, has the resume's
+    checkpoints without them (so a history filter on them finds the first run only).
+    """
+    seed = make_seed()
+    started = {"configurable": {"thread_id": "t1", "user_id": "ann"}, "metadata": {"team": "ops"}}
+    seed.graph.invoke({"input": "hello world"}, started)
+
+    seed.graph.invoke(Command(resume="short"), CFG)
+
+    history = list(seed.graph.get_state_history(CFG))
+    resumed = [s.metadata for s in history if s.metadata["step"] > 1]
+    assert resumed and all(
+        m == {"source": "loop", "step": m["step"], "parents": {}} for m in resumed
+    )
+    assert [s.metadata["step"] for s in history if s.metadata.get("team") == "ops"] == [1, 0, -1]
+    assert history[-1].metadata == {
+        "source": "input", "step": -1, "parents": {}, "team": "ops", "user_id": "ann",
+    }  # fmt: skip
+
+
 def test_get_state_while_interrupted_has_every_snapshot_field(make_seed):
     seed = make_seed()
     seed.graph.invoke({"input": "hello world"}, CFG)

@@ -569,7 +569,7 @@ class RunLoop:
                 versions,
                 frontier,
                 barriers,
-                self.opts.metadata or cp.metadata,
+                self.opts.metadata,
                 writers,
                 chains,
                 appended,
