@@ -620,8 +620,8 @@ class RunLoop:
             )
         )
         self.checkpoint = new
-        if self._checkpoints_mode:
-            self._emit_checkpoint(new)
+        # Not reported here: the replay that follows reports the fork as the
+        # checkpoint it starts from (once, after its values, as LangGraph does).
         # A fork is written whatever the durability: it anchors the branch. It is
         # the run's last write only when nothing is left to run from it.
         yield (SAVE, new, (), not P.plan(new))
