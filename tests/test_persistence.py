@@ -6,6 +6,7 @@ Q14); each test runs on every saver.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import re
 from datetime import datetime, timedelta
@@ -92,6 +93,33 @@ def test_a_resume_records_its_own_configs_metadata_not_the_first_runs(make_seed)
     assert history[-1].metadata == {
         "source": "input", "step": -1, "parents": {}, "team": "ops", "user_id": "ann",
     }  # fmt: skip
+
+
+def test_get_state_of_an_old_checkpoint_shows_its_tasks_results(make_seed):
+    """get_state on an old checkpoint's config shows what its step's tasks returned.
+
+    Checked against LangGraph 1.2.22: each checkpoint's task carries the same
+    result through get_state(config) as through get_state_history, sync and async.
+    """
+    seed = make_seed()
+    seed.graph.invoke({"input": "hi"}, CFG)
+    history = list(seed.graph.get_state_history(CFG))
+
+    shown = [[(t.name, t.result) for t in seed.graph.get_state(s.config).tasks] for s in history]
+    shown_async = [
+        [(t.name, t.result) for t in asyncio.run(seed.graph.aget_state(s.config)).tasks]
+        for s in history
+    ]
+
+    assert shown == [[(t.name, t.result) for t in s.tasks] for s in history]
+    assert shown == shown_async
+    assert shown == [
+        [],
+        [("step_3", {"input": "hi!"})],
+        [("step_2", {"input": "hi"})],
+        [("step_1", {"input": "hi"})],
+        [("__start__", {"input": "hi"})],
+    ]
 
 
 def test_get_state_while_interrupted_has_every_snapshot_field(make_seed):

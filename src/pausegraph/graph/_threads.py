@@ -34,6 +34,16 @@ def _checkpoint(stored: Any) -> Any:
     return stored.checkpoint if stored is not None else None
 
 
+def _ran(cp: Any, later: Any) -> bool:
+    """Whether ``later`` is the checkpoint the step after ``cp`` made.
+
+    Results a step's only task wrote are kept once, in that next checkpoint,
+    so showing an old checkpoint's task results needs it. History lists newest
+    first, so the search ends at the checkpoint itself (at once for the head).
+    """
+    return bool(later.checkpoint.parent_id == cp.id and later.checkpoint.source == "loop")
+
+
 def subgraph_of(owner: Any, node: Any) -> Any:
     """The compiled graph ``node`` is, or the one its function calls (``None`` if neither).
 
@@ -86,8 +96,19 @@ class ThreadStateAPI:
         stored = saver.load(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
+        child = None
+        if address.checkpoint_id is not None:  # an old checkpoint: its step's results
+            for later in saver.history(thread_id, address.ns):
+                if _ran(stored.checkpoint, later):
+                    child = later
+                if child is not None or later.checkpoint.id == address.checkpoint_id:
+                    break
         state = snapshot(
-            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+            graph.spec,
+            stored.checkpoint,
+            stored.writes,
+            live=address.checkpoint_id is None,
+            child=_checkpoint(child),
         )
         return graph._with_subgraph_states(state, saver, subgraphs)
 
@@ -152,8 +173,19 @@ class ThreadStateAPI:
         stored = await saver.aload(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
+        child = None
+        if address.checkpoint_id is not None:  # an old checkpoint: its step's results
+            async for later in saver.ahistory(thread_id, address.ns):
+                if _ran(stored.checkpoint, later):
+                    child = later
+                if child is not None or later.checkpoint.id == address.checkpoint_id:
+                    break  # newest first: nothing older than the checkpoint follows it
         state = snapshot(
-            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+            graph.spec,
+            stored.checkpoint,
+            stored.writes,
+            live=address.checkpoint_id is None,
+            child=_checkpoint(child),
         )
         return graph._with_subgraph_states(state, saver, subgraphs)
 
