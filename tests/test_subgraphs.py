@@ -403,3 +403,27 @@ def test_a_graph_called_in_a_node_shows_in_get_state_and_takes_updates(saver: An
 
     assert app.invoke(Command(resume="ok"), CFG) == {"log": ["i1", "edited", "i2=ok", "node"]}
     assert [name for name, _ in app.get_subgraphs()] == ["node"]
+
+
+@pytest.mark.parametrize("resume", [Command(resume="unused"), None])
+def test_a_subgraph_finished_by_update_state_as_its_paused_node_is_not_run_again(
+    saver: Any, resume: Any
+) -> None:
+    """update_state(sub_config, values, as_node=<the paused node>) settles the pause.
+
+    Checked against LangGraph 1.2.22: resuming the parent (with a Command or
+    None) ends the subgraph with the patched state, {'log': ['i1', 'patched']},
+    without running i1 again or asking i2's question again.
+    """
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2", ask="i2").compile()
+    app = StateGraph(S).add_node("inner", inner).add_edge(START, "inner")
+    app = app.compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+    sub_config = app.get_state(CFG).tasks[0].state
+
+    app.update_state(sub_config, {"log": ["patched"]}, as_node="i2")
+
+    assert app.invoke(resume, CFG) == {"log": ["i1", "patched"]}
+    assert calls == ["i1", "i2"]
+    assert app.get_state(CFG).next == ()

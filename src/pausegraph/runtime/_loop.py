@@ -281,11 +281,16 @@ class RunLoop:
                     stored = yield from self._fork(stored)
 
         inp = self.input
-        if opts.nested_answer is not None and stored is not None and stored.checkpoint.frontier:
-            # A graph invoked inside a node that paused earlier: continue it, with
-            # the answer the parent was resumed with, instead of starting over.
-            has_answer = opts.nested_answer is not NO_ANSWER
-            inp = Command(resume=opts.nested_answer) if has_answer else None
+        if opts.nested_answer is not None and stored is not None:
+            if stored.checkpoint.frontier:
+                # A graph invoked inside a node that paused earlier: continue it, with
+                # the answer the parent was resumed with, instead of starting over.
+                has_answer = opts.nested_answer is not NO_ANSWER
+                inp = Command(resume=opts.nested_answer) if has_answer else None
+            elif stored.checkpoint.source == "update" and _per_task(opts.ns):
+                # Its pause was settled by update_state on its own config (as_node
+                # past the paused node): it has nothing left to run, as in LangGraph.
+                inp = None
         resuming = True
         if isinstance(inp, Command):
             if self.saver is None:
@@ -757,6 +762,16 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+def _per_task(ns: str) -> bool:
+    """Whether a nested namespace belongs to one parent task (``node:task_id``).
+
+    Graphs compiled with ``checkpointer=True`` live under the node name alone
+    (``node``, or ``node:2`` for a second call) and start afresh each parent run.
+    """
+    parts = ns.rsplit("|", 1)[-1].split(":")
+    return len(parts) > 1 and len(parts[1]) > 8
 
 
 def _writes_any(tasks: Sequence[Task], keys: str | tuple[str, ...]) -> bool:
