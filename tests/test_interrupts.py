@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
 
-from pausegraph.errors import ResumeError
+from pausegraph.errors import ResumeError, UnreachableNodeWarning
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import Command, Interrupt, interrupt
 
@@ -380,6 +380,42 @@ def test_resumed_node_may_write_the_key_the_resume_updated(saver):
     assert result == {"x": "U|R", "log": "b"}
     history = list(graph.get_state_history(CFG))
     assert [h.values for h in history[:2]] == [{"x": "U|R", "log": "b"}, {"x": "U|R"}]
+
+
+def test_a_resumes_update_and_goto_apply_once_when_a_later_step_pauses(saver):
+    """The update and goto of a resume belong to the step it starts, not to the next pause.
+
+    Checked against LangGraph 1.2.22: 'U' is added once and c runs once; the
+    paused state is {'log': ['U', 'a:A', 'c']} with next ('b',); history shows
+    the resumed checkpoint with the update and a's own result.
+    """
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(state: LogState) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [f"{name}:{interrupt(name)}" if name != "c" else "c"]}
+
+        return run
+
+    builder = StateGraph(LogState)
+    for name in "abc":
+        builder.add_node(name, node(name))
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    with pytest.warns(UnreachableNodeWarning):  # only the goto leads to c
+        graph = builder.compile(checkpointer=saver)
+    graph.invoke({"log": []}, CFG)
+
+    graph.invoke(Command(resume="A", goto="c", update={"log": ["U"]}), CFG)
+    state = graph.get_state(CFG)
+    assert (state.values, state.next) == ({"log": ["U", "a:A", "c"]}, ("b",))
+
+    assert graph.invoke(Command(resume="B"), CFG) == {"log": ["U", "a:A", "c", "b:B"]}
+    assert ran == ["a", "a", "c", "b", "b"]
+    resumed = next(h for h in graph.get_state_history(CFG) if h.metadata["step"] == 0)
+    assert resumed.values == {"log": ["U"]}
+    assert [(t.name, t.result) for t in resumed.tasks] == [("a", {"log": ["a:A"]})]
 
 
 class ApprovalState(TypedDict):

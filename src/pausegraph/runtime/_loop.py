@@ -157,11 +157,16 @@ class RunLoop:
         self.checkpoint = cp
         if self._checkpoints_mode:
             self._emit_checkpoint(cp)
+        resume = self._resume_writes
+        if resume:  # the step a resume started is done: they must not reach a later pause
+            self._resume_writes = ()
         if self.saver is None:
             return None
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
             return None
+        if resume:
+            return (SAVE, cp, _with_resume(finished, resume), final)
         if len(finished) == 1:
             writes = self._finished_writes(finished[0], cp)
         elif finished:
@@ -762,6 +767,18 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+def _with_resume(
+    finished: Sequence[Task], resume: tuple[PendingWrite, ...]
+) -> tuple[PendingWrite, ...]:
+    """The writes saved with the step a resume started: its update and goto, then the tasks'.
+
+    Kept on the resumed checkpoint, as LangGraph keeps them, so history shows
+    the state that step ran with. Every task's writes are stored whole: the
+    next checkpoint holds the update's changes too, so they cannot be derived.
+    """
+    return (*resume, *(w for t in finished if not t.saved for w in _task_writes(t)))
 
 
 def _per_task(ns: str) -> bool:

@@ -203,7 +203,8 @@ def snapshot(
         values = live_values(spec, cp, tasks[: len(cp.frontier)], extra)
         next_ = tuple(t.name for t in tasks if not t.done)
     else:
-        values = dict(cp.values)
+        # A resume's update is kept with the checkpoint its step ran from, as in LangGraph.
+        values = live_values(spec, cp, (), extra) if extra else dict(cp.values)
         next_ = tuple(t.name for t in tasks)
     alone = len(tasks) == 1
     # Positional arguments: NamedTuples build several times faster without keywords.
