@@ -122,6 +122,37 @@ def test_get_state_of_an_old_checkpoint_shows_its_tasks_results(make_seed):
     ]
 
 
+class TwoKeys(TypedDict, total=False):
+    x: str
+    log: Annotated[list[str], operator.add]
+
+
+def test_a_task_result_in_history_lists_its_keys_in_schema_order(saver):
+    """A step's only task shows its result keys as the node wrote them (schema order here).
+
+    Checked against LangGraph 1.2.22: the history entry before "ask" has the
+    task result {'x': 'A', 'log': ['ask']} in that key order, though "log"
+    already had a value and "x" did not.
+    """
+
+    def ask(state: TwoKeys) -> dict[str, Any]:
+        return {"x": interrupt("q"), "log": ["ask"]}
+
+    builder = StateGraph(TwoKeys)
+    builder.add_node("pre", lambda state: {"log": ["pre"]})
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "pre")
+    builder.add_edge("pre", "ask")
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"log": []}, CFG)
+    graph.invoke(Command(resume="A"), CFG)
+
+    before_ask = next(s for s in graph.get_state_history(CFG) if s.next == ("ask",))
+
+    (task,) = before_ask.tasks
+    assert list(task.result.items()) == [("x", "A"), ("log", ["ask"])]
+
+
 def test_get_state_while_interrupted_has_every_snapshot_field(make_seed):
     seed = make_seed()
     seed.graph.invoke({"input": "hello world"}, CFG)

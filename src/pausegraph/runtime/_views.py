@@ -153,7 +153,13 @@ def _task_result(
     if t.writes is None:
         # A step's only task stores nothing the next checkpoint already holds.
         if alone and child is not None and child.parent_id == cp.id and child.source == "loop":
-            return _changes(cp, child)
+            changes = _changes(cp, child)
+            if len(changes) < 2:
+                return changes
+            # The node's return order is not kept; schema order is what nodes (and
+            # subgraphs, which return their state) mostly write in, as LangGraph shows.
+            order = {key: i for i, key in enumerate(spec.channels)}
+            return dict(sorted(changes.items(), key=lambda kv: order.get(kv[0], len(order))))
         return None
     result = {}
     for key, value in t.writes:
