@@ -201,3 +201,30 @@ async def test_the_input_step_is_the_same_under_invoke_and_ainvoke(routed: bool)
         (0, "loop", {"log": ["in"]}, ("a",)),
         (-1, "input", {"log": []}, ("__start__",)),
     ]
+
+
+async def test_parallel_async_nodes_that_end_together_report_in_start_order() -> None:
+    """Tasks finished in the same turn of the loop are reported in the order they started.
+
+    Checked against LangGraph 1.2.22 (astream, updates + values): the interrupt of
+    a comes before b's, and on the resume a's update before b's, every run.
+    """
+
+    async def a(state: S) -> dict[str, Any]:
+        return {"log": [f"a:{interrupt('qa')}"]}
+
+    async def b(state: S) -> dict[str, Any]:
+        return {"log": [f"b:{interrupt('qb')}"]}
+
+    builder = StateGraph(S).add_node("a", a).add_node("b", b)
+    builder.add_edge(START, "a").add_edge(START, "b")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+
+    paused = [c async for c in graph.astream({"log": []}, config, stream_mode="updates")]
+    asked = [i.value for c in paused for i in c.get("__interrupt__", ())]
+    assert asked == ["qa", "qb"]
+    ids = {i.value: i.id for i in (await graph.aget_state(config)).interrupts}
+    resume = Command(resume={ids["qb"]: "B", ids["qa"]: "A"})
+    resumed = [c async for c in graph.astream(resume, config, stream_mode="updates")]
+    assert resumed == [{"a": {"log": ["a:A"]}}, {"b": {"log": ["b:B"]}}]

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
 
-from pausegraph.errors import ResumeError
+from pausegraph.errors import ResumeError, UnreachableNodeWarning
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import Command, Interrupt, interrupt
 
@@ -253,6 +253,24 @@ def test_parallel_interrupts_answered_together(saver):
     assert counts == {"a": 2, "b": 2, "c": 1}
 
 
+def test_history_keeps_the_answered_interrupts_of_a_parallel_step(saver):
+    """History records the interrupts a step raised, answered ones too; get_state only what waits.
+
+    Checked against LangGraph 1.2.22: after both answers, the step-0 snapshot in
+    get_state_history lists both interrupts on its tasks and in .interrupts.
+    """
+    graph, _, ia, ib = paused_pair(saver)
+    graph.invoke(Command(resume={ia.id: "A"}), CFG)
+    assert graph.get_state(CFG).interrupts == (ib,)  # live: only what still waits
+
+    graph.invoke(Command(resume={ib.id: "B"}), CFG)
+
+    step0 = next(h for h in graph.get_state_history(CFG) if h.metadata["step"] == 0)
+    assert [(t.name, t.interrupts) for t in step0.tasks] == [("a", (ia,)), ("b", (ib,))]
+    assert step0.interrupts == (ia, ib)
+    assert [t.result for t in step0.tasks] == [{"log": ["a=A"]}, {"log": ["b=B"]}]
+
+
 def test_streams_of_a_step_where_one_parallel_node_pauses_match_langgraph(saver):
     # As LangGraph 1.2: a step that paused ends with the values holding the
     # finished node's write; the resume starts from the stored values (with its
@@ -332,6 +350,72 @@ def test_resume_with_an_update_applies_it_before_the_node_reruns(saver):
 
     assert result == {"log": ["ask=v", "after"], "x": 1}
     assert seen == [{"log": [], "x": 0}, {"log": [], "x": 1}]
+
+
+class PlainState(TypedDict, total=False):
+    x: str
+    log: str
+
+
+def test_resumed_node_may_write_the_key_the_resume_updated(saver):
+    """The update lands before the step, so the node's write to the same plain key wins.
+
+    Checked against LangGraph 1.2.22: the result is {'x': 'U|R', 'log': 'b'}
+    and no InvalidUpdateError is raised (the key has no reducer).
+    """
+
+    def ask(state: PlainState) -> dict[str, str]:
+        return {"x": f"{state['x']}|{interrupt('q')}"}
+
+    builder = StateGraph(PlainState)
+    builder.add_node("ask", ask)
+    builder.add_node("b", lambda state: {"log": "b"})
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "b")
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"x": "0"}, CFG)
+
+    result = graph.invoke(Command(resume="R", update={"x": "U"}), CFG)
+
+    assert result == {"x": "U|R", "log": "b"}
+    history = list(graph.get_state_history(CFG))
+    assert [h.values for h in history[:2]] == [{"x": "U|R", "log": "b"}, {"x": "U|R"}]
+
+
+def test_a_resumes_update_and_goto_apply_once_when_a_later_step_pauses(saver):
+    """The update and goto of a resume belong to the step it starts, not to the next pause.
+
+    Checked against LangGraph 1.2.22: 'U' is added once and c runs once; the
+    paused state is {'log': ['U', 'a:A', 'c']} with next ('b',); history shows
+    the resumed checkpoint with the update and a's own result.
+    """
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(state: LogState) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [f"{name}:{interrupt(name)}" if name != "c" else "c"]}
+
+        return run
+
+    builder = StateGraph(LogState)
+    for name in "abc":
+        builder.add_node(name, node(name))
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    with pytest.warns(UnreachableNodeWarning):  # only the goto leads to c
+        graph = builder.compile(checkpointer=saver)
+    graph.invoke({"log": []}, CFG)
+
+    graph.invoke(Command(resume="A", goto="c", update={"log": ["U"]}), CFG)
+    state = graph.get_state(CFG)
+    assert (state.values, state.next) == ({"log": ["U", "a:A", "c"]}, ("b",))
+
+    assert graph.invoke(Command(resume="B"), CFG) == {"log": ["U", "a:A", "c", "b:B"]}
+    assert ran == ["a", "a", "c", "b", "b"]
+    resumed = next(h for h in graph.get_state_history(CFG) if h.metadata["step"] == 0)
+    assert resumed.values == {"log": ["U"]}
+    assert [(t.name, t.result) for t in resumed.tasks] == [("a", {"log": ["a:A"]})]
 
 
 class ApprovalState(TypedDict):

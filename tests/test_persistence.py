@@ -6,6 +6,7 @@ Q14); each test runs on every saver.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import re
 from datetime import datetime, timedelta
@@ -68,6 +69,88 @@ def test_checkpoint_metadata_keeps_the_configs_plain_values_as_langgraph(make_se
     assert seed.graph.get_state(CFG).metadata == {
         "source": "update", "step": 4, "parents": {}, "user_id": "bob",
     }  # fmt: skip
+
+
+def test_a_resume_records_its_own_configs_metadata_not_the_first_runs(make_seed):
+    """Metadata belongs to the run that wrote the checkpoint, not to the thread.
+
+    Checked against LangGraph 1.2.22: a thread started with metadata and a
+    configurable key, then resumed with a bare config, has the resume's
+    checkpoints without them (so a history filter on them finds the first run only).
+    """
+    seed = make_seed()
+    started = {"configurable": {"thread_id": "t1", "user_id": "ann"}, "metadata": {"team": "ops"}}
+    seed.graph.invoke({"input": "hello world"}, started)
+
+    seed.graph.invoke(Command(resume="short"), CFG)
+
+    history = list(seed.graph.get_state_history(CFG))
+    resumed = [s.metadata for s in history if s.metadata["step"] > 1]
+    assert resumed and all(
+        m == {"source": "loop", "step": m["step"], "parents": {}} for m in resumed
+    )
+    assert [s.metadata["step"] for s in history if s.metadata.get("team") == "ops"] == [1, 0, -1]
+    assert history[-1].metadata == {
+        "source": "input", "step": -1, "parents": {}, "team": "ops", "user_id": "ann",
+    }  # fmt: skip
+
+
+def test_get_state_of_an_old_checkpoint_shows_its_tasks_results(make_seed):
+    """get_state on an old checkpoint's config shows what its step's tasks returned.
+
+    Checked against LangGraph 1.2.22: each checkpoint's task carries the same
+    result through get_state(config) as through get_state_history, sync and async.
+    """
+    seed = make_seed()
+    seed.graph.invoke({"input": "hi"}, CFG)
+    history = list(seed.graph.get_state_history(CFG))
+
+    shown = [[(t.name, t.result) for t in seed.graph.get_state(s.config).tasks] for s in history]
+    shown_async = [
+        [(t.name, t.result) for t in asyncio.run(seed.graph.aget_state(s.config)).tasks]
+        for s in history
+    ]
+
+    assert shown == [[(t.name, t.result) for t in s.tasks] for s in history]
+    assert shown == shown_async
+    assert shown == [
+        [],
+        [("step_3", {"input": "hi!"})],
+        [("step_2", {"input": "hi"})],
+        [("step_1", {"input": "hi"})],
+        [("__start__", {"input": "hi"})],
+    ]
+
+
+class TwoKeys(TypedDict, total=False):
+    x: str
+    log: Annotated[list[str], operator.add]
+
+
+def test_a_task_result_in_history_lists_its_keys_in_schema_order(saver):
+    """A step's only task shows its result keys as the node wrote them (schema order here).
+
+    Checked against LangGraph 1.2.22: the history entry before "ask" has the
+    task result {'x': 'A', 'log': ['ask']} in that key order, though "log"
+    already had a value and "x" did not.
+    """
+
+    def ask(state: TwoKeys) -> dict[str, Any]:
+        return {"x": interrupt("q"), "log": ["ask"]}
+
+    builder = StateGraph(TwoKeys)
+    builder.add_node("pre", lambda state: {"log": ["pre"]})
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "pre")
+    builder.add_edge("pre", "ask")
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"log": []}, CFG)
+    graph.invoke(Command(resume="A"), CFG)
+
+    before_ask = next(s for s in graph.get_state_history(CFG) if s.next == ("ask",))
+
+    (task,) = before_ask.tasks
+    assert list(task.result.items()) == [("x", "A"), ("log", ["ask"])]
 
 
 def test_get_state_while_interrupted_has_every_snapshot_field(make_seed):

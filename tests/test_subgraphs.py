@@ -370,3 +370,60 @@ def test_get_subgraphs_lists_subgraph_nodes_as_langgraph() -> None:
 
     assert asyncio.run(listed()) == ["sub", "sub|deep"]
     assert asyncio.run(app.aget_graph()).draw_mermaid() == app.get_graph().draw_mermaid()
+
+
+def _caller_of(graph: Any) -> Any:
+    """A node function that maps the parent's state into ``graph`` and back."""
+
+    def node(state: S) -> dict[str, Any]:
+        return {"log": [*graph.invoke({"log": []})["log"], "node"]}
+
+    return node
+
+
+def test_a_graph_called_in_a_node_shows_in_get_state_and_takes_updates(saver: Any) -> None:
+    """As for a subgraph node, found among the names the node function refers to.
+
+    Checked against LangGraph 1.2.22: get_state(subgraphs=True) gives the task
+    the paused inner state (values and next), without subgraphs the config with
+    checkpoint_ns "node:<task id>"; update_state on that config edits the inner
+    state and the resume sees it; get_subgraphs() lists the calling node.
+    """
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2", ask="i2").compile()
+    app = StateGraph(S).add_node("node", _caller_of(inner)).add_edge(START, "node")
+    app = app.compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+
+    task = app.get_state(CFG).tasks[0]
+    assert task.state == {"configurable": {"thread_id": "sub", "checkpoint_ns": f"node:{task.id}"}}
+    inner_state = app.get_state(CFG, subgraphs=True).tasks[0].state
+    assert (inner_state.values, inner_state.next) == ({"log": ["i1"]}, ("i2",))
+    app.update_state(inner_state.config, {"log": ["edited"]})
+
+    assert app.invoke(Command(resume="ok"), CFG) == {"log": ["i1", "edited", "i2=ok", "node"]}
+    assert [name for name, _ in app.get_subgraphs()] == ["node"]
+
+
+@pytest.mark.parametrize("resume", [Command(resume="unused"), None])
+def test_a_subgraph_finished_by_update_state_as_its_paused_node_is_not_run_again(
+    saver: Any, resume: Any
+) -> None:
+    """update_state(sub_config, values, as_node=<the paused node>) settles the pause.
+
+    Checked against LangGraph 1.2.22: resuming the parent (with a Command or
+    None) ends the subgraph with the patched state, {'log': ['i1', 'patched']},
+    without running i1 again or asking i2's question again.
+    """
+    calls: list[str] = []
+    inner = _chain(calls, "i1", "i2", ask="i2").compile()
+    app = StateGraph(S).add_node("inner", inner).add_edge(START, "inner")
+    app = app.compile(checkpointer=saver)
+    app.invoke({"log": []}, CFG)
+    sub_config = app.get_state(CFG).tasks[0].state
+
+    app.update_state(sub_config, {"log": ["patched"]}, as_node="i2")
+
+    assert app.invoke(resume, CFG) == {"log": ["i1", "patched"]}
+    assert calls == ["i1", "i2"]
+    assert app.get_state(CFG).next == ()

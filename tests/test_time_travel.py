@@ -76,6 +76,34 @@ def test_replay_streams_the_target_state_first(make_seed):
     assert chunks == [{"input": "hi"}, {"input": "hi"}, {"input": "hi!"}]
 
 
+def test_replay_reports_the_fork_checkpoint_once_after_its_values(make_seed):
+    """The fork a replay starts from is one checkpoint event, after the first values chunk.
+
+    Checked against LangGraph 1.2.22 (stream_mode ["checkpoints", "values"] and
+    "debug" on the config of an old checkpoint): values, then the fork
+    checkpoint (source "fork", next ["step_2"]), then the replayed steps.
+    """
+    seed, _, target = finished_seed(make_seed)
+
+    chunks = list(seed.graph.stream(None, target.config, stream_mode=["checkpoints", "values"]))
+
+    shown = [
+        (mode, (c["metadata"]["source"], c["next"]) if mode == "checkpoints" else c)
+        for mode, c in chunks
+    ]
+    assert shown[:3] == [
+        ("values", {"input": "hi"}),
+        ("checkpoints", ("fork", ["step_2"])),
+        ("values", {"input": "hi"}),
+    ]
+    assert [c for mode, c in shown if mode == "checkpoints"][1:] == [
+        ("loop", ["step_3"]),
+        ("loop", []),
+    ]
+    debug = list(seed.graph.stream(None, target.config, stream_mode="debug"))
+    assert [d["type"] for d in debug][:2] == ["checkpoint", "task"]
+
+
 def test_update_on_an_old_checkpoint_forks_and_becomes_the_head(make_seed):
     seed, old, target = finished_seed(make_seed)
 

@@ -28,7 +28,7 @@ from pausegraph.graph._config import (
 from pausegraph.graph._nested import NestedCall, Sink, nested_parent
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
-from pausegraph.graph._threads import ThreadStateAPI
+from pausegraph.graph._threads import ThreadStateAPI, subgraph_of
 from pausegraph.runtime._drivers import drive_sync
 from pausegraph.runtime._loop import LIFECYCLE, RunLoop
 from pausegraph.runtime._options import RunOptions
@@ -788,18 +788,21 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI):
     def get_subgraphs(
         self, *, namespace: str | None = None, recurse: bool = False
     ) -> Iterator[tuple[str, CompiledStateGraph]]:
-        """The graphs added as nodes: ``(node name, graph)``, deeper ones as ``"a|b"``.
+        """The graphs added as nodes or called by them: ``(node name, graph)``, deeper ones as ``"a|b"``.
 
         Args:
             namespace: Only the one under this node name.
             recurse: Also the subgraphs of subgraphs.
         """
         for name, node in self.spec.nodes.items():
-            if node.subgraph is None or (namespace is not None and name != namespace):
+            if namespace is not None and name != namespace:
                 continue
-            yield name, node.subgraph
+            subgraph = subgraph_of(self, node)
+            if subgraph is None:
+                continue
+            yield name, subgraph
             if recurse:
-                for inner, graph in node.subgraph.get_subgraphs(recurse=True):
+                for inner, graph in subgraph.get_subgraphs(recurse=True):
                     yield f"{name}|{inner}", graph
 
     async def aget_subgraphs(

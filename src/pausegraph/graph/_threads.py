@@ -8,6 +8,8 @@ answered by that subgraph, on this graph's checkpointer.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +27,49 @@ if TYPE_CHECKING:
     from pausegraph.checkpoint.capabilities import WaitingPage
     from pausegraph.graph._spec import GraphSpec
 
-__all__ = ["ThreadStateAPI"]
+__all__ = ["ThreadStateAPI", "subgraph_of"]
 
 
 def _checkpoint(stored: Any) -> Any:
     return stored.checkpoint if stored is not None else None
+
+
+def _ran(cp: Any, later: Any) -> bool:
+    """Whether ``later`` is the checkpoint the step after ``cp`` made.
+
+    Results a step's only task wrote are kept once, in that next checkpoint,
+    so showing an old checkpoint's task results needs it. History lists newest
+    first, so the search ends at the checkpoint itself (at once for the head).
+    """
+    return bool(later.checkpoint.parent_id == cp.id and later.checkpoint.source == "loop")
+
+
+def subgraph_of(owner: Any, node: Any) -> Any:
+    """The compiled graph ``node`` is, or the one its function calls (``None`` if neither).
+
+    A graph invoked inside a node function keeps its checkpoints under that
+    node's namespace; LangGraph finds it among the names the function's code
+    refers to (its closure and globals), so ``get_state(subgraphs=True)`` and
+    a config naming that namespace reach it. The same lookup here.
+    """
+    if node.subgraph is not None:
+        return node.subgraph
+    fn = node.fn
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    referred: list[Any] = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            referred.append(cell.cell_contents)
+        except ValueError:  # a cell not yet assigned
+            continue
+    names = getattr(fn, "__globals__", {})
+    referred.extend(names[n] for n in code.co_names if n in names)
+    return next((g for g in referred if isinstance(g, ThreadStateAPI) and g is not owner), None)
 
 
 class ThreadStateAPI:
@@ -56,8 +96,19 @@ class ThreadStateAPI:
         stored = saver.load(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
+        child = None
+        if address.checkpoint_id is not None:  # an old checkpoint: its step's results
+            for later in saver.history(thread_id, address.ns):
+                if _ran(stored.checkpoint, later):
+                    child = later
+                if child is not None or later.checkpoint.id == address.checkpoint_id:
+                    break
         state = snapshot(
-            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+            graph.spec,
+            stored.checkpoint,
+            stored.writes,
+            live=address.checkpoint_id is None,
+            child=_checkpoint(child),
         )
         return graph._with_subgraph_states(state, saver, subgraphs)
 
@@ -70,13 +121,14 @@ class ThreadStateAPI:
         graph: ThreadStateAPI = self
         for part in ns.split("|") if ns else ():
             node = graph.spec.nodes.get(part.split(":", 1)[0])
-            if node is None or node.subgraph is None:
+            sub = subgraph_of(graph, node) if node is not None else None
+            if sub is None:
                 raise InvalidConfigError(
                     f"checkpoint_ns {ns!r} names no subgraph node of graph {self.name!r}. Use "
                     "the checkpoint_ns that get_state(config, subgraphs=True) reports in "
                     "its tasks' state."
                 )
-            graph = node.subgraph
+            graph = sub
         return graph
 
     def _with_subgraph_states(
@@ -89,10 +141,11 @@ class ThreadStateAPI:
         changed = False
         for task in state.tasks:
             node = self.spec.nodes.get(task.name)
-            if node is None or node.subgraph is None:
+            subgraph = subgraph_of(self, node) if node is not None else None
+            if subgraph is None:
                 tasks.append(task)
                 continue
-            part = task.name if own_memory(node.subgraph) else f"{task.name}:{task.id}"
+            part = task.name if own_memory(subgraph) else f"{task.name}:{task.id}"
             ns = f"{parent_ns}|{part}" if parent_ns else part
             sub_config = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": ns}}
             sub_state: Any = sub_config
@@ -100,7 +153,7 @@ class ThreadStateAPI:
                 stored = saver.load(conf["thread_id"], ns)
                 sub_state = None
                 if stored is not None:
-                    sub: ThreadStateAPI = node.subgraph
+                    sub: ThreadStateAPI = subgraph
                     sub_state = sub._with_subgraph_states(
                         snapshot(sub.spec, stored.checkpoint, stored.writes, live=True),
                         saver,
@@ -120,8 +173,19 @@ class ThreadStateAPI:
         stored = await saver.aload(thread_id, address.ns, address.checkpoint_id)
         if stored is None:
             return empty_snapshot(config)
+        child = None
+        if address.checkpoint_id is not None:  # an old checkpoint: its step's results
+            async for later in saver.ahistory(thread_id, address.ns):
+                if _ran(stored.checkpoint, later):
+                    child = later
+                if child is not None or later.checkpoint.id == address.checkpoint_id:
+                    break  # newest first: nothing older than the checkpoint follows it
         state = snapshot(
-            graph.spec, stored.checkpoint, stored.writes, live=address.checkpoint_id is None
+            graph.spec,
+            stored.checkpoint,
+            stored.writes,
+            live=address.checkpoint_id is None,
+            child=_checkpoint(child),
         )
         return graph._with_subgraph_states(state, saver, subgraphs)
 

@@ -311,7 +311,9 @@ async def _run_parallel_async(
     try:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for fut in done:
+            # A set has no order: tasks that ended together finish in start order,
+            # as LangGraph reports them (their updates and interrupts come in that order).
+            for fut in [f for f in running if f in done] if len(done) > 1 else done:
                 fut.result()
                 for eff in loop.task_done(running[fut]):
                     await store.aperform(eff)

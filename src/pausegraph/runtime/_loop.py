@@ -104,6 +104,9 @@ class RunLoop:
     _parallel = False
     _step_values: Mapping[str, Any] = MappingProxyType({})
     _resume_writes: tuple[PendingWrite, ...] = ()
+    # What the resumed step's tasks had asked (task id -> interrupt records): a task
+    # that finishes clears its own, but history keeps them, as LangGraph's does.
+    _asked: dict[str, list[dict[str, Any]]] = {}  # noqa: RUF012 (never mutated)
     _seen_messages: set[str] | None = None  # streamed (when no sink shares one)
 
     def __init__(self, spec: GraphSpec, saver: Any, inp: Any, opts: RunOptions) -> None:
@@ -156,11 +159,16 @@ class RunLoop:
         self.checkpoint = cp
         if self._checkpoints_mode:
             self._emit_checkpoint(cp)
+        resume = self._resume_writes
+        if resume:  # the step a resume started is done: they must not reach a later pause
+            self._resume_writes = ()
         if self.saver is None:
             return None
         if self.opts.durability == "exit":
             self._unsaved.add(cp.id)
             return None
+        if resume:
+            return (SAVE, cp, _with_resume(finished, resume), final)
         if len(finished) == 1:
             writes = self._finished_writes(finished[0], cp)
         elif finished:
@@ -280,11 +288,16 @@ class RunLoop:
                     stored = yield from self._fork(stored)
 
         inp = self.input
-        if opts.nested_answer is not None and stored is not None and stored.checkpoint.frontier:
-            # A graph invoked inside a node that paused earlier: continue it, with
-            # the answer the parent was resumed with, instead of starting over.
-            has_answer = opts.nested_answer is not NO_ANSWER
-            inp = Command(resume=opts.nested_answer) if has_answer else None
+        if opts.nested_answer is not None and stored is not None:
+            if stored.checkpoint.frontier:
+                # A graph invoked inside a node that paused earlier: continue it, with
+                # the answer the parent was resumed with, instead of starting over.
+                has_answer = opts.nested_answer is not NO_ANSWER
+                inp = Command(resume=opts.nested_answer) if has_answer else None
+            elif stored.checkpoint.source == "update" and _per_task(opts.ns):
+                # Its pause was settled by update_state on its own config (as_node
+                # past the paused node): it has nothing left to run, as in LangGraph.
+                inp = None
         resuming = True
         if isinstance(inp, Command):
             if self.saver is None:
@@ -303,6 +316,7 @@ class RunLoop:
             # Kept only if the run pauses again; a completed step folds them into
             # its checkpoint, and a refused or failed resume leaves no trace.
             self._resume_writes = writes
+            self._asked = {t.id: t.interrupts for t in tasks if t.interrupts}
         elif inp is None:
             if stored is None:
                 raise EmptyInputError(
@@ -545,8 +559,13 @@ class RunLoop:
             routes = [(t.name, t.next or ()) for t in ordered]
             writers = tuple(dict.fromkeys(t.name for t in ordered))
         if extra:
-            batches.insert(0, ("__input__", extra))
-        values, changed = P.apply_writes(spec, cp.values, batches)
+            # A resume's update lands before the step, as LangGraph applies it:
+            # the resumed node may then write the same plain key without a clash.
+            base, first = P.apply_writes(spec, cp.values, [("__input__", extra)])
+            values, changed = P.apply_writes(spec, base, batches)
+            changed = list(dict.fromkeys([*first, *changed]))
+        else:
+            values, changed = P.apply_writes(spec, cp.values, batches)
         new_id = new_checkpoint_id() if self._real_ids else self._counter_id()
         versions, chains, appended = P.new_versions(spec, cp, values, changed, new_id)
         frontier, barriers = P.next_frontier(spec, cp, routes)
@@ -566,7 +585,7 @@ class RunLoop:
                 versions,
                 frontier,
                 barriers,
-                self.opts.metadata or cp.metadata,
+                self.opts.metadata,
                 writers,
                 chains,
                 appended,
@@ -617,8 +636,8 @@ class RunLoop:
             )
         )
         self.checkpoint = new
-        if self._checkpoints_mode:
-            self._emit_checkpoint(new)
+        # Not reported here: the replay that follows reports the fork as the
+        # checkpoint it starts from (once, after its values, as LangGraph does).
         # A fork is written whatever the durability: it anchors the branch. It is
         # the run's last write only when nothing is left to run from it.
         yield (SAVE, new, (), not P.plan(new))
@@ -710,6 +729,9 @@ class RunLoop:
             if t.writes is not None:  # done
                 if not t.saved:
                     writes.extend(_task_writes(t))
+                asked = self._asked.get(t.id)
+                if asked:  # answered: history still shows what the step asked
+                    writes.append(pending_write(t.id, P.INTERRUPTS, asked))
                 if t.error is not None:
                     writes.append(pending_write(t.id, P.ERROR, _error_text(t.error)))
             else:
@@ -799,6 +821,28 @@ class RunLoop:
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
+
+
+def _with_resume(
+    finished: Sequence[Task], resume: tuple[PendingWrite, ...]
+) -> tuple[PendingWrite, ...]:
+    """The writes saved with the step a resume started: its update and goto, then the tasks'.
+
+    Kept on the resumed checkpoint, as LangGraph keeps them, so history shows
+    the state that step ran with. Every task's writes are stored whole: the
+    next checkpoint holds the update's changes too, so they cannot be derived.
+    """
+    return (*resume, *(w for t in finished if not t.saved for w in _task_writes(t)))
+
+
+def _per_task(ns: str) -> bool:
+    """Whether a nested namespace belongs to one parent task (``node:task_id``).
+
+    Graphs compiled with ``checkpointer=True`` live under the node name alone
+    (``node``, or ``node:2`` for a second call) and start afresh each parent run.
+    """
+    parts = ns.rsplit("|", 1)[-1].split(":")
+    return len(parts) > 1 and len(parts[1]) > 8
 
 
 def _writes_any(tasks: Sequence[Task], keys: str | tuple[str, ...]) -> bool:

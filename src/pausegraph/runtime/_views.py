@@ -73,13 +73,13 @@ def live_values(
     spec: GraphSpec, cp: Checkpoint, tasks: Sequence[Task], extra: Sequence[tuple[str, Any]] = ()
 ) -> dict[str, Any]:
     """``cp``'s values plus the writes of its tasks that already finished."""
-    batches: list[tuple[str, Sequence[tuple[str, Any]]]] = []
-    if extra:
-        batches.append(("__input__", extra))
-    batches.extend((t.name, t.writes) for t in write_order(tasks) if t.writes)
+    values: Mapping[str, Any] = cp.values
+    if extra:  # applied before the tasks' writes, as in _next_checkpoint
+        values = apply_writes(spec, values, [("__input__", extra)])[0]
+    batches = [(t.name, t.writes) for t in write_order(tasks) if t.writes]
     if not batches:
-        return dict(cp.values)
-    return apply_writes(spec, cp.values, batches)[0]
+        return dict(values)
+    return apply_writes(spec, values, batches)[0]
 
 
 def state_values(spec: GraphSpec, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,7 +153,13 @@ def _task_result(
     if t.writes is None:
         # A step's only task stores nothing the next checkpoint already holds.
         if alone and child is not None and child.parent_id == cp.id and child.source == "loop":
-            return _changes(cp, child)
+            changes = _changes(cp, child)
+            if len(changes) < 2:
+                return changes
+            # The node's return order is not kept; schema order is what nodes (and
+            # subgraphs, which return their state) mostly write in, as LangGraph shows.
+            order = {key: i for i, key in enumerate(spec.channels)}
+            return dict(sorted(changes.items(), key=lambda kv: order.get(kv[0], len(order))))
         return None
     result = {}
     for key, value in t.writes:
@@ -203,7 +209,8 @@ def snapshot(
         values = live_values(spec, cp, tasks[: len(cp.frontier)], extra)
         next_ = tuple(t.name for t in tasks if not t.done)
     else:
-        values = dict(cp.values)
+        # A resume's update is kept with the checkpoint its step ran from, as in LangGraph.
+        values = live_values(spec, cp, (), extra) if extra else dict(cp.values)
         next_ = tuple(t.name for t in tasks)
     alone = len(tasks) == 1
     # Positional arguments: NamedTuples build several times faster without keywords.
@@ -213,7 +220,9 @@ def snapshot(
             t.name,
             t.path,
             _error_text(t.error) if not t.done or live is False else None,  # error
-            tuple(interrupt_of(r) for r in t.interrupts) if not t.done else (),  # interrupts
+            # Live: what still waits. History: every interrupt the step raised,
+            # answered ones too, as LangGraph records the step.
+            tuple(interrupt_of(r) for r in t.interrupts) if not t.done or not live else (),
             None,  # state: filled in for subgraph nodes by get_state
             _task_result(spec, t, cp, child, alone),  # result
         )
@@ -227,7 +236,7 @@ def snapshot(
         cp.created_at or created_at_of(cp.id),
         parent_config(cp),
         pregel_tasks,
-        interrupts_of(tasks),
+        interrupts_of(tasks) if live else tuple(i for t in pregel_tasks for i in t.interrupts),
     )
 
 
