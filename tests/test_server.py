@@ -204,3 +204,18 @@ def test_without_starlette_the_error_says_what_to_install(monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "starlette.applications", None)  # import fails
     with pytest.raises(MissingDependencyError, match=r"pip install 'pausegraph\[server\]'"):
         create_app(SERVED)
+
+
+def test_an_entrypoint_returning_a_number_is_served_too() -> None:
+    from pausegraph.func import entrypoint
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def count(n: int) -> int:
+        return n + interrupt("add how many?")
+
+    client = TestClient(create_app(count))
+    asked = client.post("/api/threads/c1/runs", json={"input": 1}).json()
+    assert asked["interrupts"][0]["value"] == "add how many?"
+    done = client.post("/api/threads/c1/resume", json={"resume": 2}).json()
+    assert (done["values"], done["interrupts"]) == (3, [])
+    assert client.get("/api/waiting?limit=x").status_code == 400

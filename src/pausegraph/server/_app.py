@@ -87,12 +87,15 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
             message = f"Thread {thread_id} was not changed: {exc}"
             html = inbox_page(heading, waiting.items, error=message)
             return HTMLResponse(html, status_code=status)
-        still = "now waits again" if result.get("__interrupt__") else "went on"
+        still = "now waits again" if _interrupts_of(result) else "went on"
         notice = urlencode({"notice": f"Answered thread {thread_id}: it {still}."})
         return RedirectResponse(f"/?{notice}", status_code=303)
 
     async def api_waiting(request: Request) -> Response:
-        limit = int(request.query_params.get("limit", "100"))
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            return error(400, "BadRequest", "limit must be a whole number.")
         after = request.query_params.get("after")
         found = await graph.alist_waiting(limit=limit, after=after)
         items = [_waiting_json(entry) for entry in found.items]
@@ -128,7 +131,9 @@ def create_app(graph: Any, *, title: str | None = None) -> Starlette:
             result = await graph.ainvoke(inp, config_of(thread_id, body.get("idempotency_key")))
         except (PauseGraphError, ValueError) as exc:
             return error(_status(exc), type(exc).__name__, str(exc))
-        interrupts = result.pop("__interrupt__", [])
+        interrupts = _interrupts_of(result)
+        if isinstance(result, dict):
+            result = {k: v for k, v in result.items() if k != "__interrupt__"}
         return JSONResponse(
             {
                 "thread_id": thread_id,
@@ -169,6 +174,11 @@ async def _check_waiting(graph: Any, config: Any, interrupt_id: str) -> None:
         raise UnknownInterruptError(
             f"it does not wait on interrupt {interrupt_id!r} (any more); reload the inbox."
         )
+
+
+def _interrupts_of(result: Any) -> list[Any]:
+    """What a run's result asks (an entrypoint may return something other than a dict)."""
+    return list(result.get("__interrupt__") or ()) if isinstance(result, dict) else []
 
 
 def _answer_of(form: Mapping[str, Any]) -> Any:
