@@ -14,7 +14,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["BaseStore", "InvalidNamespaceError", "Item", "SearchItem", "matches"]
+__all__ = [
+    "BaseStore",
+    "InvalidNamespaceError",
+    "Item",
+    "SearchItem",
+    "check_namespace",
+    "check_put",
+    "matches",
+    "namespaces_of",
+]
 
 
 class InvalidNamespaceError(ValueError):
@@ -107,6 +116,25 @@ def check_namespace(namespace: tuple[str, ...]) -> None:
     if namespace[0] == "langgraph":
         raise InvalidNamespaceError(
             f'The root label "langgraph" is reserved (as in LangGraph); got {namespace!r}.'
+        )
+
+
+def check_put(
+    store: str, namespace: tuple[str, ...], key: str, value: Any, ttl: float | None
+) -> None:
+    """Refuse a ``put`` no store here takes: a bad namespace, a ``ttl``, a value not a dict.
+
+    Raises:
+        InvalidNamespaceError: See :func:`check_namespace`.
+        NotImplementedError: A ``ttl`` (no store here expires values).
+        TypeError: ``value`` is neither a dict nor ``None`` (which deletes).
+    """
+    check_namespace(namespace)
+    if ttl is not None:
+        raise NotImplementedError(f"{store} does not expire values: pass ttl=None.")
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"A store value is a dict (JSON object); got {type(value).__name__} for key {key!r}."
         )
 
 

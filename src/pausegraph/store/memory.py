@@ -12,7 +12,7 @@ from pausegraph.store.base import (
     BaseStore,
     Item,
     SearchItem,
-    check_namespace,
+    check_put,
     matches,
     namespaces_of,
 )
@@ -57,11 +57,7 @@ class InMemoryStore(BaseStore):
             TypeError: ``value`` is not a dict.
             NotImplementedError: A ``ttl``.
         """
-        check_namespace(namespace)
-        if ttl is not None:
-            raise NotImplementedError(
-                "InMemoryStore does not expire values: pass ttl=None (or delete them yourself)."
-            )
+        check_put("InMemoryStore", namespace, key, value, ttl)
         if value is None:
             with self._lock:
                 found = self._data.get(namespace)
@@ -70,10 +66,6 @@ class InMemoryStore(BaseStore):
                     if not found:
                         del self._data[namespace]
             return
-        if not isinstance(value, Mapping):
-            raise TypeError(
-                f"A store value is a dict (JSON object); got {type(value).__name__} for key {key!r}."
-            )
         now = datetime.now(timezone.utc)
         stored = copy.deepcopy(dict(value))
         with self._lock:

@@ -9,21 +9,12 @@ objects (``jsonb``); one row per namespace and key, in a
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pausegraph.errors import MissingDependencyError
-from pausegraph.store.base import (
-    BaseStore,
-    Item,
-    SearchItem,
-    check_namespace,
-    matches,
-    namespaces_of,
-)
+from pausegraph.store._sql import SqlStore
 
 try:
     import psycopg
@@ -40,35 +31,34 @@ CREATE TABLE IF NOT EXISTS pausegraph_store (
     prefix text NOT NULL,
     key text NOT NULL,
     value jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     seq bigserial,
     PRIMARY KEY (prefix, key)
 )
 """
 
-_COLUMNS = "prefix, key, value, created_at, updated_at"
 
-
-class PostgresStore(BaseStore):
+class PostgresStore(SqlStore):
     """A store kept in PostgreSQL (call :meth:`setup` once to create its table).
 
-    Like :class:`~pausegraph.store.sqlite.SqliteStore`: namespaces stored as
-    their labels joined by ``.``, searches filtered on the values, results
-    namespace by namespace in the order written; no semantic search or ``ttl``.
+    Like :class:`~pausegraph.store.sqlite.SqliteStore`; times come from the
+    server's clock. Semantic search (``index=``) and ``ttl`` are not offered.
 
     Raises:
         NotImplementedError: ``index=...`` or ``ttl=...``.
     """
 
-    def __init__(self, conn: Any, *, index: Any = None, ttl: Any = None) -> None:
-        if index is not None or ttl is not None:
-            raise NotImplementedError(
-                "PostgresStore(index=..., ttl=...) (semantic search, expiry) is not offered by "
-                "pausegraph; search filters by namespace prefix and by value instead."
-            )
-        self.conn = conn
-        self._lock = threading.Lock()  # one connection, shared by a run's threads
+    _NAME = "PostgresStore"
+    _UPSERT = (
+        "INSERT INTO pausegraph_store (prefix, key, value) VALUES (?, ?, ?::jsonb) "
+        "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, "
+        "updated_at = clock_timestamp()"
+    )
+    _ORDER = (
+        "ORDER BY (SELECT min(seq) FROM pausegraph_store AS first "
+        "WHERE first.prefix = s.prefix), s.seq"
+    )
 
     @classmethod
     @contextmanager
@@ -89,113 +79,11 @@ class PostgresStore(BaseStore):
         finally:
             conn.close()
 
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock, self.conn.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall() if cur.description is not None else []
-        return rows
-
     def setup(self) -> None:
         """Create the store's table if it is not there (safe to call again)."""
         self._run(_SCHEMA)
 
-    def put(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any] | None,
-        index: Any = None,
-        *,
-        ttl: float | None = None,
-    ) -> None:
-        """Store ``value`` (a JSON object) under ``namespace`` and ``key``; ``None`` deletes it.
-
-        Raises:
-            InvalidNamespaceError: See :func:`~pausegraph.store.base.check_namespace`.
-            TypeError: ``value`` is not a dict of JSON data.
-            NotImplementedError: A ``ttl``.
-        """
-        check_namespace(namespace)
-        if ttl is not None:
-            raise NotImplementedError("PostgresStore does not expire values: pass ttl=None.")
-        prefix = ".".join(namespace)
-        if value is None:
-            self._run("DELETE FROM pausegraph_store WHERE prefix = %s AND key = %s", (prefix, key))
-            return
-        if not isinstance(value, Mapping):
-            raise TypeError(
-                f"A store value is a dict (JSON object); got {type(value).__name__} for key {key!r}."
-            )
-        try:
-            text = json.dumps(dict(value))
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"PostgresStore keeps JSON: the value for key {key!r} is not JSON data ({exc})."
-            ) from exc
-        self._run(
-            "INSERT INTO pausegraph_store (prefix, key, value) VALUES (%s, %s, %s::jsonb) "
-            "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, "
-            "updated_at = clock_timestamp()",
-            (prefix, key, text),
-        )
-
-    def get(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> Item | None:
-        """The item under ``namespace`` and ``key``, or ``None``."""
-        rows = self._run(
-            f"SELECT {_COLUMNS} FROM pausegraph_store WHERE prefix = %s AND key = %s",
-            (".".join(namespace), key),
-        )
-        return _item(rows[0], Item) if rows else None
-
-    def search(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        *,
-        query: str | None = None,
-        filter: Mapping[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-    ) -> list[SearchItem]:
-        """Items under ``namespace_prefix`` whose values fit ``filter`` (``query`` is ignored)."""
-        prefix = ".".join(namespace_prefix)
-        rows = self._run(
-            f"SELECT {_COLUMNS} FROM pausegraph_store AS s "
-            "WHERE prefix = %s OR left(prefix, %s) = %s "
-            # Namespace by namespace, in the order each was first written (as in memory).
-            "ORDER BY (SELECT min(seq) FROM pausegraph_store AS first "
-            "WHERE first.prefix = s.prefix), seq",
-            (prefix, len(prefix) + 1, prefix + "."),
-        )
-        kept = [
-            item for item in (_item(row, SearchItem) for row in rows) if matches(item.value, filter)
-        ]
-        return kept[offset : offset + limit]
-
-    def list_namespaces(
-        self,
-        *,
-        prefix: tuple[str, ...] | None = None,
-        suffix: tuple[str, ...] | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """The namespaces that hold items, sorted (cut to ``max_depth`` labels)."""
-        rows = self._run("SELECT DISTINCT prefix FROM pausegraph_store")
-        present = [tuple(row[0].split(".")) for row in rows]
-        return namespaces_of(present, prefix, suffix, max_depth)[offset : offset + limit]
-
-
-def _item(row: tuple[Any, ...], kind: type[Item]) -> Any:
-    prefix, key, value, created_at, updated_at = row
-    return kind(
-        value=value if isinstance(value, dict) else json.loads(value),
-        key=key,
-        namespace=tuple(prefix.split(".")),
-        created_at=created_at,
-        updated_at=updated_at,
-    )
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock, self.conn.cursor() as cur:
+            cur.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description is not None else []
