@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
+from pausegraph.checkpoint.memory import InMemorySaver
 from pausegraph.errors import GraphBuildError
 from pausegraph.graph import END, START, StateGraph
 from pausegraph.types import Command, interrupt
@@ -427,3 +428,32 @@ def test_a_subgraph_finished_by_update_state_as_its_paused_node_is_not_run_again
     assert app.invoke(resume, CFG) == {"log": ["i1", "patched"]}
     assert calls == ["i1", "i2"]
     assert app.get_state(CFG).next == ()
+
+
+def test_a_resume_after_the_parent_state_changed_reaches_the_subgraph() -> None:
+    """Checked against LangGraph: update_state on the parent while a subgraph node waits
+    gives that node a new task (so the subgraph starts afresh, with the new state); the
+    resume value still answers its interrupt() instead of being dropped."""
+
+    class Upd(TypedDict, total=False):
+        x: str
+        log: str
+
+    def ask(state: Upd) -> dict[str, Any]:
+        return {"log": f"s1:{state.get('x')}:{interrupt('q')}"}
+
+    inner = StateGraph(Upd)
+    inner.add_node("s1", ask)
+    inner.add_edge(START, "s1")
+    builder = StateGraph(Upd)
+    builder.add_node("pre", lambda s: {"x": "A"})
+    builder.add_node("sub", inner.compile())
+    builder.add_edge(START, "pre")
+    builder.add_edge("pre", "sub")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    assert [i.value for i in graph.invoke({"x": ""}, config)["__interrupt__"]] == ["q"]
+    graph.update_state(config, {"x": "P"})
+    assert graph.get_state(config).interrupts == ()
+    out = graph.invoke(Command(resume="R"), config)
+    assert out["log"] == "s1:P:R" and "__interrupt__" not in out

@@ -132,9 +132,12 @@ class NestedCall:
         for key in ("recursion_limit",):
             if key in ctx.config and key not in self.config:
                 self.config[key] = ctx.config[key]
-        # The parent's answer is for this run only if the parent paused inside
-        # a nested run, and this one has not finished already.
-        if ctx.has_new_answer and not self.done and _answers_nested(ctx):
+        # The parent's answer is for this run if the parent paused inside a nested
+        # run, or was given one for no interrupt in particular (nothing was
+        # pending, e.g. after update_state): then the first interrupt() it reaches
+        # gets it. Not if this run has finished already.
+        carried = ctx.new_answer_site is None
+        if ctx.has_new_answer and not self.done and (_answers_nested(ctx) or carried):
             ctx.has_new_answer = False
             self.answer: Any = ctx.new_answer
         else:

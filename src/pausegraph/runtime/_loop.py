@@ -96,6 +96,8 @@ class RunLoop:
     # Set by stream(output_keys=...): the keys its values and updates chunks show.
     output_keys: str | tuple[str, ...] | None = None
     cache: Any = None  # the graph's node-result cache (compile(cache=...)), if any
+    # A parent's answer for a nested run that starts afresh (see run): NO_ANSWER once handed.
+    _carried: Any = NO_ANSWER
     _cache_misses: list[tuple[Task, Any, float | None]] | None = None
     # Chunks reported as they happen (see _live), made by the first who needs it.
     live: LiveChunks | None = None
@@ -298,6 +300,10 @@ class RunLoop:
                 # Its pause was settled by update_state on its own config (as_node
                 # past the paused node): it has nothing left to run, as in LangGraph.
                 inp = None
+        elif stored is None and opts.nested_answer is not None:
+            # Starting afresh (its parent's task changed, e.g. by update_state) with an
+            # answer for it: the first interrupt() it reaches gets it, as in LangGraph.
+            self._carried = opts.nested_answer
         resuming = True
         if isinstance(inp, Command):
             if self.saver is None:
@@ -410,6 +416,8 @@ class RunLoop:
                     self._emit_update(t, cached=True)
             if self.cache is not None:
                 runnable = yield from self._from_cache(runnable, step_values)
+            if self._carried is not NO_ANSWER and runnable and runnable[0].name != START:
+                self._hand_carried(runnable)
             yield (RUN, runnable, step_values)
             if self._cache_misses:
                 self._to_cache()
@@ -757,6 +765,18 @@ class RunLoop:
             self.opts.metadata,
         )
         return pending_write(cap.INBOX_TASK, cap.WAITING, record)
+
+    def _hand_carried(self, runnable: list[Task]) -> None:
+        """Give the carried answer to the first step's task, for its first ``interrupt()``.
+
+        With several tasks it is unclear whose it is: none gets it, and the one
+        that interrupts asks again (the parent then waits on that question).
+        """
+        answer, self._carried = self._carried, NO_ANSWER
+        if len(runnable) == 1:
+            task = runnable[0]
+            task.new_answer = answer
+            task.has_new_answer = True
 
     # -- node-result cache ---------------------------------------------------------
 
