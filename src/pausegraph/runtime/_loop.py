@@ -37,21 +37,21 @@ from pausegraph.errors import (
     NothingToResumeError,
 )
 from pausegraph.runtime import _planner as P
-from pausegraph.runtime._events import debug_event, now_iso, task_result, task_start
+from pausegraph.runtime._events import now_iso
 from pausegraph.runtime._options import NO_ANSWER, RunOptions
 from pausegraph.runtime._planner import Task
+from pausegraph.runtime._prestep import PreStep
+from pausegraph.runtime._reports import LIFECYCLE, RunReports
 from pausegraph.runtime._resume import prepare_resume
 from pausegraph.runtime._tasks import input_writes as input_writes_of
 from pausegraph.runtime._views import (
     checkpoint_config,
-    debug_checkpoint,
     input_writes,
     interrupt_of,
     live_values,
     output_values,
     resumed_checkpoint,
     select_output,
-    select_update,
     state_values,
 )
 from pausegraph.types import Command, Interrupt
@@ -65,9 +65,6 @@ __all__ = ["LIFECYCLE", "LOAD", "RUN", "SAVE", "WRITES", "RunLoop"]
 
 LOAD, SAVE, WRITES, RUN = "load", "save", "writes", "run"
 
-LIFECYCLE = "__lifecycle__"
-"""An internal stream mode (``astream_events``): ``(kind, step, task, payload)`` per
-task start (``"task"``) and end (``"task_result"``), the payloads those of ``tasks``."""
 # The effects, as the drivers perform them:
 #   (LOAD, thread_id, ns, checkpoint_id)                 -> the StoredCheckpoint or None
 #   (SAVE, checkpoint, parent_writes, final)             saver.save(...)
@@ -78,10 +75,11 @@ task start (``"task"``) and end (``"task_result"``), the payloads those of ``tas
 # in the same round trip. A run may also end without one (a fork, a breakpoint
 # in the first step); the driver then releases the lease on its own.
 
+
 Effect = tuple[Any, ...]
 
 
-class RunLoop:
+class RunLoop(RunReports, PreStep):
     """One invocation of a graph, from input to a stop (done, paused or failed).
 
     After :meth:`run` finishes: :attr:`values` holds the final values,
@@ -95,10 +93,6 @@ class RunLoop:
     sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
     # Set by stream(output_keys=...): the keys its values and updates chunks show.
     output_keys: str | tuple[str, ...] | None = None
-    cache: Any = None  # the graph's node-result cache (compile(cache=...)), if any
-    # A parent's answer for a nested run that starts afresh (see run): NO_ANSWER once handed.
-    _carried: Any = NO_ANSWER
-    _cache_misses: list[tuple[Task, Any, float | None]] | None = None
     # Chunks reported as they happen (see _live), made by the first who needs it.
     live: LiveChunks | None = None
     _counter = 0
@@ -194,79 +188,6 @@ class RunLoop:
         self._unsaved.clear()
         self._last_saved = cp.id
 
-    def live_chunks(self) -> LiveChunks:
-        """Where this run's stream writer and the graphs it runs report as they go."""
-        if self.live is None:
-            from pausegraph.runtime._live import LiveChunks
-
-            self.live = LiveChunks()
-        return self.live
-
-    def _emit(self, mode: str, chunk: Any) -> None:
-        self.out.append((mode, chunk))
-
-    def _emit_checkpoint(self, cp: Checkpoint) -> None:
-        tasks = P.plan(cp)
-        if len(tasks) > 1:  # in LangGraph's run order, as the step will start them
-            tasks.sort(key=P.run_key)
-        self._report_checkpoint(cp, debug_checkpoint(self.spec, cp, tasks))
-
-    def _report_checkpoint(self, cp: Checkpoint, payload: dict[str, Any]) -> None:
-        self._report(
-            "checkpoints", "checkpoint", cp.step, cp.created_at or created_at_of(cp.id), payload
-        )
-
-    def _report(self, mode: str, kind: str, step: int, timestamp: str, payload: Any) -> None:
-        """``payload`` in ``mode`` (``tasks``/``checkpoints``) and, dated, in ``debug``."""
-        if mode in self.opts.modes:
-            self._emit(mode, payload)
-        if self._debug_mode:
-            self._emit("debug", debug_event(step, kind, timestamp, payload))
-
-    def seen_messages(self) -> set[str]:
-        """Ids of the messages this run streamed (shared with the runs it nests or is nested in)."""
-        sink = self.sink
-        if sink is not None:
-            return sink.seen  # type: ignore[no-any-return]
-        if self._seen_messages is None:
-            self._seen_messages = set()
-        return self._seen_messages
-
-    def _emit_messages(self, task: Task) -> None:
-        # Imported on first use: only runs streaming "messages" need it.
-        from pausegraph.runtime._message_chunks import message_chunks
-
-        opts, sink = self.opts, self.sink
-        # A nested run without a checkpointer has no ns of its own: its stream path says it.
-        ns = opts.ns or ("|".join(sink.path) if sink is not None else "")
-        seen = self.seen_messages()
-        before = self._step_values  # what the step's tasks ran on
-        for chunk in message_chunks(self.spec, task, task.step, ns, opts.config, before, seen):
-            self._emit("messages", chunk)
-
-    def _emit_values(self, values: Mapping[str, Any], step: Sequence[Task] | None = None) -> None:
-        """A ``values`` chunk; after ``step``, only if it wrote one of the output keys."""
-        if not self._values_mode:
-            return
-        keys = self.output_keys
-        if keys is None:
-            self._emit("values", state_values(self.spec, values))
-        elif step is None or _writes_any(step, keys):
-            self._emit("values", select_output(state_values(self.spec, values), keys))
-
-    def _emit_update(self, task: Task, *, cached: bool = False) -> None:
-        """A task's ``updates`` chunk: what it wrote (to the output keys, if given).
-
-        ``cached`` marks a finished task's update that a resumed step reports again.
-        """
-        update = dict(task.writes) if task.writes else None
-        if self.output_keys is not None:
-            update = select_update(update, self.output_keys)
-        if cached:
-            self._emit("updates", {task.name: update, "__metadata__": {"cached": True}})
-        else:
-            self._emit("updates", {task.name: update})
-
     # -- the loop ------------------------------------------------------------
 
     def run(self) -> Generator[Effect, Any, None]:
@@ -303,7 +224,7 @@ class RunLoop:
         elif stored is None and opts.nested_answer is not None:
             # Starting afresh (its parent's task changed, e.g. by update_state) with an
             # answer for it: the first interrupt() it reaches gets it, as in LangGraph.
-            self._carried = opts.nested_answer
+            self.carry(opts.nested_answer)
         resuming = True
         if isinstance(inp, Command):
             if self.saver is None:
@@ -414,13 +335,11 @@ class RunLoop:
             if cached and self._updates_mode:  # what the resumed step's finished tasks wrote
                 for t in sorted(cached, key=P.run_key):
                     self._emit_update(t, cached=True)
-            if self.cache is not None:
-                runnable = yield from self._from_cache(runnable, step_values)
-            if self._carried is not NO_ANSWER and runnable and runnable[0].name != START:
-                self._hand_carried(runnable)
+            if self._prestep:  # a node-result cache, or a carried answer
+                runnable = yield from self._before_run(runnable, step_values)
             yield (RUN, runnable, step_values)
-            if self._cache_misses:
-                self._to_cache()
+            if self._prestep:
+                self._after_run()
             if len(runnable) != len(pending):
                 for t in pending:
                     if t.hold:
@@ -766,78 +685,6 @@ class RunLoop:
         )
         return pending_write(cap.INBOX_TASK, cap.WAITING, record)
 
-    def _hand_carried(self, runnable: list[Task]) -> None:
-        """Give the carried answer to the first step's task, for its first ``interrupt()``.
-
-        With several tasks it is unclear whose it is: none gets it, and the one
-        that interrupts asks again (the parent then waits on that question).
-        """
-        answer, self._carried = self._carried, NO_ANSWER
-        if len(runnable) == 1:
-            task = runnable[0]
-            task.new_answer = answer
-            task.has_new_answer = True
-
-    # -- node-result cache ---------------------------------------------------------
-
-    def _from_cache(
-        self, runnable: list[Task], values: Mapping[str, Any]
-    ) -> Generator[Effect, Any, list[Task]]:
-        """Finish the tasks whose node's cache holds a result for their input; returns the rest.
-
-        The others with a cache policy are noted, so their results are saved
-        once they have run (see :meth:`_to_cache`).
-        """
-        spec, keyed = self.spec, []
-        for t in runnable:
-            node = spec.nodes.get(t.name)
-            policy = node.cache if node is not None else None
-            if policy is not None:
-                arg = t.ref.arg if t.ref.push else node.input.view(values)  # type: ignore[union-attr]
-                keyed.append((t, ((spec.name, t.name), str(policy.key_func(arg))), policy.ttl))
-        if not keyed:
-            return runnable
-        found = self.cache.get([key for _, key, _ in keyed])
-        hits: set[int] = set()
-        misses = []
-        for t, key, ttl in keyed:
-            saved = found.get(key)
-            if saved is None:
-                misses.append((t, key, ttl))
-                continue
-            t.writes, t.next = list(saved[0]), list(saved[1])
-            hits.add(id(t))
-            yield from self.task_done(t, cached=True)  # effects whose results are None
-        self._cache_misses = misses or None
-        return [t for t in runnable if id(t) not in hits] if hits else runnable
-
-    def _to_cache(self) -> None:
-        """Save the results of the tasks :meth:`_from_cache` found no result for."""
-        misses, self._cache_misses = self._cache_misses or [], None
-        done = {
-            key: ((list(t.writes), list(t.next or ())), ttl)
-            for t, key, ttl in misses
-            if t.writes is not None and t.error is None and not t.interrupts
-        }
-        if done:
-            self.cache.set(done)
-
-    # -- tasks stream ------------------------------------------------------------
-
-    def _emit_task_start(self, cp: Checkpoint, t: Task, values: Mapping[str, Any]) -> None:
-        payload = task_start(self.spec, t, values, self.opts.config)
-        self._report("tasks", "task", cp.step + 1, now_iso(), payload)
-        if self._lifecycle_mode:
-            self._emit(LIFECYCLE, ("task", cp.step + 1, t, payload))
-
-    def _emit_task_result(self, t: Task) -> None:
-        cp = self.checkpoint
-        assert cp is not None
-        payload = task_result(t)
-        self._report("tasks", "task_result", cp.step + 1, now_iso(), payload)
-        if self._lifecycle_mode:
-            self._emit(LIFECYCLE, ("task_result", cp.step + 1, t, payload))
-
     def config_of_result(self) -> dict[str, Any] | None:
         """The config addressing the checkpoint the run ended at."""
         return checkpoint_config(self.checkpoint) if self.checkpoint is not None else None
@@ -863,12 +710,6 @@ def _per_task(ns: str) -> bool:
     """
     parts = ns.rsplit("|", 1)[-1].split(":")
     return len(parts) > 1 and len(parts[1]) > 8
-
-
-def _writes_any(tasks: Sequence[Task], keys: str | tuple[str, ...]) -> bool:
-    """Whether ``tasks`` wrote any of ``keys`` (a str: that one key)."""
-    wanted = (keys,) if isinstance(keys, str) else keys
-    return any(channel in wanted for t in tasks if t.writes for channel, _ in t.writes)
 
 
 @functools.cache
