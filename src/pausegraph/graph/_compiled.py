@@ -26,7 +26,7 @@ from pausegraph.graph._config import (
     recursion_limit_of,
 )
 from pausegraph.graph._describe import DescribeAPI
-from pausegraph.graph._nested import NestedCall, Sink, nested_parent
+from pausegraph.graph._nested import NestedCall, Sink, nested_parent, own_memory
 from pausegraph.graph._requests import Request
 from pausegraph.graph._spec import GraphSpec
 from pausegraph.graph._threads import ThreadStateAPI
@@ -338,6 +338,8 @@ class CompiledStateGraph(ThreadStateAPI, BatchAPI, DescribeAPI):
             nested.answer if nested is not None else None,  # nested_answer
         )
         loop = RunLoop(self.spec, saver, inp, opts)
+        if nested is not None and not own_memory(self):
+            loop.per_task = True
         if self.cache is not None:
             loop.use_cache(self.cache)
         return loop, run_config, saver

@@ -89,6 +89,9 @@ class RunLoop(RunReports, PreStep):
 
     # Defaults every run shares until it sets its own: fewer stores per run.
     stopped_at_breakpoint = False
+    # A nested run whose namespace is its parent's task (node:task_id), so it starts
+    # afresh with each parent task; not one compiled with checkpointer=True.
+    per_task = False
     checkpoint: Checkpoint | None = None
     sink: Any = None  # set by stream(subgraphs=True): where nested runs stream
     # Set by stream(output_keys=...): the keys its values and updates chunks show.
@@ -217,7 +220,7 @@ class RunLoop(RunReports, PreStep):
                 # the answer the parent was resumed with, instead of starting over.
                 has_answer = opts.nested_answer is not NO_ANSWER
                 inp = Command(resume=opts.nested_answer) if has_answer else None
-            elif stored.checkpoint.source == "update" and _per_task(opts.ns):
+            elif stored.checkpoint.source == "update" and self.per_task:
                 # Its pause was settled by update_state on its own config (as_node
                 # past the paused node): it has nothing left to run, as in LangGraph.
                 inp = None
@@ -700,16 +703,6 @@ def _with_resume(
     next checkpoint holds the update's changes too, so they cannot be derived.
     """
     return (*resume, *(w for t in finished if not t.saved for w in _task_writes(t)))
-
-
-def _per_task(ns: str) -> bool:
-    """Whether a nested namespace belongs to one parent task (``node:task_id``).
-
-    Graphs compiled with ``checkpointer=True`` live under the node name alone
-    (``node``, or ``node:2`` for a second call) and start afresh each parent run.
-    """
-    parts = ns.rsplit("|", 1)[-1].split(":")
-    return len(parts) > 1 and len(parts[1]) > 8
 
 
 @functools.cache

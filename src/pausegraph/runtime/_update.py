@@ -158,7 +158,10 @@ def _superstep(
     step = base.step + 1
     if updates[0][1] == COPY:  # a sibling of the copied checkpoint, as in LangGraph
         if prev is None:
-            raise InvalidUpdateError(f"Thread {thread_id!r} has no checkpoint to copy.")
+            raise InvalidUpdateError(
+                f"Thread {thread_id!r} has no checkpoint to copy: run it first, or give "
+                "update_state values (without as_node='__copy__') to start it from them."
+            )
         return base._replace(
             id=new_id,
             step=step,
