@@ -211,11 +211,12 @@ def default_cache_key(value: Any) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True, kw_only=True)
 class CachePolicy:
     """How a node's results are cached (``add_node(..., cache_policy=CachePolicy())``).
 
     The graph must be compiled with a cache (``compile(cache=InMemoryCache())``).
+    A plain class rather than a dataclass: ``pausegraph.types`` is imported with
+    every graph, and making a dataclass costs import time.
 
     Attributes:
         key_func: Makes the cache key from the node's input (default: a digest
@@ -223,8 +224,24 @@ class CachePolicy:
         ttl: Seconds a result stays usable (``None``: until the cache is cleared).
     """
 
-    key_func: Callable[[Any], str] = default_cache_key
-    ttl: float | None = None
+    __slots__ = ("key_func", "ttl")
+
+    def __init__(
+        self, *, key_func: Callable[[Any], str] = default_cache_key, ttl: float | None = None
+    ) -> None:
+        self.key_func = key_func
+        self.ttl = ttl
+
+    def __repr__(self) -> str:
+        return f"CachePolicy(key_func={self.key_func!r}, ttl={self.ttl!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CachePolicy):
+            return NotImplemented
+        return (self.key_func, self.ttl) == (other.key_func, other.ttl)
+
+    def __hash__(self) -> int:
+        return hash((self.key_func, self.ttl))
 
 
 class PregelTask(NamedTuple):
